@@ -1,0 +1,251 @@
+"""The Department tree: a nested set (django-mptt) whose every write takes the tree lock."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import models, router, transaction
+from django.db.models.deletion import ProtectedError
+from django.urls import reverse
+from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+from departments.locking import lock_tree
+
+TREE_FIELDS = ("lft", "rght", "tree_id", "level")
+POSITIONS = ("first-child", "last-child", "left", "right")
+
+
+INTO_OWN_SUBTREE = _("A department cannot be moved into itself or one of its own sub-departments.")
+
+
+class DepartmentQuerySet(TreeQuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def _subtree_q(self, department, include_self=True):
+        lft, rght = department.lft, department.rght
+        if include_self:
+            return models.Q(tree_id=department.tree_id, lft__gte=lft, rght__lte=rght)
+        return models.Q(tree_id=department.tree_id, lft__gt=lft, rght__lt=rght)
+
+    def descendants_of(self, department, include_self=False):
+        return self.filter(self._subtree_q(department, include_self))
+
+    def not_descendants_of(self, department, include_self=False):
+        return self.exclude(self._subtree_q(department, include_self))
+
+    def ancestors_of(self, department, include_self=False):
+        if include_self:
+            bounds = {"lft__lte": department.lft, "rght__gte": department.rght}
+        else:
+            bounds = {"lft__lt": department.lft, "rght__gt": department.rght}
+        return self.filter(tree_id=department.tree_id, **bounds)
+
+    def delete(self):
+        """Delete each department through the locked write path, deepest first."""
+        deleted = 0
+        using = self.db
+        with transaction.atomic(using=using):
+            lock_tree(using)
+            for department in self.order_by("-level", "-lft"):
+                department.delete()
+                deleted += 1
+        return deleted, {self.model._meta.label: deleted}
+
+    delete.alters_data = True
+
+
+class DepartmentManager(TreeManager.from_queryset(DepartmentQuerySet)):
+    pass
+
+
+class Department(MPTTModel):
+    code = models.SlugField(
+        _("code"),
+        max_length=64,
+        unique=True,
+        validators=[validate_slug],
+        help_text=_("Stable ASCII identifier used in URLs, the API and organisation files."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    tagline = models.CharField(_("tagline"), max_length=200, blank=True)
+    positioning = models.TextField(_("positioning"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    parent = TreeForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Archived departments are hidden from staff.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DepartmentManager()
+
+    class MPTTMeta:
+        # Sibling order is the order HR sets by dragging, so no order_insertion_by.
+        order_insertion_by = []
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["tree_id", "lft"]
+
+    def __str__(self):
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        """Insert or move the department under the tree lock, from fresh tree fields."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            lock_tree(using)
+            parent = self._refresh_tree_state(using)
+            self._check_tree_position(parent, using=using)
+            super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        """Delete the department under the tree lock, unless something still depends on it."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            lock_tree(using)
+            blockers = self.delete_blockers(using=using)
+            if blockers:
+                raise ProtectedError(self.delete_refusal_message(blockers), set())
+            return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
+
+    def get_absolute_url(self):
+        return reverse("departments:detail", kwargs={"code": self.code})
+
+    def move_to(self, target, position="first-child"):
+        """Move the department relative to ``target`` under the tree lock."""
+        using = self._state.db or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            lock_tree(using)
+            if position not in POSITIONS:
+                raise ValidationError(
+                    {"position": gettext("Position must be one of: %s.") % ", ".join(POSITIONS)}
+                )
+            if target is None:
+                raise ValidationError({"target": gettext("Choose a department to move to.")})
+            self._refresh_tree_state(using)
+            target.refresh_from_db(using=using, fields=[*TREE_FIELDS, "parent"])
+            new_parent = target if position.endswith("child") else target.parent
+            if new_parent is None:
+                raise ValidationError(
+                    {
+                        "target": gettext(
+                            "The organisation has one root; nothing can stand beside it."
+                        )
+                    }
+                )
+            self._check_not_into_own_subtree(target, field="target")
+            super().move_to(target, position)
+
+    move_to.alters_data = True
+
+    @property
+    def display_name(self):
+        """Return the name in the active language, falling back to the Chinese name."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+    def delete_blockers(self, using=None):
+        """Return (verbose name, count) for every protected relation that still holds rows."""
+        blockers = []
+        for relation in self._meta.related_objects:
+            if relation.on_delete is not models.PROTECT:
+                continue
+            manager = relation.related_model._base_manager.using(using or self._state.db)
+            count = manager.filter(**{relation.field.name: self}).count()
+            if count:
+                blockers.append((relation.related_model._meta, count))
+        return blockers
+
+    def delete_refusal_message(self, blockers):
+        parts = [
+            ngettext("%(count)d %(name)s", "%(count)d %(plural)s", count)
+            % {"count": count, "name": opts.verbose_name, "plural": opts.verbose_name_plural}
+            for opts, count in blockers
+        ]
+        return gettext(
+            "Department “%(department)s” cannot be deleted: it still has %(blockers)s. "
+            "Move them elsewhere or archive the department instead."
+        ) % {"department": self.name, "blockers": ", ".join(parts)}
+
+    def _refresh_tree_state(self, using):
+        """Re-read this node's tree fields and its parent from the database.
+
+        django-mptt computes moves from the in-memory tree fields of the node and its parent,
+        so a stale instance would corrupt the tree. A parent the caller did not change is taken
+        from the database too, so a stale instance never undoes somebody else's move.
+        """
+        if not self._state.adding and self.pk is not None:
+            current = (
+                type(self)
+                ._base_manager.using(using)
+                .filter(pk=self.pk)
+                .values("parent_id", *TREE_FIELDS)
+                .first()
+            )
+            if current is not None:
+                cached_parent_id = self._mptt_cached_fields.get("parent")
+                if self.parent_id == cached_parent_id:
+                    self.parent_id = current["parent_id"]
+                self._mptt_cached_fields["parent"] = current["parent_id"]
+                for field in TREE_FIELDS:
+                    setattr(self, field, current[field])
+        if self.parent_id is None:
+            return None
+        parent = type(self)._base_manager.using(using).filter(pk=self.parent_id).first()
+        if parent is None:
+            raise ValidationError({"parent": gettext("The parent department does not exist.")})
+        self.parent = parent
+        return parent
+
+    def _check_tree_position(self, parent, using):
+        if parent is None:
+            other_roots = type(self)._base_manager.using(using).filter(parent__isnull=True)
+            if self.pk is not None:
+                other_roots = other_roots.exclude(pk=self.pk)
+            if other_roots.exists():
+                raise ValidationError(
+                    {
+                        "parent": gettext(
+                            "The organisation has one root; choose a parent department."
+                        )
+                    }
+                )
+            return
+        self._check_not_into_own_subtree(parent, field="parent")
+
+    def _check_not_into_own_subtree(self, target, field):
+        if self._state.adding or self.pk is None or self.lft is None:
+            return
+        inside = target.pk == self.pk or (
+            target.tree_id == self.tree_id and self.lft < target.lft < self.rght
+        )
+        if inside:
+            raise ValidationError({field: INTO_OWN_SUBTREE})
+
+    def clean(self):
+        super().clean()
+        if self.pk is None or self.parent_id is None:
+            return
+        manager = type(self)._base_manager
+        stored = manager.filter(pk=self.pk).first()
+        parent = manager.filter(pk=self.parent_id).first()
+        if stored is not None and parent is not None:
+            stored._check_not_into_own_subtree(parent, field="parent")

@@ -1,0 +1,111 @@
+"""Multi-step writes to the Department tree: moves, archiving and rebuilds."""
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext
+
+from departments.locking import lock_tree
+from departments.models import POSITIONS, TREE_FIELDS, Department
+
+
+@transaction.atomic
+def department_move(*, department: Department, target: Department, position: str) -> Department:
+    """Move ``department`` relative to ``target`` and return it as it now stands."""
+    if position not in POSITIONS:
+        raise ValidationError(
+            {"position": gettext("Position must be one of: %s.") % ", ".join(POSITIONS)}
+        )
+    department.move_to(target, position)
+    department.refresh_from_db()
+    return department
+
+
+@transaction.atomic
+def department_archive(*, department: Department) -> int:
+    """Archive ``department`` and its whole subtree; return how many were active."""
+    lock_tree()
+    department.refresh_from_db(fields=list(TREE_FIELDS))
+    # is_active is not a tree field, so a queryset update is safe here.
+    return (
+        Department.objects.descendants_of(department, include_self=True)
+        .filter(is_active=True)
+        .update(is_active=False)
+    )
+
+
+def tree_snapshot() -> list[tuple]:
+    """Return every node's (pk, parent, lft, rght, tree_id, level) in tree order."""
+    return list(
+        Department._base_manager.order_by("tree_id", "lft", "pk").values_list(
+            "pk", "parent_id", *TREE_FIELDS
+        )
+    )
+
+
+@transaction.atomic
+def department_tree_rebuild() -> int:
+    """Rebuild the nested set from parent links under the lock; return how many rows changed.
+
+    Siblings keep their current order (the model orders by tree_id, lft).
+    """
+    lock_tree()
+    before = {row[0]: row for row in tree_snapshot()}
+    Department.objects.rebuild()
+    after = tree_snapshot()
+    return sum(1 for row in after if before.get(row[0]) != row)
+
+
+def tree_problems() -> list[str]:
+    """Check the nested-set invariants in SQL and return one line per bad row."""
+    table = connection.ops.quote_name(Department._meta.db_table)
+    checks = [
+        (
+            gettext("bounds"),
+            f"SELECT id, code, lft, rght FROM {table} "
+            "WHERE lft < 1 OR rght <= lft OR (rght - lft) % 2 = 0",
+        ),
+        (
+            gettext("parent containment"),
+            f"SELECT c.id, c.code, c.lft, c.rght FROM {table} c "
+            f"JOIN {table} p ON p.id = c.parent_id "
+            "WHERE c.tree_id <> p.tree_id OR c.lft <= p.lft OR c.rght >= p.rght",
+        ),
+        (
+            gettext("level"),
+            f"SELECT c.id, c.code, c.level, p.level FROM {table} c "
+            f"LEFT JOIN {table} p ON p.id = c.parent_id "
+            "WHERE (p.id IS NULL AND c.level <> 0) "
+            "OR (p.id IS NOT NULL AND c.level <> p.level + 1)",
+        ),
+        (
+            gettext("one root per tree"),
+            f"SELECT tree_id, COUNT(*) FROM {table} WHERE parent_id IS NULL "
+            "GROUP BY tree_id HAVING COUNT(*) <> 1 "
+            f"UNION ALL SELECT tree_id, 0 FROM {table} t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} r WHERE r.tree_id = t.tree_id AND r.parent_id IS NULL) "
+            "GROUP BY tree_id",
+        ),
+        (
+            gettext("tree width"),
+            f"SELECT r.id, r.code, r.lft, r.rght, (SELECT COUNT(*) FROM {table} n "
+            f"WHERE n.tree_id = r.tree_id) FROM {table} r WHERE r.parent_id IS NULL "
+            f"AND (r.lft <> 1 OR r.rght <> 2 * (SELECT COUNT(*) FROM {table} n "
+            "WHERE n.tree_id = r.tree_id))",
+        ),
+        (
+            gettext("duplicate edges"),
+            f"SELECT tree_id, edge, COUNT(*) FROM (SELECT tree_id, lft AS edge FROM {table} "
+            f"UNION ALL SELECT tree_id, rght AS edge FROM {table}) e "
+            "GROUP BY tree_id, edge HAVING COUNT(*) > 1",
+        ),
+        (
+            gettext("more than one tree"),
+            f"SELECT n FROM (SELECT COUNT(DISTINCT tree_id) AS n FROM {table}) s WHERE n > 1",
+        ),
+    ]
+    problems = []
+    with connection.cursor() as cursor:
+        for name, sql in checks:
+            cursor.execute(sql)
+            problems.extend(f"{name}: {row}" for row in cursor.fetchall())
+    return problems

@@ -1,0 +1,1 @@
+"""orgportal: an internal HR and organisation portal."""

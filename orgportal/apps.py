@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgportalConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "orgportal"
+    verbose_name = _("Organisation portal")

@@ -1,0 +1,59 @@
+"""Import an organisation file: validate it whole, then apply it atomically by code."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from departments.models import Department
+from orgportal.orgfile import OrgFileError, parse_org_file
+from orgportal.services import organisation_import
+
+
+class Command(BaseCommand):
+    help = "Create, update and move departments, roles and duties to match an organisation file."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "file",
+            nargs="?",
+            default=str(settings.ORGPORTAL_SEED_FILE),
+            help="The organisation file (YAML). Default: the seed organisation in data/.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print the plan and write nothing."
+        )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Archive departments and roles that the file no longer lists.",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the database already holds departments (used by make run).",
+        )
+
+    def handle(self, *args, file, dry_run=False, prune=False, if_empty=False, **options):
+        if if_empty and Department.objects.exists():
+            self.stdout.write("The database already holds an organisation; nothing imported.")
+            return
+        path = Path(file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"{file}: cannot read the file: {error.strerror}") from error
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{file}: the file is not UTF-8 text") from error
+        try:
+            report = organisation_import(spec=parse_org_file(text), prune=prune, dry_run=dry_run)
+        except OrgFileError as error:
+            for place, message in error.errors:
+                self.stderr.write(f"{file}: {place}: {message}")
+            raise CommandError(
+                f"{file}: {len(error.errors)} errors; nothing was imported."
+            ) from error
+        for line in report.lines():
+            self.stdout.write(line)
+        prefix = "Dry run, nothing written. Would make " if dry_run else "Imported: "
+        self.stdout.write(self.style.SUCCESS(prefix + report.summary()))

@@ -1,0 +1,320 @@
+"""The organisation file: parse and validate its YAML, and write it back out.
+
+The top-level mapping is the root department. Departments nest under ``departments``; roles
+and their duties sit under ``roles``. Every error names its place in the file, such as
+``departments[2].roles[0].code``.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+DEPARTMENT_KEYS = (
+    "code",
+    "name",
+    "name_en",
+    "tagline",
+    "positioning",
+    "description",
+    "is_active",
+    "parent",
+    "roles",
+    "departments",
+)
+ROLE_KEYS = (
+    "code",
+    "title",
+    "title_en",
+    "summary",
+    "headcount",
+    "reports_to",
+    "is_active",
+    "duties",
+)
+DUTY_KEYS = ("area", "text")
+MAX_LENGTHS = {"code": 64, "name": 200, "name_en": 200, "tagline": 200, "title": 200}
+MAX_LENGTHS.update(title_en=200, area=100)
+HEADER = "# orgportal organisation file (format: README.md, section Organisation files)\n"
+
+
+class OrgFileError(Exception):
+    """The file is not a valid organisation; ``errors`` lists (place, message) pairs."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("\n".join(f"{place}: {message}" for place, message in self.errors))
+
+
+@dataclass
+class DutySpec:
+    area: str
+    text: str
+
+
+@dataclass
+class RoleSpec:
+    place: str
+    code: str
+    title: str
+    title_en: str
+    summary: str
+    headcount: int
+    reports_to: str | None
+    is_active: bool
+    duties: list[DutySpec]
+
+
+@dataclass
+class DepartmentSpec:
+    place: str
+    code: str
+    parent: str | None
+    name: str
+    name_en: str
+    tagline: str
+    positioning: str
+    description: str
+    is_active: bool
+    roles: list[RoleSpec] = field(default_factory=list)
+
+
+@dataclass
+class OrganisationSpec:
+    """The validated file: departments in pre-order (every parent before its children)."""
+
+    departments: list[DepartmentSpec]
+
+    @property
+    def root(self):
+        return self.departments[0]
+
+    @property
+    def roles(self):
+        return [role for department in self.departments for role in department.roles]
+
+
+def parse_org_file(text: str) -> OrganisationSpec:
+    """Parse and validate an organisation file, or raise OrgFileError listing every problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        problem = getattr(error, "problem", None) or str(error)
+        raise OrgFileError([(place, f"malformed YAML: {problem}")]) from error
+    return validate_org_data(data)
+
+
+def validate_org_data(data) -> OrganisationSpec:
+    """Validate the structure of a loaded organisation file."""
+    reader = _Reader()
+    if not isinstance(data, dict):
+        raise OrgFileError(
+            [("file", "the file must be a mapping that describes the root department")]
+        )
+    reader.department(data, place="", parent=None, top_level=False)
+    if not reader.errors:
+        reader.check_references()
+    if reader.errors:
+        raise OrgFileError(reader.errors)
+    return OrganisationSpec(departments=reader.ordered_departments())
+
+
+class _Reader:
+    def __init__(self):
+        self.errors = []
+        self.departments = []
+        self.department_places = {}
+        self.role_places = {}
+
+    def error(self, place, message):
+        self.errors.append((place or "file", message))
+
+    def department(self, data, *, place, parent, top_level):
+        prefix = f"{place}." if place else ""
+        if not isinstance(data, dict):
+            self.error(place, "must be a mapping with at least code and name")
+            return
+        self.unknown_keys(data, DEPARTMENT_KEYS, prefix)
+        code = self.code(data, prefix, self.department_places, "department")
+        if "parent" in data:
+            if not top_level:
+                self.error(
+                    f"{prefix}parent",
+                    "only departments listed directly under the root may name a parent",
+                )
+            else:
+                parent = self.text(data, "parent", prefix, required=True)
+        spec = DepartmentSpec(
+            place=place,
+            code=code,
+            parent=parent,
+            name=self.text(data, "name", prefix, required=True),
+            name_en=self.text(data, "name_en", prefix),
+            tagline=self.text(data, "tagline", prefix),
+            positioning=self.text(data, "positioning", prefix),
+            description=self.text(data, "description", prefix),
+            is_active=self.boolean(data, "is_active", prefix),
+        )
+        self.departments.append(spec)
+        for index, role in enumerate(self.sequence(data, "roles", prefix)):
+            role_spec = self.role(role, place=f"{prefix}roles[{index}]")
+            if role_spec is not None:
+                spec.roles.append(role_spec)
+        for index, child in enumerate(self.sequence(data, "departments", prefix)):
+            self.department(
+                child, place=f"{prefix}departments[{index}]", parent=code, top_level=not place
+            )
+
+    def role(self, data, *, place):
+        prefix = f"{place}."
+        if not isinstance(data, dict):
+            self.error(place, "must be a mapping with at least code and title")
+            return None
+        self.unknown_keys(data, ROLE_KEYS, prefix)
+        headcount = data.get("headcount", 1)
+        if not isinstance(headcount, int) or isinstance(headcount, bool) or headcount < 0:
+            self.error(f"{prefix}headcount", "must be a whole number of 0 or more")
+            headcount = 0
+        reports_to = data.get("reports_to")
+        if reports_to is not None and not isinstance(reports_to, str):
+            self.error(f"{prefix}reports_to", "must be the code of another role")
+            reports_to = None
+        duties = []
+        for index, duty in enumerate(self.sequence(data, "duties", prefix)):
+            duty_place = f"{prefix}duties[{index}]"
+            if isinstance(duty, str):
+                duty = {"text": duty}
+            if not isinstance(duty, dict):
+                self.error(duty_place, "must be a mapping with text (and optionally area)")
+                continue
+            self.unknown_keys(duty, DUTY_KEYS, f"{duty_place}.")
+            duties.append(
+                DutySpec(
+                    area=self.text(duty, "area", f"{duty_place}."),
+                    text=self.text(duty, "text", f"{duty_place}.", required=True),
+                )
+            )
+        return RoleSpec(
+            place=place,
+            code=self.code(data, prefix, self.role_places, "role"),
+            title=self.text(data, "title", prefix, required=True),
+            title_en=self.text(data, "title_en", prefix),
+            summary=self.text(data, "summary", prefix),
+            headcount=headcount,
+            reports_to=reports_to,
+            is_active=self.boolean(data, "is_active", prefix),
+            duties=duties,
+        )
+
+    def code(self, data, prefix, places, kind):
+        code = self.text(data, "code", prefix, required=True)
+        if not code:
+            return code
+        if not SLUG_RE.match(code):
+            self.error(f"{prefix}code", f'"{code}" must use only ASCII letters, digits, - and _')
+        elif code in places:
+            self.error(
+                f"{prefix}code",
+                f'duplicate code "{code}" (first used at {places[code] or "the root"})',
+            )
+        else:
+            places[code] = prefix.rstrip(".")
+        return code
+
+    def text(self, data, key, prefix, required=False):
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                self.error(f"{prefix}{key}", "is required")
+            return ""
+        if not isinstance(value, str):
+            self.error(f"{prefix}{key}", "must be text")
+            return ""
+        limit = MAX_LENGTHS.get(key)
+        if limit and len(value) > limit:
+            self.error(f"{prefix}{key}", f"is longer than {limit} characters")
+        return value
+
+    def boolean(self, data, key, prefix):
+        value = data.get(key, True)
+        if not isinstance(value, bool):
+            self.error(f"{prefix}{key}", "must be true or false")
+            return True
+        return value
+
+    def sequence(self, data, key, prefix):
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(f"{prefix}{key}", "must be a list")
+            return []
+        return value
+
+    def unknown_keys(self, data, allowed, prefix):
+        for key in data:
+            if key not in allowed:
+                self.error(f"{prefix}{key}", f"unknown field (allowed: {', '.join(allowed)})")
+
+    def check_references(self):
+        parents = {spec.code: spec.parent for spec in self.departments}
+        for spec in self.departments:
+            if spec.parent is not None and spec.parent not in parents:
+                self.error(f"{_join(spec.place)}parent", f'unknown department "{spec.parent}"')
+        for spec in self.departments:
+            chain = [spec.code]
+            current = parents.get(spec.code)
+            while current is not None and current in parents:
+                if current in chain:
+                    path = " → ".join([*chain[chain.index(current) :], current])
+                    self.error(
+                        f"{_join(spec.place)}parent", f"the departments form a cycle: {path}"
+                    )
+                    break
+                chain.append(current)
+                current = parents[current]
+        roles = {role.code: role for department in self.departments for role in department.roles}
+        for role in roles.values():
+            if role.reports_to is None:
+                continue
+            place = f"{role.place}.reports_to"
+            if role.reports_to not in roles:
+                self.error(place, f'unknown role "{role.reports_to}"')
+                continue
+            chain = [role.code]
+            current = role.reports_to
+            while current is not None and current in roles:
+                if current in chain:
+                    path = " → ".join([*chain[chain.index(current) :], current])
+                    self.error(place, f"the reporting lines form a cycle: {path}")
+                    break
+                chain.append(current)
+                current = roles[current].reports_to
+
+    def ordered_departments(self):
+        """Return the departments in pre-order of the tree the file describes."""
+        children = {}
+        for spec in self.departments[1:]:
+            children.setdefault(spec.parent, []).append(spec)
+        ordered = []
+        stack = [self.departments[0]]
+        while stack:
+            spec = stack.pop()
+            ordered.append(spec)
+            stack.extend(reversed(children.get(spec.code, [])))
+        return ordered
+
+
+def _join(place):
+    return f"{place}." if place else ""
+
+
+def dump_org_file(data: dict) -> str:
+    """Return the YAML text of an organisation mapping, always byte-for-byte the same."""
+    body = yaml.safe_dump(
+        data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False
+    )
+    return HEADER + body

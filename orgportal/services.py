@@ -1,0 +1,296 @@
+"""Import and export of organisation files: the writes that span departments and roles."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Prefetch
+
+from departments.locking import lock_tree
+from departments.models import Department
+from orgportal.orgfile import OrganisationSpec, OrgFileError, dump_org_file
+from roles.models import Duty, Role
+
+DEPARTMENT_FIELDS = ("name", "name_en", "tagline", "positioning", "description", "is_active")
+ROLE_FIELDS = ("title", "title_en", "summary", "headcount", "is_active")
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do), one line per change."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.moved) + len(self.archived)
+
+    def lines(self):
+        for verb in ("created", "updated", "moved", "archived", "kept"):
+            for line in getattr(self, verb):
+                yield f"{verb}: {line}"
+
+    def summary(self) -> str:
+        return (
+            f"{self.changes} changes: {len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.moved)} moved, {len(self.archived)} archived"
+        )
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def organisation_import(
+    *, spec: OrganisationSpec, prune: bool = False, dry_run: bool = False
+) -> ImportReport:
+    """Create, update and move departments, roles and duties by code to match ``spec``.
+
+    The whole import is one transaction under the tree lock. A dry run does the same work and
+    rolls it back, so its plan is exactly what a real run would do.
+    """
+    report = ImportReport()
+    try:
+        with transaction.atomic():
+            lock_tree()
+            _Importer(spec, report).run(prune=prune)
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    return report
+
+
+class _Importer:
+    def __init__(self, spec, report):
+        self.spec = spec
+        self.report = report
+        self.departments = {d.code: d for d in Department.objects.all()}
+        self.roles = {r.code: r for r in Role.objects.select_related("department")}
+
+    def run(self, *, prune):
+        self.check_root()
+        for department_spec in self.spec.departments:
+            self.place_department(department_spec)
+        for department_spec in self.spec.departments:
+            for index, role_spec in enumerate(department_spec.roles):
+                self.save_role(role_spec, department_spec.code, index)
+        for role_spec in self.spec.roles:
+            self.set_reports_to(role_spec)
+        for role_spec in self.spec.roles:
+            self.save_duties(role_spec)
+        if prune:
+            self.prune()
+
+    def check_root(self):
+        root = Department.objects.root_nodes().first()
+        if root is not None and root.code != self.spec.root.code:
+            raise OrgFileError(
+                [
+                    (
+                        "code",
+                        f"the organisation's root is \"{root.code}\"; the file's root must "
+                        "have the same code",
+                    )
+                ]
+            )
+
+    def place_department(self, spec):
+        department = self.departments.get(spec.code)
+        parent = self.departments.get(spec.parent) if spec.parent else None
+        label = f"department {spec.code} ({spec.name})"
+        created = department is None
+        if created:
+            department = Department(code=spec.code, parent=parent)
+            _assign(department, spec, DEPARTMENT_FIELDS)
+            department.full_clean()
+            department.save()
+            self.departments[spec.code] = department
+            self.report.created.append(label)
+        else:
+            changed = _assign(department, spec, DEPARTMENT_FIELDS)
+            if changed:
+                department.full_clean(exclude=["parent"])
+                department.save()
+                self.report.updated.append(f"{label}: {', '.join(changed)}")
+        if parent is not None:
+            moved_from = self.put_in_order(department, parent, spec)
+            if moved_from is not None and not created:
+                where = f"under {parent.code}" if moved_from != parent.pk else "reordered"
+                self.report.moved.append(f"{label}: {where}")
+
+    def put_in_order(self, department, parent, spec):
+        """Place the department right after its previous sibling in the file.
+
+        Return the parent id it had before a move, or None when it was already in place.
+        """
+        siblings = [s for s in self.spec.departments if s.parent == spec.parent]
+        index = siblings.index(spec)
+        previous = self.departments[siblings[index - 1].code] if index else None
+        department.refresh_from_db()
+        current_previous = department.get_previous_sibling()
+        in_place = department.parent_id == parent.pk and (
+            (previous is None and current_previous is None)
+            or (
+                previous is not None
+                and current_previous is not None
+                and current_previous.pk == previous.pk
+            )
+        )
+        if in_place:
+            return None
+        old_parent_id = department.parent_id
+        if previous is None:
+            department.move_to(parent, "first-child")
+        else:
+            department.move_to(previous, "right")
+        return old_parent_id
+
+    def save_role(self, spec, department_code, index):
+        department = self.departments[department_code]
+        role = self.roles.get(spec.code)
+        label = f"role {spec.code} ({spec.title})"
+        if role is None:
+            role = Role(code=spec.code, department=department, sort_order=index)
+            _assign(role, spec, ROLE_FIELDS)
+            role.full_clean(exclude=["reports_to"])
+            role.save()
+            self.roles[spec.code] = role
+            self.report.created.append(label)
+            return
+        changed = _assign(role, spec, ROLE_FIELDS)
+        if role.sort_order != index:
+            role.sort_order = index
+            changed.append("sort_order")
+        moved = role.department_id != department.pk
+        role.department = department
+        if changed or moved:
+            role.full_clean(exclude=["reports_to"])
+            role.save()
+        if moved:
+            self.report.moved.append(f"{label}: to department {department.code}")
+        if changed:
+            self.report.updated.append(f"{label}: {', '.join(changed)}")
+
+    def set_reports_to(self, spec):
+        role = self.roles[spec.code]
+        target = self.roles[spec.reports_to].pk if spec.reports_to else None
+        if role.reports_to_id != target:
+            role.reports_to_id = target
+            role.save(update_fields=["reports_to", "updated_at"])
+            self.report.updated.append(f"role {spec.code} ({spec.title}): reports_to")
+
+    def save_duties(self, spec):
+        """Match duties by their text, then edits by position; never delete a duty."""
+        role = self.roles[spec.code]
+        existing = list(role.duties.all()) if role.pk else []
+        unmatched = list(existing)
+        matched = [None] * len(spec.duties)
+        for index, duty_spec in enumerate(spec.duties):
+            for duty in unmatched:
+                if (duty.area, duty.text) == (duty_spec.area, duty_spec.text):
+                    matched[index] = duty
+                    unmatched.remove(duty)
+                    break
+        for index in range(len(spec.duties)):
+            if matched[index] is None and unmatched:
+                matched[index] = unmatched.pop(0)
+        label = f"role {spec.code} ({spec.title})"
+        for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
+            if duty is None:
+                Duty.objects.create(
+                    role=role, area=duty_spec.area, text=duty_spec.text, sort_order=index
+                )
+                self.report.created.append(f"duty {index + 1} of {label}")
+                continue
+            wanted = (duty_spec.area, duty_spec.text, index)
+            if (duty.area, duty.text, duty.sort_order) != wanted:
+                duty.area, duty.text, duty.sort_order = wanted
+                duty.save()
+                self.report.updated.append(f"duty {index + 1} of {label}")
+        for offset, duty in enumerate(unmatched, start=len(spec.duties)):
+            if duty.sort_order != offset:
+                duty.sort_order = offset
+                duty.save(update_fields=["sort_order"])
+            self.report.kept.append(
+                f"duty “{duty.text}” of {label} is not in the file; imports never delete duties"
+            )
+
+    def prune(self):
+        listed_departments = {spec.code for spec in self.spec.departments}
+        listed_roles = {spec.code for spec in self.spec.roles}
+        for code, department in self.departments.items():
+            if code not in listed_departments and department.is_active:
+                department.is_active = False
+                department.save()
+                self.report.archived.append(f"department {code} ({department.name})")
+        for code, role in self.roles.items():
+            if code not in listed_roles and role.is_active:
+                role.is_active = False
+                role.save(update_fields=["is_active", "updated_at"])
+                self.report.archived.append(f"role {code} ({role.title})")
+
+
+def _assign(instance, spec, fields):
+    """Copy ``fields`` from ``spec`` onto ``instance``; return the names that changed."""
+    changed = []
+    for name in fields:
+        value = getattr(spec, name)
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def organisation_export() -> str:
+    """Return the whole organisation, archived parts included, as an organisation file."""
+    return dump_org_file(organisation_data())
+
+
+def organisation_data() -> dict:
+    """Return the whole organisation as the mapping an organisation file holds."""
+    duties = Prefetch("duties", queryset=Duty.objects.order_by("sort_order", "pk"))
+    roles = Prefetch(
+        "roles",
+        queryset=Role.objects.select_related("reports_to")
+        .prefetch_related(duties)
+        .order_by("sort_order", "pk"),
+    )
+    nodes = Department.objects.prefetch_related(roles).get_cached_trees()
+    if not nodes:
+        return {}
+    return _department_data(nodes[0])
+
+
+def _department_data(department):
+    data = {
+        "code": department.code,
+        "name": department.name,
+        "name_en": department.name_en,
+        "tagline": department.tagline,
+        "positioning": department.positioning,
+        "description": department.description,
+    }
+    if not department.is_active:
+        data["is_active"] = False
+    data["roles"] = [_role_data(role) for role in department.roles.all()]
+    data["departments"] = [_department_data(child) for child in department.get_children()]
+    return data
+
+
+def _role_data(role):
+    data = {
+        "code": role.code,
+        "title": role.title,
+        "title_en": role.title_en,
+        "summary": role.summary,
+        "headcount": role.headcount,
+        "reports_to": role.reports_to.code if role.reports_to else None,
+    }
+    if not role.is_active:
+        data["is_active"] = False
+    data["duties"] = [{"area": duty.area, "text": duty.text} for duty in role.duties.all()]
+    return data

@@ -1,0 +1,12 @@
+"""Root URLs: the admin, the pages of both apps, the API and the health checks."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("departments/", include("departments.urls")),
+    path("roles/", include("roles.urls")),
+]

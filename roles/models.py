@@ -1,0 +1,117 @@
+"""Roles belong to departments; duties belong to roles."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+
+
+class RoleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def under(self, department, include_self=True):
+        """Return the roles of ``department`` and of every department below it."""
+        return self.filter(
+            department__in=Department.objects.descendants_of(department, include_self=include_self)
+        )
+
+
+class Role(models.Model):
+    code = models.SlugField(
+        _("code"),
+        max_length=64,
+        unique=True,
+        help_text=_("Stable ASCII identifier used in URLs, the API and organisation files."),
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="roles",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    title_en = models.CharField(_("English title"), max_length=200, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    headcount = models.PositiveIntegerField(
+        _("headcount"), default=1, help_text=_("Planned number of seats for this role.")
+    )
+    reports_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="direct_reports",
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Archived roles are hidden from staff.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["department__tree_id", "department__lft", "sort_order", "pk"]
+
+    def __str__(self):
+        return self.display_title
+
+    def get_absolute_url(self):
+        return reverse("roles:detail", kwargs={"code": self.code})
+
+    @property
+    def display_title(self):
+        """Return the title in the active language, falling back to the Chinese title."""
+        if self.title_en and (get_language() or "").startswith("en"):
+            return self.title_en
+        return self.title
+
+    def clean(self):
+        super().clean()
+        if self.reports_to_id is None:
+            return
+        if self.pk is not None and self.reports_to_id == self.pk:
+            raise ValidationError({"reports_to": gettext("A role cannot report to itself.")})
+        if self.pk is None:
+            return
+        # Walk up the reporting chain in one query per step; chains are short.
+        seen = {self.pk}
+        current = self.reports_to_id
+        while current is not None:
+            if current in seen:
+                raise ValidationError(
+                    {"reports_to": gettext("This reporting line would form a cycle.")}
+                )
+            seen.add(current)
+            current = (
+                Role._base_manager.filter(pk=current)
+                .values_list("reports_to_id", flat=True)
+                .first()
+            )
+
+
+class Duty(models.Model):
+    role = models.ForeignKey(
+        Role, verbose_name=_("role"), on_delete=models.CASCADE, related_name="duties"
+    )
+    area = models.CharField(
+        _("area"), max_length=100, blank=True, help_text=_("Optional group, such as SEO方向.")
+    )
+    text = models.TextField(_("text"))
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("duty")
+        verbose_name_plural = _("duties")
+        ordering = ["role_id", "sort_order", "pk"]
+
+    def __str__(self):
+        return f"{self.area}: {self.text}" if self.area else self.text

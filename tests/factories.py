@@ -1,0 +1,63 @@
+"""factory_boy factories for the organisation models and users."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from departments.models import Department
+from roles.models import Duty, Role
+
+
+def company_root():
+    """Return the organisation's root, creating it when the tree is empty."""
+    root = Department.objects.root_nodes().first()
+    if root is None:
+        root = Department.objects.create(code="company", name="公司", name_en="Company")
+    return root
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    code = factory.Sequence(lambda n: f"dept-{n}")
+    name = factory.Sequence(lambda n: f"部门{n}")
+    name_en = factory.Sequence(lambda n: f"Department {n}")
+    tagline = "协同高效"
+    positioning = "负责部门的核心工作。"
+    parent = factory.LazyFunction(company_root)
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Role
+
+    code = factory.Sequence(lambda n: f"role-{n}")
+    department = factory.SubFactory(DepartmentFactory)
+    title = factory.Sequence(lambda n: f"岗位{n}")
+    title_en = factory.Sequence(lambda n: f"Role {n}")
+    headcount = 1
+
+
+class DutyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Duty
+
+    role = factory.SubFactory(RoleFactory)
+    text = factory.Sequence(lambda n: f"职责{n}")
+    sort_order = factory.Sequence(lambda n: n)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def groups(self, create, names, **kwargs):
+        if create and names:
+            self.groups.add(*Group.objects.filter(name__in=names))
