@@ -25,12 +25,14 @@ def department_archive(*, department: Department) -> int:
     """Archive ``department`` and its whole subtree; return how many were active."""
     lock_tree()
     department.refresh_from_db(fields=list(TREE_FIELDS))
-    # is_active is not a tree field, so a queryset update is safe here.
-    return (
-        Department.objects.descendants_of(department, include_self=True)
-        .filter(is_active=True)
-        .update(is_active=False)
-    )
+    active = Department.objects.descendants_of(department, include_self=True).filter(is_active=True)
+    count = 0
+    # One save per department, so that post_save listeners (the page cache) hear of each.
+    for node in active:
+        node.is_active = False
+        node.save(update_fields=["is_active", "updated_at"])
+        count += 1
+    return count
 
 
 def tree_snapshot() -> list[tuple]:

@@ -6,3 +6,8 @@ class OrgportalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "orgportal"
     verbose_name = _("Organisation portal")
+
+    def ready(self):
+        from orgportal import signals
+
+        signals.connect()

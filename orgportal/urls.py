@@ -1,9 +1,12 @@
-"""Root URLs: the admin, the pages of both apps, the API and the health checks."""
+"""Root URLs: the pages of both apps, the admin, the API and the health checks."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("orgportal.page_urls")),
+    path("", include("orgportal.health_urls")),
+    path("api/", include("orgportal.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

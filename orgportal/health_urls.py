@@ -1,0 +1,3 @@
+"""Health checks for load balancers and orchestrators."""
+
+urlpatterns = []

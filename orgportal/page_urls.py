@@ -1,0 +1,5 @@
+"""Pages that span both apps: the org chart and search."""
+
+app_name = "orgportal"
+
+urlpatterns = []
