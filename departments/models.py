@@ -90,6 +90,8 @@ class Department(MPTTModel):
 
     objects = DepartmentManager()
 
+    _moving = False
+
     class MPTTMeta:
         # Sibling order is the order HR sets by dragging, so no order_insertion_by.
         order_insertion_by = []
@@ -107,8 +109,11 @@ class Department(MPTTModel):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             lock_tree(using)
-            parent = self._refresh_tree_state(using)
-            self._check_tree_position(parent, using=using)
+            # move_to() has refreshed and checked both nodes under this same lock, and
+            # django-mptt's move writes the new parent only in this save().
+            if not self._moving:
+                parent = self._refresh_tree_state(using)
+                self._check_tree_position(parent, using=using)
             super().save(*args, **kwargs)
 
     save.alters_data = True
@@ -151,7 +156,11 @@ class Department(MPTTModel):
                     }
                 )
             self._check_not_into_own_subtree(target, field="target")
-            super().move_to(target, position)
+            self._moving = True
+            try:
+                super().move_to(target, position)
+            finally:
+                self._moving = False
 
     move_to.alters_data = True
 
@@ -209,7 +218,16 @@ class Department(MPTTModel):
                     setattr(self, field, current[field])
         if self.parent_id is None:
             return None
-        parent = type(self)._base_manager.using(using).filter(pk=self.parent_id).first()
+        parent_field = self._meta.get_field("parent")
+        # Refresh the caller's parent object in place, so that it stays current afterwards.
+        parent = self.parent if parent_field.is_cached(self) else None
+        if parent is None or parent.pk != self.parent_id:
+            parent = type(self)._base_manager.using(using).filter(pk=self.parent_id).first()
+        else:
+            try:
+                parent.refresh_from_db(using=using, fields=list(TREE_FIELDS))
+            except type(self).DoesNotExist:
+                parent = None
         if parent is None:
             raise ValidationError({"parent": gettext("The parent department does not exist.")})
         self.parent = parent

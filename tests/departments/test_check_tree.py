@@ -1,0 +1,65 @@
+"""manage.py check_tree finds broken nested-set rows in SQL, and --fix rebuilds them."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from departments.models import Department
+from departments.services import department_tree_rebuild, tree_problems, tree_snapshot
+
+
+def check_tree(*args):
+    out, err = StringIO(), StringIO()
+    call_command("check_tree", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def corrupt(sql, params):
+    table = connection.ops.quote_name(Department._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(table=table), params)
+
+
+def test_check_tree_passes_on_the_seed(seed_org):
+    out, err = check_tree()
+    assert "valid" in out and err == ""
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "problem"),
+    [
+        ("UPDATE {table} SET rght = lft WHERE code = %s", ["finance"], "bounds"),
+        ("UPDATE {table} SET level = 5 WHERE code = %s", ["finance"], "level"),
+        ("UPDATE {table} SET lft = 3, rght = 4 WHERE code = %s", ["finance"], "duplicate edges"),
+        ("UPDATE {table} SET rght = rght + 40 WHERE code = %s", ["company"], "tree width"),
+        ("UPDATE {table} SET tree_id = 2 WHERE code = %s", ["finance"], "parent containment"),
+    ],
+)
+def test_check_tree_lists_bad_rows_and_exits_non_zero(seed_org, sql, params, problem):
+    corrupt(sql, params)
+    err = StringIO()
+    with pytest.raises(CommandError, match="problems"):
+        call_command("check_tree", stdout=StringIO(), stderr=err)
+    assert f"{problem}:" in err.getvalue()
+
+
+def test_check_tree_reports_a_second_root(seed_org):
+    corrupt("UPDATE {table} SET parent_id = NULL WHERE code = %s", ["finance"])
+    assert any(line.startswith("one root per tree") for line in tree_problems())
+
+
+def test_fix_rebuilds_the_tree_and_keeps_sibling_order(seed_org):
+    order = [d.code for d in seed_org.get_children()]
+    corrupt("UPDATE {table} SET level = 7, rght = rght + 1 WHERE code = %s", ["digital-operations"])
+    out, _ = check_tree("--fix")
+    assert "Rebuilt the tree" in out and "valid" in out
+    assert tree_problems() == []
+    assert [d.code for d in Department.objects.get(code="company").get_children()] == order
+
+
+def test_rebuild_of_a_valid_tree_changes_no_row(seed_org):
+    before = tree_snapshot()
+    assert department_tree_rebuild() == 0
+    assert tree_snapshot() == before

@@ -1,0 +1,287 @@
+"""import_org and export_org: placed errors, atomic and idempotent imports, round trips."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from departments.models import Department
+from departments.services import tree_problems
+from roles.models import Duty, Role
+
+SEED = Path(settings.ORGPORTAL_SEED_FILE)
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def seed_data():
+    return yaml.safe_load(SEED.read_text(encoding="utf-8"))
+
+
+def write(tmp_path, data, name="org.yaml"):
+    path = tmp_path / name
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def database_state():
+    return (
+        list(
+            Department.objects.values_list(
+                "code", "name", "parent__code", "lft", "rght", "is_active"
+            )
+        ),
+        list(Role.objects.values_list("code", "title", "department__code", "is_active")),
+        list(Duty.objects.values_list("role__code", "area", "text", "sort_order")),
+    )
+
+
+def import_failure(path):
+    """Run an import that must fail; return the error and what the command printed."""
+    err = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("import_org", path, stdout=StringIO(), stderr=err)
+    return str(failure.value), err.getvalue()
+
+
+@pytest.fixture
+def seeded(seed_org):
+    return database_state()
+
+
+def test_import_of_the_seed_creates_everything_and_keeps_the_tree_valid(db):
+    out, _ = run("import_org", str(SEED))
+    assert "88 changes: 88 created" in out
+    assert tree_problems() == []
+
+
+def test_second_import_of_the_same_file_reports_zero_changes(seeded):
+    out, _ = run("import_org", str(SEED))
+    assert "0 changes" in out
+    assert database_state() == seeded
+
+
+@pytest.mark.parametrize(
+    ("mutate", "place", "message"),
+    [
+        (
+            lambda d: d["departments"][2]["roles"][0].update(code="market-research-specialist"),
+            "departments[2].roles[0].code",
+            'duplicate code "market-research-specialist"',
+        ),
+        (lambda d: d["departments"][1].pop("name"), "departments[1].name", "is required"),
+        (
+            lambda d: d["departments"][0]["roles"][1].pop("code"),
+            "departments[0].roles[1].code",
+            "is required",
+        ),
+        (
+            lambda d: d["departments"][3].update(parent="no-such-department"),
+            "departments[3].parent",
+            'unknown department "no-such-department"',
+        ),
+        (
+            lambda d: d["departments"][4]["roles"][0].update(reports_to="nobody"),
+            "departments[4].roles[0].reports_to",
+            'unknown role "nobody"',
+        ),
+        (
+            lambda d: d["departments"][0]["roles"][0]["duties"][0].pop("text"),
+            "departments[0].roles[0].duties[0].text",
+            "is required",
+        ),
+        (
+            lambda d: d["departments"][0].update(code="not a slug"),
+            "departments[0].code",
+            "must use only ASCII letters",
+        ),
+        (
+            lambda d: d["departments"][0]["roles"][0].update(headcount=-2),
+            "departments[0].roles[0].headcount",
+            "whole number",
+        ),
+        (
+            lambda d: d["departments"][0].update(colour="red"),
+            "departments[0].colour",
+            "unknown field",
+        ),
+    ],
+)
+def test_invalid_file_gives_a_placed_error_and_changes_nothing(
+    seeded, tmp_path, mutate, place, message
+):
+    data = seed_data()
+    data["departments"][0]["name"] = "changed, but must not be saved"
+    mutate(data)
+    failure, stderr = import_failure(write(tmp_path, data))
+    assert "nothing was imported" in failure
+    assert f"{place}: " in stderr and message in stderr
+    assert database_state() == seeded
+
+
+def test_department_parent_cycle_is_a_placed_error(seeded, tmp_path):
+    data = seed_data()
+    data["departments"][0]["parent"] = "finance"
+    data["departments"][7]["parent"] = "market-research-strategy"
+    _, stderr = import_failure(write(tmp_path, data))
+    assert "departments[0].parent: the departments form a cycle" in stderr
+    assert database_state() == seeded
+
+
+def test_reporting_line_cycle_is_a_placed_error(seeded, tmp_path):
+    data = seed_data()
+    data["departments"][0]["roles"][0]["reports_to"] = "marketing-planning-manager"
+    data["departments"][0]["roles"][1]["reports_to"] = "market-research-specialist"
+    _, stderr = import_failure(write(tmp_path, data))
+    assert "departments[0].roles[0].reports_to: the reporting lines form a cycle" in stderr
+    assert database_state() == seeded
+
+
+def test_malformed_yaml_names_the_line_and_changes_nothing(seeded, tmp_path):
+    path = write(tmp_path, "code: company\nname: [unclosed\ndepartments: []\n")
+    _, stderr = import_failure(path)
+    assert "line 3" in stderr and "malformed YAML" in stderr
+    assert database_state() == seeded
+
+
+def test_file_whose_root_is_not_the_organisations_root_is_refused(seeded, tmp_path):
+    data = seed_data()
+    data["code"] = "another-company"
+    _, stderr = import_failure(write(tmp_path, data))
+    assert 'code: the organisation\'s root is "company"' in stderr
+    assert database_state() == seeded
+
+
+def test_unreadable_file_is_a_command_error(db, tmp_path):
+    with pytest.raises(CommandError, match="cannot read the file"):
+        run("import_org", str(tmp_path / "missing.yaml"))
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(seeded, tmp_path):
+    data = seed_data()
+    data["departments"][0]["tagline"] = "新的标语"
+    data["departments"][1]["departments"] = [{"code": "video", "name": "视频组"}]
+    out, _ = run("import_org", write(tmp_path, data), "--dry-run")
+    assert "updated: department market-research-strategy (市场调研与策略部): tagline" in out
+    assert "created: department video (视频组)" in out
+    assert "Dry run, nothing written" in out
+    assert database_state() == seeded
+
+
+def test_dry_run_into_an_empty_database_writes_nothing(db):
+    out, _ = run("import_org", str(SEED), "--dry-run")
+    assert "88 changes" in out
+    assert not Department.objects.exists() and not Role.objects.exists()
+
+
+def test_import_updates_moves_and_reorders_by_code(seed_org, tmp_path):
+    data = seed_data()
+    finance = data["departments"].pop()
+    finance["name"] = "财务中心"
+    data["departments"][0]["departments"].append(finance)
+    first, second = data["departments"][1], data["departments"][2]
+    data["departments"][1], data["departments"][2] = second, first
+    out, _ = run("import_org", write(tmp_path, data))
+    assert "moved: department finance (财务中心): under market-research-strategy" in out
+    assert "updated: department finance (财务中心): name" in out
+    finance_db = Department.objects.get(code="finance")
+    assert finance_db.parent.code == "market-research-strategy"
+    assert [d.code for d in seed_org.get_children()][:3] == [
+        "market-research-strategy",
+        "digital-operations",
+        "brand-content-marketing",
+    ]
+    assert tree_problems() == []
+    again, _ = run("import_org", write(tmp_path, data))
+    assert "0 changes" in again
+
+
+def test_import_moves_a_role_to_another_department(seed_org, tmp_path):
+    data = seed_data()
+    role = data["departments"][0]["roles"].pop(0)
+    data["departments"][7]["roles"].append(role)
+    out, _ = run("import_org", write(tmp_path, data))
+    assert "moved: role market-research-specialist" in out
+    assert Role.objects.get(code="market-research-specialist").department.code == "finance"
+
+
+def test_import_edits_a_duty_in_place_and_never_deletes_one(seed_org, tmp_path):
+    data = seed_data()
+    duties = data["departments"][0]["roles"][0]["duties"]
+    duties[0]["text"] = "跟踪行业动态"
+    removed = duties.pop()
+    out, _ = run("import_org", write(tmp_path, data))
+    assert "updated: duty 1 of role market-research-specialist" in out
+    assert "kept: duty “" + removed["text"] + "”" in out
+    role = Role.objects.get(code="market-research-specialist")
+    texts = list(role.duties.values_list("text", flat=True))
+    assert texts[0] == "跟踪行业动态" and texts[-1] == removed["text"]
+    assert Duty.objects.count() == 60
+
+
+def test_prune_archives_what_the_file_no_longer_lists_and_deletes_nothing(seed_org, tmp_path):
+    data = seed_data()
+    dropped = data["departments"].pop()
+    data["departments"][0]["roles"].pop()
+    counts = (Department.objects.count(), Role.objects.count(), Duty.objects.count())
+    out, _ = run("import_org", write(tmp_path, data), "--prune")
+    assert f"archived: department {dropped['code']}" in out
+    assert "archived: role marketing-planning-manager" in out
+    assert (Department.objects.count(), Role.objects.count(), Duty.objects.count()) == counts
+    assert not Department.objects.get(code="finance").is_active
+    assert not Role.objects.get(code="marketing-planning-manager").is_active
+    assert not Role.objects.get(code="budget-management-specialist").is_active
+
+
+def test_without_prune_unlisted_items_stay_active(seed_org, tmp_path):
+    data = seed_data()
+    data["departments"].pop()
+    out, _ = run("import_org", write(tmp_path, data))
+    assert "archived:" not in out
+    assert Department.objects.get(code="finance").is_active
+
+
+def test_import_reactivates_an_archived_department_the_file_lists(seed_org):
+    finance = Department.objects.get(code="finance")
+    finance.is_active = False
+    finance.save()
+    out, _ = run("import_org", str(SEED))
+    assert "updated: department finance (财务部): is_active" in out
+    assert Department.objects.get(code="finance").is_active
+
+
+def test_export_import_export_is_byte_identical(seed_org, tmp_path):
+    Role.objects.filter(code="visual-designer").update(is_active=False)
+    first = tmp_path / "first.yaml"
+    run("export_org", str(first))
+    Duty.objects.all().delete()
+    Role.objects.all().delete()
+    for department in Department.objects.order_by("-level"):
+        department.delete()
+    assert not Department.objects.exists()
+    run("import_org", str(first))
+    second = tmp_path / "second.yaml"
+    run("export_org", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    assert "is_active: false" in first.read_text(encoding="utf-8")
+
+
+def test_export_of_the_seed_is_the_seed_file(seed_org):
+    out, _ = run("export_org")
+    assert out == SEED.read_text(encoding="utf-8")
+
+
+def test_if_empty_skips_a_database_that_holds_an_organisation(seeded, tmp_path):
+    data = seed_data()
+    data["name"] = "别的公司"
+    out, _ = run("import_org", write(tmp_path, data), "--if-empty")
+    assert "nothing imported" in out
+    assert database_state() == seeded
