@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 venv: $(VENV)/.installed
 
 catalogs: venv
-	$(BIN)/python manage.py compile_catalogs
+	DEBUG=1 $(BIN)/python manage.py compile_catalogs
 
 run: venv catalogs
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
