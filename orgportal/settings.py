@@ -150,15 +150,25 @@ ORGPORTAL_PUBLIC_READ = env.bool("ORGPORTAL_PUBLIC_READ", default=False)
 # The organisation file that `make run` and the container load into an empty database.
 ORGPORTAL_SEED_FILE = BASE_DIR / "data" / "organisation.yaml"
 
+# Token authentication comes first: DRF takes the WWW-Authenticate header of the first class,
+# and only with that header does an anonymous request get 401 rather than 403.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PERMISSION_CLASSES": ["orgportal.api.permissions.OrganisationPermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "orgportal.api.pagination.OrganisationPagination",
+    "EXCEPTION_HANDLER": "orgportal.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "orgportal.api.schema.OrganisationAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# The long description (authentication, errors, paging, ETags) is added by a hook in
+# orgportal/api/schema.py, next to the code it describes.
 SPECTACULAR_SETTINGS = {
     "TITLE": "orgportal API",
     "DESCRIPTION": "Departments, roles and duties of the organisation.",
@@ -167,6 +177,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orgportal.api.schema.describe_api",
+    ],
+    "TAGS": [
+        {"name": "departments", "description": "The department tree, by department code."},
+        {"name": "roles", "description": "Roles, by role code, with their duties."},
+        {"name": "duties", "description": "Duties of roles, by id, in their order."},
+        {"name": "export", "description": "The whole organisation as one organisation file."},
+    ],
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }
 
 LOGGING = {

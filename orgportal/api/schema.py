@@ -1,0 +1,199 @@
+"""The OpenAPI contract: error responses, ETags and the API's description, added everywhere."""
+
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_serializer
+from rest_framework import serializers
+
+ERROR_DESCRIPTIONS = {
+    "400": "Bad input: `error.fields` names each bad field or query parameter.",
+    "401": "No credentials, or a bad token: send `Authorization: Token <key>`.",
+    "403": "Authenticated, but without the permission this needs.",
+    "404": "No object with this code or id, or no such page.",
+    "409": "The current state of the organisation refuses the request.",
+    "415": "The body is not JSON: send `Content-Type: application/json`.",
+}
+ETAG_HEADER = {
+    "description": "Identifies this version of the response; send it back in If-None-Match.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="The ETag of a response you already have: unchanged, the answer is a 304.",
+)
+
+API_DESCRIPTION = """\
+The organisation's departments, roles and duties, for other systems to read and keep in sync.
+
+**Authentication.** Send a token: `Authorization: Token <key>`. An administrator prints a
+user's token with `manage.py create_api_token USERNAME`. Browsers signed in to the portal use
+their session (writes then need the `X-CSRFToken` header). Without credentials the answer is
+401; without the permission, 403.
+
+**Permissions.** Every signed-in user may read (anyone, when the portal runs with
+`ORGPORTAL_PUBLIC_READ`). Writing needs the Django model permission for the object and action
+(add, change, delete), which the `HR editors` group holds except delete. Moving a department
+needs *change department*. The export needs view permission on departments, roles and duties.
+
+**Identifiers.** Departments and roles are looked up by their stable `code`
+(e.g. `digital-operations`, `seo-sem-specialist`); duties by `id`. Relations are given as codes
+too. Unknown codes in the path are 404; in a body or a query parameter, a 400 naming the field.
+
+**Errors.** Every error has one shape:
+`{"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"target": ["…"]}}}`.
+`fields` appears only on validation errors (400). `code` is stable: `invalid`,
+`not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`,
+`method_not_allowed`, `parse_error`, `unsupported_media_type`, `protected` (409: a department
+that still has sub-departments or roles cannot be deleted).
+
+**Lists** are paginated: `?page=2&page_size=100` (at most 500), answered as
+`{"count", "next", "previous", "results"}`. The tree is not paginated.
+
+**Conditional requests.** Every GET answer has an `ETag`; send it back in `If-None-Match` and an
+unchanged resource answers 304 without a body.
+
+**Common tasks.** The whole organisation: `GET /api/v1/departments/tree/?include_roles=1`. The
+roles under 数字运营部 and its sub-departments: `GET /api/v1/roles/?under=digital-operations`.
+Move a department: `POST /api/v1/departments/{code}/move/` with
+`{"target": "<code>", "position": "first-child" | "last-child" | "left" | "right"}`.
+"""
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    code = serializers.CharField(
+        help_text="A stable machine-readable reason, such as invalid or not_found."
+    )
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Validation errors only: the messages for each bad field or parameter.",
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A move into its own subtree",
+            value={
+                "error": {
+                    "status": 400,
+                    "code": "invalid",
+                    "message": "Invalid input.",
+                    "fields": {
+                        "target": [
+                            "A department cannot be moved into itself or one of its own "
+                            "sub-departments."
+                        ]
+                    },
+                }
+            },
+            status_codes=["400"],
+        ),
+        OpenApiExample(
+            "No token",
+            value={
+                "error": {
+                    "status": 401,
+                    "code": "not_authenticated",
+                    "message": "Authentication credentials were not provided.",
+                }
+            },
+            status_codes=["401"],
+        ),
+        OpenApiExample(
+            "A department that still has roles",
+            value={
+                "error": {
+                    "status": 409,
+                    "code": "protected",
+                    "message": "Department “数字运营部” cannot be deleted: it still has 3 roles. "
+                    "Move them elsewhere or archive the department instead.",
+                }
+            },
+            status_codes=["409"],
+        ),
+    ]
+)
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    error = ErrorDetailSerializer()
+
+
+class OrganisationAutoSchema(AutoSchema):
+    """Describe the error responses, ETags and Location headers every operation shares."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method == "GET":
+            parameters = [*parameters, IF_NONE_MATCH]
+        return parameters
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses = operation["responses"]
+        locations = {parameter["in"] for parameter in operation.get("parameters", [])}
+        errors = {"401", "403"}
+        if "path" in locations:
+            errors.add("404")
+        if "query" in locations or "requestBody" in operation:
+            errors.add("400")
+        if any(parameter["name"] == "page" for parameter in operation.get("parameters", [])):
+            errors.add("404")
+        if "requestBody" in operation:
+            errors.add("415")
+        for status in errors:
+            responses.setdefault(status, {})
+        error_schema = self.resolve_serializer(ErrorSerializer, "response").ref
+        for status, response in responses.items():
+            if status.startswith("4"):
+                response.setdefault("content", {"application/json": {"schema": error_schema}})
+                if not response.get("description"):
+                    response["description"] = ERROR_DESCRIPTIONS.get(status, "")
+        if "401" in responses:
+            responses["401"].setdefault("headers", {})["WWW-Authenticate"] = {
+                "description": "`Token`: the scheme to authenticate with.",
+                "schema": {"type": "string"},
+            }
+        if self.method == "GET":
+            if "200" in responses:
+                responses["200"].setdefault("headers", {})["ETag"] = ETAG_HEADER
+            responses["304"] = {
+                "description": "Not modified: the ETag in If-None-Match is still current.",
+                "headers": {"ETag": ETAG_HEADER},
+            }
+        if "201" in responses:
+            responses["201"].setdefault("headers", {})["Location"] = {
+                "description": "The URL of the new object.",
+                "schema": {"type": "string", "format": "uri"},
+            }
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+
+class DescribedDjangoFilterExtension(DjangoFilterExtension):
+    """Keep a filter's help text as its description even when its type is overridden."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        help_text = filter_field.extra.get("help_text")
+        for parameter in parameters:
+            if help_text and not parameter.get("description"):
+                parameter["description"] = str(help_text)
+        return parameters
+
+
+def describe_api(result, generator, request, public):
+    """Put the API's long description into the schema (a drf-spectacular postprocessing hook)."""
+    result["info"]["description"] = API_DESCRIPTION
+    return result
