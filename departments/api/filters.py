@@ -1,0 +1,113 @@
+"""Query filters for the department API, and the filter types the other API modules share."""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from departments.models import Department
+
+CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
+TRUE_VALUES = frozenset({"true", "1", "yes", "on"})
+FALSE_VALUES = frozenset({"false", "0", "no", "off"})
+
+
+class StrictBooleanField(forms.Field):
+    """A yes/no query value that refuses anything but true/false/1/0 instead of ignoring it."""
+
+    default_error_messages = {"invalid": _("Enter true or false.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in TRUE_VALUES:
+            return True
+        if text in FALSE_VALUES:
+            return False
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class CodeChoiceField(ModelChoiceField):
+    """A choice of object by code that rejects malformed codes before asking the database."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not CODE_RE.fullmatch(str(value)):
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeFilter(django_filters.ModelChoiceFilter):
+    """Filter by the ``code`` of a related object; an unknown code is a 400 naming the filter."""
+
+    field_class = CodeChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        super().__init__(*args, **kwargs)
+
+
+def department_subtree_q(department, prefix=""):
+    """Return a Q for rows whose department (reached through ``prefix``) is in the subtree."""
+    return Q(
+        **{
+            f"{prefix}tree_id": department.tree_id,
+            f"{prefix}lft__gte": department.lft,
+            f"{prefix}rght__lte": department.rght,
+        }
+    )
+
+
+def search_q(value, fields):
+    """Return a Q matching ``value`` as a case-insensitive substring of any of ``fields``."""
+    query = Q()
+    for field in fields:
+        query |= Q(**{f"{field}__icontains": value})
+    return query
+
+
+class DepartmentFilter(django_filters.FilterSet):
+    parent = CodeFilter(
+        queryset=Department.objects.all(),
+        help_text=_("Only the direct sub-departments of the department with this code."),
+    )
+    under = CodeFilter(
+        queryset=Department.objects.all(),
+        method="filter_under",
+        help_text=_("The department with this code and every department below it."),
+    )
+    active = StrictBooleanFilter(
+        field_name="is_active", help_text=_("true: only active departments; false: archived.")
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text=_(
+            "Substring of the code, name, English name, tagline, positioning or description."
+        ),
+    )
+
+    class Meta:
+        model = Department
+        fields = ["parent", "under", "active", "search"]
+
+    def filter_under(self, queryset, name, value):
+        return queryset.filter(department_subtree_q(value))
+
+    def filter_search(self, queryset, name, value):
+        fields = ("code", "name", "name_en", "tagline", "positioning", "description")
+        return queryset.filter(search_q(value, fields))

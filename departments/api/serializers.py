@@ -1,0 +1,267 @@
+"""Serializers of the department API: departments, the nested tree and moves."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.helpers import lazy_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from departments.api.filters import CODE_RE
+from departments.models import POSITIONS, Department
+from departments.services import department_move
+
+# The tree endpoint lives at departments/tree/, so no department may be called "tree" there.
+RESERVED_CODES = frozenset({"tree"})
+
+POSITION_CHOICES = [
+    ("first-child", _("first child of the target")),
+    ("last-child", _("last child of the target")),
+    ("left", _("just before the target, as its sibling")),
+    ("right", _("just after the target, as its sibling")),
+]
+assert [value for value, _label in POSITION_CHOICES] == list(POSITIONS)
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{CODE_RE.pattern}$", "maxLength": 64})
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object given by its code; a malformed code never reaches the database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not CODE_RE.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
+        return super().to_internal_value(data)
+
+
+DEPARTMENT_EXAMPLE = {
+    "code": "digital-operations",
+    "url": "https://orgportal.example.com/api/v1/departments/digital-operations/",
+    "name": "数字运营部",
+    "name_en": "Digital Operations",
+    "tagline": "流量转化,渠道深耕",
+    "positioning": "通过数字渠道(搜索引擎、社交平台、电商平台)实现流量获取、转化与用户留存。",
+    "description": "",
+    "parent": "company",
+    "is_active": True,
+    "level": 1,
+    "descendant_count": 0,
+    "created_at": "2025-01-06T09:30:00+08:00",
+    "updated_at": "2025-01-06T09:30:00+08:00",
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "数字运营部", value=DEPARTMENT_EXAMPLE, response_only=True, status_codes=["200", "201"]
+        ),
+        OpenApiExample(
+            "New department under 数字运营部",
+            value={
+                "code": "live-commerce",
+                "name": "直播电商组",
+                "name_en": "Live Commerce",
+                "parent": "digital-operations",
+            },
+            request_only=True,
+        ),
+    ]
+)
+class DepartmentSerializer(serializers.ModelSerializer):
+    """A department; ``parent`` is the parent's code (null only for the root)."""
+
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:department-detail", lookup_field="code"
+    )
+    parent = CodeRelatedField(
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Code of the parent department. Changing it moves the department (with its "
+            "sub-departments) to the end of the new parent's children."
+        ),
+    )
+    descendant_count = serializers.SerializerMethodField(
+        help_text=_("How many departments are below this one, at any depth.")
+    )
+
+    class Meta:
+        model = Department
+        fields = [
+            "code",
+            "url",
+            "name",
+            "name_en",
+            "tagline",
+            "positioning",
+            "description",
+            "parent",
+            "is_active",
+            "level",
+            "descendant_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["level", "created_at", "updated_at"]
+        extra_kwargs = {"level": {"help_text": _("Depth in the tree; the root is 0.")}}
+
+    def get_descendant_count(self, department) -> int:
+        return department.get_descendant_count()
+
+    def validate_code(self, value):
+        if value in RESERVED_CODES:
+            raise serializers.ValidationError(gettext("This code is reserved by the API."))
+        return value
+
+    def update(self, instance, validated_data):
+        """Save the fields, then move the department if its parent changed, all or nothing."""
+        missing = object()
+        parent = validated_data.pop("parent", missing)
+        with transaction.atomic():
+            instance = super().update(instance, validated_data)
+            if parent is not missing:
+                _change_parent(instance, parent)
+        return instance
+
+
+def _change_parent(department, parent):
+    """Move ``department`` under ``parent`` through the locked move, naming the field ``parent``."""
+    if parent is None:
+        if department.parent_id is not None:
+            raise DjangoValidationError(
+                {"parent": gettext("The organisation has one root; choose a parent department.")}
+            )
+        return
+    if parent.pk == department.parent_id:
+        return
+    try:
+        department_move(department=department, target=parent, position="last-child")
+    except DjangoValidationError as error:
+        raise DjangoValidationError({"parent": error.messages}) from error
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Move 数字运营部 to the end of 品牌与内容营销部",
+            value={"target": "brand-content-marketing", "position": "last-child"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Put 数字运营部 just before 市场调研与策略部",
+            value={"target": "market-research-strategy", "position": "left"},
+            request_only=True,
+        ),
+    ]
+)
+class DepartmentMoveSerializer(serializers.Serializer):
+    """Where to move a department: relative to the ``target`` department."""
+
+    target = CodeRelatedField(
+        queryset=Department.objects.all(),
+        help_text=_("Code of the department the position is relative to."),
+    )
+    position = serializers.ChoiceField(
+        choices=POSITION_CHOICES,
+        help_text=_(
+            "first-child / last-child: inside the target, first or last; "
+            "left / right: beside the target, just before or after it."
+        ),
+    )
+
+
+class DepartmentRoleSummarySerializer(serializers.Serializer):
+    """A role in the department tree (the full role is at its ``url``)."""
+
+    code = serializers.SlugField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:role-detail", lookup_field="code")
+    title = serializers.CharField(read_only=True)
+    title_en = serializers.CharField(read_only=True)
+    headcount = serializers.IntegerField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+
+class DepartmentTreeSerializer(serializers.ModelSerializer):
+    """A department with its sub-departments nested in tree order."""
+
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:department-detail", lookup_field="code"
+    )
+    descendant_count = serializers.SerializerMethodField(
+        help_text=_(
+            "How many departments are below this one, at any depth; more than the nested "
+            "children when the tree was cut off with depth."
+        )
+    )
+    roles = serializers.SerializerMethodField(
+        help_text=_("The department's roles in order, or null unless include_roles is set.")
+    )
+    children = serializers.SerializerMethodField(
+        help_text=_("Sub-departments in tree order (empty below the requested depth).")
+    )
+
+    class Meta:
+        model = Department
+        fields = [
+            "code",
+            "url",
+            "name",
+            "name_en",
+            "tagline",
+            "positioning",
+            "description",
+            "is_active",
+            "level",
+            "descendant_count",
+            "roles",
+            "children",
+        ]
+        read_only_fields = fields
+
+    def get_descendant_count(self, department) -> int:
+        return department.get_descendant_count()
+
+    @extend_schema_field(DepartmentRoleSummarySerializer(many=True, allow_null=True))
+    def get_roles(self, department):
+        if not self.context.get("include_roles"):
+            return None
+        serializer = self.context.setdefault(
+            "role_summary_serializer", DepartmentRoleSummarySerializer(context=self.context)
+        )
+        return [serializer.to_representation(role) for role in department.roles.all()]
+
+    @extend_schema_field(
+        lazy_serializer("departments.api.serializers.DepartmentTreeSerializer")(many=True)
+    )
+    def get_children(self, department):
+        # One serializer for the whole tree: building one per node would dominate the time.
+        return [self.to_representation(child) for child in department.get_children()]
+
+
+class DepartmentTreeQuerySerializer(serializers.Serializer):
+    """The query parameters of the tree."""
+
+    root = CodeRelatedField(
+        queryset=Department.objects.all(),
+        required=False,
+        help_text=_("Code of the department at the top of the answer. Default: the company."),
+    )
+    depth = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=1000,
+        help_text=_(
+            "How many levels below the top to include (0: the top department alone). Default: all."
+        ),
+    )
+    include_roles = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Include each department's roles (1 or true)."),
+    )

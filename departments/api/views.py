@@ -1,0 +1,215 @@
+"""The department API: CRUD by code, the nested tree, ancestors and descendants, and moves."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.views.decorators.http import conditional_page
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from mptt.exceptions import InvalidMove
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from departments.api.filters import CODE_RE, DepartmentFilter
+from departments.api.serializers import (
+    DEPARTMENT_EXAMPLE,
+    DepartmentMoveSerializer,
+    DepartmentSerializer,
+    DepartmentTreeQuerySerializer,
+    DepartmentTreeSerializer,
+)
+from departments.models import Department
+from departments.services import department_move
+
+CODE_PARAMETER = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^{CODE_RE.pattern}$",
+    description="The department's code.",
+    examples=[OpenApiExample("数字运营部", value="digital-operations")],
+)
+TREE_EXAMPLE = {
+    "code": "company",
+    "url": "https://orgportal.example.com/api/v1/departments/company/",
+    "name": "互联网营销企业",
+    "name_en": "Internet Marketing Company",
+    "tagline": "",
+    "positioning": "",
+    "description": "",
+    "is_active": True,
+    "level": 0,
+    "descendant_count": 8,
+    "roles": None,
+    "children": [
+        {
+            **{key: DEPARTMENT_EXAMPLE[key] for key in DepartmentTreeSerializer.Meta.fields[:-2]},
+            "roles": None,
+            "children": [],
+        }
+    ],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List departments",
+        description="Departments in tree order (each parent before its children), paginated.",
+    ),
+    create=extend_schema(
+        summary="Create a department",
+        description=(
+            "Adds the department as the last child of `parent`. The organisation has one root, "
+            "so `parent` is required once the root exists. The answer's `Location` header is "
+            "the new department's URL."
+        ),
+    ),
+    retrieve=extend_schema(summary="Get a department", parameters=[CODE_PARAMETER]),
+    update=extend_schema(
+        summary="Replace a department",
+        description=(
+            "A different `parent` moves the department with its sub-departments to the end of "
+            "the new parent's children, with the same checks as the move endpoint."
+        ),
+        parameters=[CODE_PARAMETER],
+    ),
+    partial_update=extend_schema(
+        summary="Change a department",
+        description=(
+            "A different `parent` moves the department with its sub-departments to the end of "
+            "the new parent's children, with the same checks as the move endpoint."
+        ),
+        parameters=[CODE_PARAMETER],
+    ),
+    destroy=extend_schema(
+        summary="Delete a department",
+        description=(
+            "Refused with 409 while the department has sub-departments or roles; the message "
+            "says which. Archive it instead (PATCH `is_active: false`)."
+        ),
+        parameters=[CODE_PARAMETER],
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            409: OpenApiResponse(description="The department still has sub-departments or roles."),
+        },
+    ),
+)
+@method_decorator(conditional_page, name="dispatch")
+class DepartmentViewSet(viewsets.ModelViewSet):
+    """Departments, looked up by code."""
+
+    queryset = Department.objects.select_related("parent")
+    serializer_class = DepartmentSerializer
+    filterset_class = DepartmentFilter
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    # Set per action: the model permissions an unsafe request needs (default: by method).
+    required_model_permissions = None
+
+    @extend_schema(
+        operation_id="departments_tree",
+        summary="The department tree",
+        description=(
+            "The organisation as one nested object, from the company (or `root`) down, in tree "
+            "order. Not paginated. `depth` cuts it off; `descendant_count` still tells how many "
+            "departments are below each one."
+        ),
+        parameters=[DepartmentTreeQuerySerializer],
+        responses={
+            200: DepartmentTreeSerializer,
+            404: OpenApiResponse(description="The organisation has no departments yet."),
+        },
+        examples=[OpenApiExample("The company", value=TREE_EXAMPLE, response_only=True)],
+    )
+    @action(detail=False, filter_backends=[], pagination_class=None)
+    def tree(self, request):
+        query = DepartmentTreeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        root = query.validated_data.get("root")
+        depth = query.validated_data.get("depth")
+        include_roles = query.validated_data["include_roles"]
+        nodes = Department.objects.all()
+        top_level = 0
+        if root is not None:
+            nodes = nodes.descendants_of(root, include_self=True)
+            top_level = root.level
+        if depth is not None:
+            nodes = nodes.filter(level__lte=top_level + depth)
+        if include_roles:
+            nodes = nodes.prefetch_related("roles")
+        trees = nodes.get_cached_trees()
+        if not trees:
+            raise NotFound(gettext("The organisation has no departments yet."))
+        context = {**self.get_serializer_context(), "include_roles": include_roles}
+        return Response(DepartmentTreeSerializer(trees[0], context=context).data)
+
+    @extend_schema(
+        operation_id="departments_ancestors",
+        summary="Ancestors of a department",
+        description="The departments above it, from the company down to its parent.",
+        parameters=[CODE_PARAMETER],
+        responses=DepartmentSerializer(many=True),
+    )
+    @action(detail=True, filter_backends=[])
+    def ancestors(self, request, code=None):
+        department = self.get_object()
+        return self._paginated(Department.objects.ancestors_of(department))
+
+    @extend_schema(
+        operation_id="departments_descendants",
+        summary="Descendants of a department",
+        description="Every department below it, at any depth, in tree order.",
+        parameters=[CODE_PARAMETER],
+        responses=DepartmentSerializer(many=True),
+    )
+    @action(detail=True, filter_backends=[])
+    def descendants(self, request, code=None):
+        department = self.get_object()
+        return self._paginated(Department.objects.descendants_of(department))
+
+    @extend_schema(
+        operation_id="departments_children",
+        summary="Children of a department",
+        description="Its direct sub-departments, in tree order.",
+        parameters=[CODE_PARAMETER],
+        responses=DepartmentSerializer(many=True),
+    )
+    @action(detail=True, filter_backends=[])
+    def children(self, request, code=None):
+        department = self.get_object()
+        return self._paginated(Department.objects.filter(parent=department))
+
+    @extend_schema(
+        operation_id="departments_move",
+        summary="Move a department",
+        description=(
+            "Moves the department, with its sub-departments, relative to `target`. A move into "
+            "the department itself or below it, an unknown target, a position beside the "
+            "company or an unknown position is a 400 naming the field. Needs the permission "
+            "to change departments. Answers the department as it now stands."
+        ),
+        parameters=[CODE_PARAMETER],
+        request=DepartmentMoveSerializer,
+        responses={200: DepartmentSerializer},
+    )
+    @action(detail=True, methods=["post"], required_model_permissions=["change"])
+    def move(self, request, code=None):
+        department = self.get_object()
+        query = DepartmentMoveSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        try:
+            moved = department_move(department=department, **query.validated_data)
+        except InvalidMove as error:
+            raise DjangoValidationError({"target": str(error)}) from error
+        return Response(self.get_serializer(moved).data)
+
+    def _paginated(self, queryset):
+        page = self.paginate_queryset(queryset.select_related("parent"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
