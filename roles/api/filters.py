@@ -1,0 +1,84 @@
+"""Query filters of the role and duty API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from departments.api.filters import (
+    CodeFilter,
+    StrictBooleanFilter,
+    department_subtree_q,
+    search_q,
+)
+from departments.models import Department
+from roles.models import Duty, Role
+
+
+class RoleFilter(django_filters.FilterSet):
+    department = CodeFilter(
+        queryset=Department.objects.all(),
+        help_text=_("Only the roles of the department with this code (not of those below it)."),
+    )
+    under = CodeFilter(
+        queryset=Department.objects.all(),
+        method="filter_under",
+        help_text=_("The roles of the department with this code and of every department below it."),
+    )
+    active = StrictBooleanFilter(
+        field_name="is_active", help_text=_("true: only active roles; false: archived.")
+    )
+    reports_to = CodeFilter(
+        queryset=Role.objects.all(), help_text=_("Only the roles that report to this role.")
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text=_(
+            "Substring of the code, title, English title, summary or of a duty's text or area."
+        ),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=("code", "title", "title_en", "headcount", "sort_order", "created_at", "updated_at"),
+        help_text=_(
+            "Sort by these fields (comma-separated, - for descending). Default: tree order."
+        ),
+    )
+
+    class Meta:
+        model = Role
+        fields = ["department", "under", "active", "reports_to", "search", "ordering"]
+
+    def filter_under(self, queryset, name, value):
+        return queryset.filter(department_subtree_q(value, prefix="department__"))
+
+    def filter_search(self, queryset, name, value):
+        duties = Duty.objects.filter(search_q(value, ("text", "area"))).values("role_id")
+        fields = ("code", "title", "title_en", "summary")
+        return queryset.filter(search_q(value, fields) | Q(pk__in=duties))
+
+
+class DutyFilter(django_filters.FilterSet):
+    role = CodeFilter(queryset=Role.objects.all(), help_text=_("Only the duties of this role."))
+    department = CodeFilter(
+        queryset=Department.objects.all(),
+        field_name="role__department",
+        help_text=_("Only the duties of the roles of the department with this code."),
+    )
+    under = CodeFilter(
+        queryset=Department.objects.all(),
+        method="filter_under",
+        help_text=_("The duties of every role in the department with this code or below it."),
+    )
+    area = django_filters.CharFilter(help_text=_("Only the duties of this area, such as SEO方向."))
+    search = django_filters.CharFilter(
+        method="filter_search", help_text=_("Substring of the duty's text or area.")
+    )
+
+    class Meta:
+        model = Duty
+        fields = ["role", "department", "under", "area", "search"]
+
+    def filter_under(self, queryset, name, value):
+        return queryset.filter(department_subtree_q(value, prefix="role__department__"))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(search_q(value, ("text", "area")))

@@ -1,0 +1,195 @@
+"""Serializers of the role and duty API."""
+
+from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from departments.api.serializers import CodeRelatedField
+from departments.models import Department
+from roles.models import Duty, Role
+
+# The largest integer every supported database stores in a positive integer column.
+MAX_INTEGER = 2_147_483_647
+
+SEO_DUTY_EXAMPLE = {
+    "id": 17,
+    "area": "SEO方向",
+    "text": "研究搜索引擎算法(如百度“清风算法”),优化网站结构(TDK设置、内链布局)",
+    "sort_order": 0,
+}
+ROLE_EXAMPLE = {
+    "code": "seo-sem-specialist",
+    "url": "https://orgportal.example.com/api/v1/roles/seo-sem-specialist/",
+    "title": "SEO/SEM优化师",
+    "title_en": "SEO/SEM Specialist",
+    "summary": "",
+    "department": "digital-operations",
+    "reports_to": None,
+    "headcount": 1,
+    "sort_order": 0,
+    "is_active": True,
+    "created_at": "2025-01-06T09:30:00+08:00",
+    "updated_at": "2025-01-06T09:30:00+08:00",
+}
+
+
+class FullCleanMixin:
+    """Run the model's own validation (such as its clean()) before every save."""
+
+    def create(self, validated_data):
+        instance = self.Meta.model(**validated_data)
+        self.before_create(instance)
+        instance.full_clean(validate_unique=False)
+        instance.save()
+        return instance
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean(validate_unique=False)
+        instance.save()
+        return instance
+
+    def before_create(self, instance):
+        pass
+
+
+def next_sort_order(queryset):
+    """Return the sort order that puts a new row after the rows of ``queryset``."""
+    last = queryset.aggregate(last=Max("sort_order"))["last"]
+    return 0 if last is None else last + 1
+
+
+class RoleDutySerializer(serializers.ModelSerializer):
+    """A duty nested in its role."""
+
+    class Meta:
+        model = Duty
+        fields = ["id", "area", "text", "sort_order"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("SEO/SEM优化师", value=ROLE_EXAMPLE, response_only=True),
+        OpenApiExample(
+            "New role in 数字运营部",
+            value={
+                "code": "live-commerce-host",
+                "title": "直播运营",
+                "title_en": "Live Commerce Host",
+                "department": "digital-operations",
+                "headcount": 2,
+            },
+            request_only=True,
+        ),
+    ]
+)
+class RoleSerializer(FullCleanMixin, serializers.ModelSerializer):
+    """A role; ``department`` and ``reports_to`` are codes."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:role-detail", lookup_field="code")
+    department = CodeRelatedField(
+        queryset=Department.objects.all(), help_text=_("Code of the role's department.")
+    )
+    reports_to = CodeRelatedField(
+        queryset=Role.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Code of the role this one reports to; never a cycle."),
+    )
+
+    class Meta:
+        model = Role
+        fields = [
+            "code",
+            "url",
+            "title",
+            "title_en",
+            "summary",
+            "department",
+            "reports_to",
+            "headcount",
+            "sort_order",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "headcount": {"max_value": MAX_INTEGER},
+            "sort_order": {
+                "required": False,
+                "max_value": MAX_INTEGER,
+                "help_text": _("Order within the department. Default: after its other roles."),
+            },
+        }
+
+    def before_create(self, instance):
+        if "sort_order" not in self.validated_data:
+            instance.sort_order = next_sort_order(
+                Role.objects.filter(department=instance.department)
+            )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "SEO/SEM优化师 with its duties",
+            value={**ROLE_EXAMPLE, "duties": [SEO_DUTY_EXAMPLE]},
+            response_only=True,
+        ),
+    ]
+)
+class RoleDetailSerializer(RoleSerializer):
+    """A role with its duties in order."""
+
+    duties = RoleDutySerializer(many=True, read_only=True)
+
+    class Meta(RoleSerializer.Meta):
+        fields = [*RoleSerializer.Meta.fields, "duties"]
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A duty of SEO/SEM优化师",
+            value={
+                **SEO_DUTY_EXAMPLE,
+                "url": "https://orgportal.example.com/api/v1/duties/17/",
+                "role": "seo-sem-specialist",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "New duty for SEO/SEM优化师",
+            value={
+                "role": "seo-sem-specialist",
+                "area": "SEO方向",
+                "text": "维护站点地图与收录监控",
+            },
+            request_only=True,
+        ),
+    ]
+)
+class DutySerializer(FullCleanMixin, serializers.ModelSerializer):
+    """A duty; ``role`` is the role's code."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:duty-detail")
+    role = CodeRelatedField(queryset=Role.objects.all(), help_text=_("Code of the duty's role."))
+
+    class Meta:
+        model = Duty
+        fields = ["id", "url", "role", "area", "text", "sort_order"]
+        extra_kwargs = {
+            "sort_order": {
+                "required": False,
+                "max_value": MAX_INTEGER,
+                "help_text": _("Order within the role. Default: after its other duties."),
+            }
+        }
+
+    def before_create(self, instance):
+        if "sort_order" not in self.validated_data:
+            instance.sort_order = next_sort_order(Duty.objects.filter(role=instance.role))

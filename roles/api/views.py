@@ -1,0 +1,108 @@
+"""The role and duty API: CRUD, filters, roles by code with their duties, duties by id."""
+
+from django.db.models import Prefetch
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import conditional_page
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import viewsets
+
+from departments.api.filters import CODE_RE
+from roles.api.filters import DutyFilter, RoleFilter
+from roles.api.serializers import DutySerializer, RoleDetailSerializer, RoleSerializer
+from roles.models import Duty, Role
+
+ROLE_CODE = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^{CODE_RE.pattern}$",
+    description="The role's code.",
+    examples=[OpenApiExample("SEO/SEM优化师", value="seo-sem-specialist")],
+)
+DUTY_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The duty's id.")
+UNDER_EXAMPLE = OpenApiParameter(
+    "under",
+    str,
+    OpenApiParameter.QUERY,
+    description=("The roles of the department with this code and of every department below it."),
+    examples=[OpenApiExample("数字运营部", value="digital-operations")],
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List roles",
+        description="Roles in tree order of their departments, then in their order there.",
+        parameters=[UNDER_EXAMPLE],
+    ),
+    create=extend_schema(
+        summary="Create a role",
+        description="Add duties with the duty endpoint. `Location` is the new role's URL.",
+        responses={201: RoleDetailSerializer},
+    ),
+    retrieve=extend_schema(summary="Get a role with its duties", parameters=[ROLE_CODE]),
+    update=extend_schema(summary="Replace a role", parameters=[ROLE_CODE]),
+    partial_update=extend_schema(summary="Change a role", parameters=[ROLE_CODE]),
+    destroy=extend_schema(
+        summary="Delete a role",
+        description=(
+            "Deletes its duties too; roles that reported to it then report to no one. "
+            "Archiving (PATCH `is_active: false`) keeps the history."
+        ),
+        parameters=[ROLE_CODE],
+    ),
+)
+@method_decorator(conditional_page, name="dispatch")
+class RoleViewSet(viewsets.ModelViewSet):
+    """Roles, looked up by code."""
+
+    queryset = Role.objects.select_related("department", "reports_to")
+    filterset_class = RoleFilter
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            duties = Prefetch("duties", queryset=Duty.objects.order_by("sort_order", "pk"))
+            queryset = queryset.prefetch_related(duties)
+        return queryset
+
+    def get_serializer_class(self):
+        return RoleSerializer if self.action == "list" else RoleDetailSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List duties",
+        description="Duties in the order of their roles, then in their own order (sort_order).",
+    ),
+    create=extend_schema(
+        summary="Create a duty",
+        description="Without `sort_order` the duty goes after the role's other duties.",
+    ),
+    retrieve=extend_schema(summary="Get a duty", parameters=[DUTY_ID]),
+    update=extend_schema(summary="Replace a duty", parameters=[DUTY_ID]),
+    partial_update=extend_schema(summary="Change a duty", parameters=[DUTY_ID]),
+    destroy=extend_schema(summary="Delete a duty", parameters=[DUTY_ID]),
+)
+@method_decorator(conditional_page, name="dispatch")
+class DutyViewSet(viewsets.ModelViewSet):
+    """Duties, looked up by id."""
+
+    queryset = Duty.objects.select_related("role").order_by(
+        "role__department__tree_id",
+        "role__department__lft",
+        "role__sort_order",
+        "role_id",
+        "sort_order",
+        "pk",
+    )
+    serializer_class = DutySerializer
+    filterset_class = DutyFilter
+    lookup_value_regex = "[0-9]+"
