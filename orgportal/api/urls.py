@@ -1,3 +1,27 @@
 """The REST API: one router for departments, roles and duties, plus the OpenAPI contract."""
 
-urlpatterns = []
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from departments.api.views import DepartmentViewSet
+from orgportal.api.errors import not_found
+from orgportal.api.views import OrganisationExportView
+from roles.api.views import DutyViewSet, RoleViewSet
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("roles", RoleViewSet, basename="role")
+router.register("duties", DutyViewSet, basename="duty")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/export/", OrganisationExportView.as_view(), name="export"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Anything else under /api/ answers 404 in the API's error format, not as an HTML page.
+    re_path(r"", not_found, name="not-found"),
+]

@@ -1,0 +1,78 @@
+"""API endpoints that span departments and roles: the organisation export."""
+
+from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.views.decorators.http import conditional_page
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import renderers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orgportal.api.permissions import CanViewWholeOrganisation
+from orgportal.api.serializers import OrganisationDepartmentSerializer
+from orgportal.orgfile import dump_org_file
+from orgportal.services import organisation_data
+
+
+class OrganisationFileRenderer(renderers.BaseRenderer):
+    """Render organisation data as an organisation file (YAML)."""
+
+    media_type = "application/yaml"
+    format = "yaml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return dump_org_file(data).encode(self.charset)
+
+
+@method_decorator(conditional_page, name="dispatch")
+class OrganisationExportView(APIView):
+    """The whole organisation, archived parts included, as one organisation file."""
+
+    permission_classes = [CanViewWholeOrganisation]
+    renderer_classes = [OrganisationFileRenderer, renderers.JSONRenderer]
+
+    @extend_schema(
+        operation_id="export",
+        summary="Export the organisation",
+        description=(
+            "The organisation file of `manage.py export_org`: the company with its roles, "
+            "duties and sub-departments, nested, archived parts included. YAML by default; "
+            "JSON with `?format=json` (or `Accept: application/json`). Needs view permission "
+            "on departments, roles and duties (the `HR editors` group has it)."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                OpenApiParameter.QUERY,
+                enum=["yaml", "json"],
+                description="yaml (the default) or json.",
+            )
+        ],
+        responses={
+            200: OrganisationDepartmentSerializer,
+            404: OpenApiResponse(description="The organisation has no departments yet."),
+        },
+        tags=["export"],
+    )
+    def get(self, request):
+        data = organisation_data()
+        if not data:
+            raise NotFound(gettext("The organisation has no departments yet."))
+        return Response(data)
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force=force)
+        except Http404 as error:
+            raise ValidationError({"format": [gettext("Choose yaml or json.")]}) from error
+
+    def handle_exception(self, exc):
+        # Errors keep the API's one error format (JSON), whatever format was asked for.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = renderers.JSONRenderer.media_type
+        return response
