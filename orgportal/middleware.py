@@ -1,0 +1,73 @@
+"""Log one line per request: method, path, status, duration, user and a request id."""
+
+import logging
+import re
+import time
+import uuid
+
+from django.utils.functional import SimpleLazyObject, empty
+
+logger = logging.getLogger("orgportal.requests")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A proxy's request id is kept when it looks like one; anything else is replaced.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Load balancers poll these every few seconds; a success is logged at DEBUG only.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class RequestLogMiddleware:
+    """Time each request and log it once the response is ready, keyed by a request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = _request_id(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        response.headers[REQUEST_ID_HEADER] = request.request_id
+        status = response.status_code
+        logger.log(
+            _level(request.path, status),
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            status,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "user": _username(request),
+                "request_id": request.request_id,
+            },
+        )
+        return response
+
+
+def _request_id(request):
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _level(path, status):
+    if status >= 500:
+        return logging.ERROR
+    if status >= 400:
+        return logging.WARNING
+    return logging.DEBUG if path in QUIET_PATHS else logging.INFO
+
+
+def _username(request):
+    """Return the user's name if the request already loaded its user, else None.
+
+    Loading it here would cost queries on requests that never looked at the user, such as
+    the health checks.
+    """
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.get_username() if user.is_authenticated else None
