@@ -1,18 +1,22 @@
 """Invalidate the organisation cache whenever a department, role or duty is saved or deleted."""
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
 
 from orgportal.cache import org_changed
 
 
-def invalidate_org_cache(sender, **kwargs):
-    org_changed()
+def invalidate_org_cache(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    """Invalidate the organisation cache after a change in the ``using`` database."""
+    org_changed(using=using)
 
 
 def connect():
+    """Connect the invalidation to every model that the cached organisation data holds."""
     from departments.models import Department
     from roles.models import Duty, Role
 
     for model in (Department, Role, Duty):
-        post_save.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-cache-{model}")
-        post_delete.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-del-{model}")
+        label = model._meta.label
+        post_save.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-save-{label}")
+        post_delete.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-del-{label}")
