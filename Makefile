@@ -49,3 +49,8 @@ messages: venv
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 	find locale -name '*.mo' -delete
+
+# Production smoke test against PostgreSQL: build, start with scripts/start-web.sh, probe.
+.PHONY: smoke
+smoke: venv
+	$(BIN)/python scripts/smoke.py

@@ -1,0 +1,50 @@
+"""gunicorn settings for orgportal, from the environment (every variable is in .env.example)."""
+
+import os
+
+_port = os.environ.get("PORT", "8000")
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_port}"
+# Several processes need a cache they all share (REDIS_URL), or a change made in one would
+# reach the others' cached pages only when those expire. One process with threads needs none.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+if workers > 1 and not os.environ.get("REDIS_URL"):
+    raise SystemExit(
+        f"WEB_CONCURRENCY={workers} needs REDIS_URL: several processes must share the cache. "
+        "Set REDIS_URL, or keep WEB_CONCURRENCY=1 and raise GUNICORN_THREADS instead."
+    )
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Restart workers now and then so that no slow leak builds up.
+max_requests = 2000
+max_requests_jitter = 200
+# Load the application before forking: a configuration error stops the server at once with its
+# message instead of failing in every worker.
+preload_app = True
+# Docker's overlay filesystem makes the heartbeat file slow; /dev/shm is memory.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# gunicorn's own messages in the same format as the portal's (see LOG_FORMAT); the portal logs
+# each request itself, so gunicorn's access log stays off.
+_debug = os.environ.get("DEBUG", "").lower() in ("1", "true", "yes", "on")
+_format = os.environ.get("LOG_FORMAT") or ("text" if _debug else "json")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "orgportal.logging.JSONFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": _format if _format in ("json", "text") else "json",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}
