@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import TreeRelatedFieldListFilter
+from mptt.forms import TreeNodeChoiceField
 
 from roles.models import Duty, Role
 
@@ -30,6 +31,12 @@ class RoleAdmin(admin.ModelAdmin):
         (_("Planning"), {"fields": ("headcount", "reports_to", "sort_order", "summary")}),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department":
+            # Show the department choices indented as a tree.
+            kwargs.update(form_class=TreeNodeChoiceField, level_indicator="—")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.action(description=_("Archive the selected roles"))
     def archive_selected(self, request, queryset):
