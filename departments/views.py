@@ -1,12 +1,144 @@
-"""Department pages."""
+"""Department pages, and the department tree with role totals that the org chart also draws."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.views.generic import DetailView
 
+from departments.access import PortalReadMixin, can_change
 from departments.models import Department
 
+ACCENTS = 8
 
-class DepartmentDetailView(LoginRequiredMixin, DetailView):
+
+@dataclass
+class OrgNode:
+    """A department in a loaded tree, with the totals of its visible subtree."""
+
+    department: Department
+    children: list["OrgNode"] = field(default_factory=list)
+    role_count: int = 0
+    headcount: int = 0
+    descendant_count: int = 0
+    accent: int = 0
+    is_open: bool = False
+    is_focused: bool = False
+
+    def walk(self):
+        """Yield this node and every node below it, in tree order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def path_to(self, code):
+        """Return the nodes from this one down to the department ``code``, or [] if absent."""
+        if self.department.code == code:
+            return [self]
+        for child in self.children:
+            path = child.path_to(code)
+            if path:
+                return [self, *path]
+        return []
+
+
+def with_role_totals(departments):
+    """Annotate each department with the number and headcount of its own active roles."""
+    active_roles = Q(roles__is_active=True)
+    return departments.annotate(
+        active_role_count=Count("roles", filter=active_roles),
+        own_headcount=Coalesce(Sum("roles__headcount", filter=active_roles), 0),
+    )
+
+
+def org_tree(departments, *, include_archived=False, accent=0):
+    """Load ``departments`` (one subtree) in one query and return its top node with totals.
+
+    Archived departments, and everything below them, are left out unless ``include_archived``.
+    The headcount of a node is that of the active roles in it and in its active
+    sub-departments: an archived department plans no seats. ``accent`` is the colour of the
+    top node's branch (see ``branch_accent``); below the root each branch gets its own.
+    """
+    tops = with_role_totals(departments.order_by("tree_id", "lft")).get_cached_trees()
+    if not tops:
+        return None
+    return _build_node(tops[0], include_archived=include_archived, accent=accent)
+
+
+def _build_node(department, *, include_archived, accent):
+    node = OrgNode(
+        department=department,
+        role_count=department.active_role_count,
+        headcount=department.own_headcount,
+        accent=accent,
+    )
+    children = [child for child in department.get_children() if include_archived or child.is_active]
+    for index, child in enumerate(children):
+        child_accent = accent or index % ACCENTS + 1
+        child_node = _build_node(child, include_archived=include_archived, accent=child_accent)
+        node.children.append(child_node)
+        node.descendant_count += 1 + child_node.descendant_count
+        if child.is_active:
+            node.headcount += child_node.headcount
+    return node
+
+
+def branch_accent(path, *, include_archived=False):
+    """Return the colour the chart gives the branch of ``path`` (root first) in one query.
+
+    The chart numbers the root's visible children in order; every department below one of
+    them shares its colour, so pages match the chart.
+    """
+    if len(path) < 2:
+        return 0
+    branch = path[1]
+    earlier = Department.objects.filter(parent_id=branch.parent_id, lft__lt=branch.lft)
+    if not include_archived:
+        earlier = earlier.filter(is_active=True)
+    return earlier.count() % ACCENTS + 1
+
+
+def group_by_area(items):
+    """Group objects that have an ``area`` (such as duties) by area, in order of appearance."""
+    groups = {}
+    for item in items:
+        groups.setdefault(item.area, []).append(item)
+    return list(groups.items())
+
+
+class DepartmentDetailView(PortalReadMixin, DetailView):
+    """Show a department: its place in the tree, sub-departments, roles and their duties."""
+
     model = Department
+    archived_model = Department
     slug_field = slug_url_kwarg = "code"
+    context_object_name = "department"
     template_name = "departments/department_detail.html"
+
+    def get_queryset(self):
+        departments = Department.objects.all()
+        return departments if self.show_archived else departments.active()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        department = self.object
+        ancestors = list(department.get_ancestors())
+        node = org_tree(
+            Department.objects.descendants_of(department, include_self=True),
+            include_archived=self.show_archived,
+            accent=branch_accent([*ancestors, department], include_archived=self.show_archived),
+        )
+        roles = department.roles.order_by("sort_order", "pk").prefetch_related("duties")
+        if not self.show_archived:
+            roles = roles.filter(is_active=True)
+        roles = list(roles)
+        for role in roles:
+            role.duty_groups = group_by_area(role.duties.all())
+        context.update(
+            ancestors=ancestors,
+            node=node,
+            roles=roles,
+            duty_count=sum(len(role.duties.all()) for role in roles),
+            can_edit=can_change(self.request.user, Department),
+        )
+        return context

@@ -1,0 +1,192 @@
+/* orgportal: progressive behaviour for the org chart. Every page also works without it. */
+(function () {
+  "use strict";
+
+  // The printable area of A4 landscape with 10 mm margins, in CSS pixels (96 per inch),
+  // less room for the page title above the chart.
+  var PRINT_WIDTH = 1040;
+  var PRINT_HEIGHT = 600;
+
+  function branchOf(node) {
+    return node.querySelector(":scope > details[data-branch]");
+  }
+
+  function linkOf(node) {
+    return node.querySelector(":scope > * > [data-node-link]");
+  }
+
+  function parentOf(node) {
+    return node.parentElement ? node.parentElement.closest("li[data-node]") : null;
+  }
+
+  function childrenOf(node) {
+    var branch = branchOf(node);
+    return branch ? Array.from(branch.querySelectorAll(":scope > ul > li[data-node]")) : [];
+  }
+
+  function siblingOf(node, step) {
+    var sibling = step > 0 ? node.nextElementSibling : node.previousElementSibling;
+    return sibling && sibling.matches("li[data-node]") ? sibling : null;
+  }
+
+  function firstChildOf(node) {
+    var branch = branchOf(node);
+    if (!branch) {
+      return null;
+    }
+    branch.open = true;
+    return childrenOf(node)[0] || null;
+  }
+
+  function visibleLinks(tree) {
+    return Array.from(tree.querySelectorAll("[data-node-link]")).filter(function (link) {
+      return link.getClientRects().length > 0;
+    });
+  }
+
+  function syncExpanded(branch) {
+    var summary = branch.querySelector(":scope > summary");
+    if (summary) {
+      summary.setAttribute("aria-expanded", branch.open ? "true" : "false");
+    }
+  }
+
+  function chartKey(key, node) {
+    if (key === "ArrowRight") return siblingOf(node, 1);
+    if (key === "ArrowLeft") return siblingOf(node, -1);
+    if (key === "ArrowDown") return firstChildOf(node);
+    if (key === "ArrowUp") return parentOf(node);
+    return null;
+  }
+
+  function outlineKey(key, node, tree, link) {
+    var branch = branchOf(node);
+    if (key === "ArrowDown" || key === "ArrowUp") {
+      var links = visibleLinks(tree);
+      return links[links.indexOf(link) + (key === "ArrowDown" ? 1 : -1)] || null;
+    }
+    if (key === "ArrowRight") {
+      if (branch && !branch.open) {
+        branch.open = true;
+        return link;
+      }
+      return childrenOf(node)[0] || null;
+    }
+    if (key === "ArrowLeft") {
+      if (branch && branch.open && !branch.hasAttribute("data-root")) {
+        branch.open = false;
+        return link;
+      }
+      return parentOf(node);
+    }
+    return null;
+  }
+
+  function setUpTree(tree) {
+    tree.querySelectorAll("details[data-branch]").forEach(function (branch) {
+      syncExpanded(branch);
+      branch.addEventListener("toggle", function () {
+        syncExpanded(branch);
+      });
+    });
+
+    tree.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) {
+        return;
+      }
+      var link = event.target.closest("[data-node-link]");
+      if (!link) {
+        return;
+      }
+      var node = link.closest("li[data-node]");
+      var target = null;
+      if (event.key === "Home" || event.key === "End") {
+        var links = visibleLinks(tree);
+        target = event.key === "Home" ? links[0] : links[links.length - 1];
+      } else if (tree.dataset.tree === "chart") {
+        target = chartKey(event.key, node);
+      } else {
+        target = outlineKey(event.key, node, tree, link);
+      }
+      if (target) {
+        event.preventDefault();
+        (target.matches("[data-node-link]") ? target : linkOf(target)).focus();
+      }
+    });
+  }
+
+  function setAll(open) {
+    document.querySelectorAll("[data-tree] details[data-branch]").forEach(function (branch) {
+      branch.open = open || branch.hasAttribute("data-root");
+    });
+  }
+
+  // A chart wider than the screen opens scrolled to its root, which sits in the middle.
+  function centreChartRoot() {
+    var scroller = document.querySelector(".chart-scroll");
+    var card = scroller && scroller.querySelector(".org-card--root");
+    if (card && scroller.scrollWidth > scroller.clientWidth) {
+      var box = card.getBoundingClientRect();
+      var view = scroller.getBoundingClientRect();
+      scroller.scrollLeft += box.left + box.width / 2 - (view.left + scroller.clientWidth / 2);
+    }
+  }
+
+  function fitChartToPage() {
+    var chart = document.querySelector(".org-chart");
+    var root = chart && chart.querySelector(":scope > .org-node");
+    if (!root) {
+      return;
+    }
+    var box = root.getBoundingClientRect();
+    var zoom = Math.min(1, PRINT_WIDTH / box.width, PRINT_HEIGHT / box.height);
+    chart.style.setProperty("--print-zoom", zoom.toFixed(3));
+  }
+
+  var actions = {
+    "expand-all": function () {
+      setAll(true);
+    },
+    "collapse-all": function () {
+      setAll(false);
+    },
+    print: function () {
+      window.print();
+    },
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-tree]").forEach(setUpTree);
+
+    document.querySelectorAll("[data-action]").forEach(function (button) {
+      var action = actions[button.dataset.action];
+      if (action) {
+        button.hidden = false;
+        button.addEventListener("click", action);
+      }
+    });
+
+    document.querySelectorAll("[data-js-only]").forEach(function (element) {
+      element.hidden = false;
+    });
+
+    var focused = document.querySelector("[data-tree] [aria-current='true']");
+    if (focused) {
+      focused.scrollIntoView({ block: "center", inline: "center" });
+      var link = focused.querySelector("[data-node-link]");
+      if (link) {
+        link.focus({ preventScroll: true });
+      }
+    } else {
+      centreChartRoot();
+    }
+  });
+
+  window.addEventListener("beforeprint", fitChartToPage);
+  window.addEventListener("afterprint", function () {
+    var chart = document.querySelector(".org-chart");
+    if (chart) {
+      chart.style.removeProperty("--print-zoom");
+    }
+  });
+})();
