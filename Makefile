@@ -34,6 +34,10 @@ test: venv catalogs
 test-postgres: venv catalogs
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
+# Time pages, API and tree writes on a generated organisation (see docs/benchmarks.md).
+bench: venv catalogs
+	$(BIN)/python bench/run.py
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -36,6 +36,9 @@ ROLE_KEYS = (
 DUTY_KEYS = ("area", "text")
 MAX_LENGTHS = {"code": 64, "name": 200, "name_en": 200, "tagline": 200, "title": 200}
 MAX_LENGTHS.update(title_en=200, area=100)
+# libyaml's C loader and dumper are about ten times faster and write the same text.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 HEADER = "# orgportal organisation file (format: README.md, section Organisation files)\n"
 
 
@@ -98,7 +101,7 @@ class OrganisationSpec:
 def parse_org_file(text: str) -> OrganisationSpec:
     """Parse and validate an organisation file, or raise OrgFileError listing every problem."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -314,7 +317,12 @@ def _join(place):
 
 def dump_org_file(data: dict) -> str:
     """Return the YAML text of an organisation mapping, always byte-for-byte the same."""
-    body = yaml.safe_dump(
-        data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False
+    body = yaml.dump(
+        data,
+        Dumper=DUMPER,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+        default_flow_style=False,
     )
     return HEADER + body
