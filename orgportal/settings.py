@@ -9,8 +9,11 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A .env file is a convenience for development; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file is a convenience; what the environment sets wins. ENV_FILE names another file,
+# or none when empty (the settings tests start from a clean environment that way).
+_env_file = env("ENV_FILE", default=str(BASE_DIR / ".env"))
+if _env_file:
+    environ.Env.read_env(_env_file, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 

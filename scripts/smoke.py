@@ -34,6 +34,9 @@ import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+# The container's command (Dockerfile CMD, compose's web command): tests/orgportal/test_deploy.py
+# checks that the three agree.
+START_COMMAND = ["scripts/start-web.sh"]
 BIN = Path(sys.executable).parent
 DATABASE = "orgportal_smoke"
 USERNAME = "smoke-api"
@@ -97,7 +100,7 @@ class Smoke:
         log_path = self.workdir / f"{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - closed when the process is stopped
         process = subprocess.Popen(
-            [str(ROOT / "scripts" / "start-web.sh")],
+            START_COMMAND,
             cwd=ROOT,
             env=env,
             stdout=log,
