@@ -1,0 +1,316 @@
+"""The organisation cache: every change of a department, role or duty invalidates it, in every
+process that shares it through Redis, and a lost Redis never serves stale data."""
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import translation
+
+from departments.models import Department
+from departments.services import department_move
+from orgportal.cache import VERSION_KEY, org_cached, org_changed
+from roles.models import Duty, Role
+from tests.factories import DepartmentFactory, DutyFactory, RoleFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("ORGPORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class Builder:
+    """Build a new value on every call: 1, 2, 3..."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.calls
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def redis_cache_settings(url, prefix):
+    """Return CACHES as orgportal/settings.py makes them from REDIS_URL and CACHE_KEY_PREFIX."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+def test_a_value_is_built_once_then_served_from_the_cache():
+    build = Builder()
+
+    assert org_cached("probe", build) == 1
+    assert org_cached("probe", build) == 1
+    assert build.calls == 1
+
+
+def test_none_is_cached_like_any_other_value():
+    calls = []
+
+    def build():
+        calls.append(1)
+
+    org_cached("probe", build)
+    org_cached("probe", build)
+
+    assert len(calls) == 1
+
+
+def test_each_language_has_its_own_entry_unless_told_otherwise():
+    build = Builder()
+
+    with translation.override("en"):
+        assert org_cached("probe", build) == 1
+        assert org_cached("shared", build, per_language=False) == 2
+    with translation.override("zh-hans"):
+        assert org_cached("probe", build) == 3
+        assert org_cached("shared", build, per_language=False) == 2
+
+
+def test_org_changed_invalidates_every_entry(db):
+    build = Builder()
+    org_cached("probe", build)
+
+    org_changed()
+
+    assert org_cached("probe", build) == 2
+
+
+def test_a_lost_version_key_never_brings_back_entries_cached_before():
+    build = Builder()
+    org_cached("probe", build)
+
+    cache.delete(VERSION_KEY)  # as an eviction or a partial flush would
+
+    assert org_cached("probe", build) == 2
+
+
+def save_department(root):
+    department = root.get_children().get(code="digital-operations")
+    department.tagline = "changed"
+    department.save()
+
+
+def add_department(root):
+    DepartmentFactory(parent=root)
+
+
+def archive_role(root):
+    role = Role.objects.get(code="seo-sem-specialist")
+    role.is_active = False
+    role.save()
+
+
+def add_role(root):
+    RoleFactory(department=root)
+
+
+def edit_duty(root):
+    duty = Duty.objects.filter(role__code="seo-sem-specialist").first()
+    duty.text = "changed"
+    duty.save()
+
+
+def add_duty(root):
+    DutyFactory(role=Role.objects.get(code="seo-sem-specialist"))
+
+
+def delete_duty(root):
+    Duty.objects.filter(role__code="seo-sem-specialist").first().delete()
+
+
+def delete_role_and_its_duties(root):
+    Role.objects.get(code="seo-sem-specialist").delete()
+
+
+def move_department(root):
+    children = list(root.get_children())
+    department_move(department=children[-1], target=children[0], position="first-child")
+
+
+def delete_empty_department(root):
+    DepartmentFactory(parent=root, code="empty")
+    cache.clear()  # only the deletion below may invalidate
+    Department.objects.get(code="empty").delete()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        save_department,
+        add_department,
+        archive_role,
+        add_role,
+        edit_duty,
+        add_duty,
+        delete_duty,
+        delete_role_and_its_duties,
+        move_department,
+        delete_empty_department,
+    ],
+)
+def test_every_change_of_a_department_role_or_duty_invalidates_the_cache(seed_org, change):
+    build = Builder()
+    org_cached("probe", build)
+
+    change(seed_org)
+
+    assert org_cached("probe", build) == 2
+
+
+def test_entries_live_for_the_configured_timeout(settings, monkeypatch):
+    settings.ORGPORTAL_CACHE_TIMEOUT = 60
+    build = Builder()
+    now = 1_000_000.0
+    monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: now)
+    org_cached("probe", build)
+
+    now += 59
+    assert org_cached("probe", build) == 1
+    now += 2
+    assert org_cached("probe", build) == 2
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_redis():
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    with override_settings(CACHES=redis_cache_settings(url, "")):
+        yield
+
+
+def test_reads_build_from_the_database_while_redis_does_not_answer(unreachable_redis, caplog):
+    build = Builder()
+
+    assert org_cached("probe", build) == 1
+    assert org_cached("probe", build) == 2
+    assert "The cache does not answer" in caplog.text
+
+
+def test_a_change_that_cannot_invalidate_the_cache_is_refused(seed_org, unreachable_redis):
+    with pytest.raises(redis.exceptions.ConnectionError):
+        DepartmentFactory(parent=seed_org, code="while-redis-is-down")
+
+    assert not Department.objects.filter(code="while-redis-is-down").exists()
+
+
+# -- Several processes sharing the local Redis --------------------------------------------------
+
+
+@pytest.fixture
+def shared_redis():
+    """Point this process's cache at the local Redis under a fresh prefix; return the prefix."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(
+            f"Redis does not answer at {REDIS_URL} ({error}): start redis-server, or set "
+            "ORGPORTAL_TEST_REDIS_URL, to test invalidation across processes"
+        )
+    prefix = f"test-{uuid.uuid4().hex}"
+    with override_settings(CACHES=redis_cache_settings(REDIS_URL, prefix)):
+        yield prefix
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+CHILD = """
+import os, sys
+import django
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "orgportal.settings"
+django.setup()
+from orgportal.cache import org_cached
+
+action, value = sys.argv[1], sys.argv[2]
+if action == "read":
+    print(org_cached("probe", lambda: value))
+else:
+    from django.core.management import call_command
+    from departments.models import Department
+
+    call_command("migrate", verbosity=0)
+    Department.objects.create(code=value, name=value)
+"""
+
+
+def other_process(prefix, tmp_path, action, value):
+    """Run CHILD in another Python process on the same Redis; return what it printed."""
+    env = {
+        **os.environ,
+        "ENV_FILE": "",
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": prefix,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'other-process.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, action, value],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_processes_sharing_redis_share_the_cached_values(shared_redis, tmp_path):
+    assert other_process(shared_redis, tmp_path, "read", "cached by the other process") == (
+        "cached by the other process"
+    )
+
+    assert org_cached("probe", lambda: "built here") == "cached by the other process"
+
+
+def test_a_change_in_another_process_invalidates_what_this_process_cached(shared_redis, tmp_path):
+    assert org_cached("probe", lambda: "before") == "before"
+
+    other_process(shared_redis, tmp_path, "change", "added-elsewhere")
+
+    assert org_cached("probe", lambda: "after") == "after"
+
+
+def test_a_change_here_invalidates_what_another_process_cached(shared_redis, tmp_path, db):
+    other_process(shared_redis, tmp_path, "read", "before")
+    assert other_process(shared_redis, tmp_path, "read", "not built") == "before"
+
+    DepartmentFactory(parent=None, code="added-here")
+
+    assert other_process(shared_redis, tmp_path, "read", "after") == "after"
+
+
+def test_entries_in_redis_expire_after_the_configured_timeout(shared_redis, settings):
+    settings.ORGPORTAL_CACHE_TIMEOUT = 120
+    org_cached("probe", lambda: "value")
+
+    client = redis.Redis.from_url(REDIS_URL)
+    [entry] = list(client.scan_iter(match=f"{shared_redis}:*probe*"))
+    assert 0 < client.ttl(entry) <= 120
+    [version] = list(client.scan_iter(match=f"{shared_redis}:*{VERSION_KEY}"))
+    assert client.ttl(version) == -1  # the version itself never expires
