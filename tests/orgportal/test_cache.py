@@ -300,7 +300,7 @@ def test_a_change_here_invalidates_what_another_process_cached(shared_redis, tmp
     other_process(shared_redis, tmp_path, "read", "before")
     assert other_process(shared_redis, tmp_path, "read", "not built") == "before"
 
-    DepartmentFactory(parent=None, code="added-here")
+    DepartmentFactory(code="added-here")
 
     assert other_process(shared_redis, tmp_path, "read", "after") == "after"
 
