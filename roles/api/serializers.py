@@ -56,9 +56,12 @@ class FullCleanMixin:
 
 
 def next_sort_order(queryset):
-    """Return the sort order that puts a new row after the rows of ``queryset``."""
+    """Return the sort order that puts a new row after the rows of ``queryset``.
+
+    At the largest storable value rows share it, and their ids keep them in order.
+    """
     last = queryset.aggregate(last=Max("sort_order"))["last"]
-    return 0 if last is None else last + 1
+    return 0 if last is None else min(last + 1, MAX_INTEGER)
 
 
 class RoleDutySerializer(serializers.ModelSerializer):
