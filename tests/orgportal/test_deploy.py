@@ -71,7 +71,7 @@ def test_web_is_built_here_and_waits_for_a_healthy_database(compose):
     assert web["depends_on"]["db"]["condition"] == "service_healthy"
     assert web["depends_on"]["redis"] == {"condition": "service_healthy", "required": False}
     assert web["env_file"] == ".env"
-    assert web["environment"]["DATABASE_URL"].startswith("postgres://")
+    assert web["environment"]["DATABASE_URL"].startswith("${DATABASE_URL:-postgres://")
     assert "@db:5432/" in web["environment"]["DATABASE_URL"]
     assert web["ports"] == ["${WEB_PORT:-8000}:8000"]
 
