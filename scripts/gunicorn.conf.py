@@ -24,6 +24,8 @@ max_requests_jitter = 200
 preload_app = True
 # Docker's overlay filesystem makes the heartbeat file slow; /dev/shm is memory.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# No runtime control socket (gunicorn 27+): nothing uses it, and the image's home is read-only.
+control_socket_disable = True
 
 # gunicorn's own messages in the same format as the portal's (see LOG_FORMAT); the portal logs
 # each request itself, so gunicorn's access log stays off.
