@@ -1,0 +1,179 @@
+"""The department page: place in the tree, sub-departments, roles with duties, access."""
+
+import re
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from departments.models import Department
+from departments.services import department_archive
+from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFactory
+
+# The request's savepoint and release, session, user, the department, its ancestors, the
+# colour of its branch, its subtree with role totals, its roles, their duties, and the two
+# permission lookups for the edit link.
+DEPARTMENT_PAGE_QUERIES = 12
+
+
+def department_url(code, query=""):
+    return reverse("departments:detail", kwargs={"code": code}) + query
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+def test_department_page_needs_a_login(client, seed_org):
+    response = client.get(department_url("digital-operations"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@override_settings(ORGPORTAL_PUBLIC_READ=True)
+def test_department_page_is_readable_anonymously_when_public_read_is_on(client, seed_org):
+    response = client.get(department_url("digital-operations"))
+
+    assert response.status_code == 200
+    assert "数字运营部" in response.content.decode()
+
+
+def test_department_page_shows_breadcrumbs_tagline_and_positioning(viewer_client, seed_org):
+    content = viewer_client.get(department_url("digital-operations")).content.decode()
+
+    breadcrumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', content, re.S).group(0)
+    assert reverse("orgportal:home") in breadcrumbs
+    assert department_url("company") in breadcrumbs
+    assert '<span aria-current="page">数字运营部</span>' in breadcrumbs
+    assert "流量转化,渠道深耕" in content
+    assert "通过数字渠道(搜索引擎、社交平台、电商平台)实现流量获取、转化与用户留存。" in content
+
+
+def test_department_page_lists_roles_with_their_duties_grouped_by_area(viewer_client, seed_org):
+    content = viewer_client.get(department_url("digital-operations")).content.decode()
+
+    for code in ("seo-sem-specialist", "social-media-operations", "ecommerce-operations"):
+        assert reverse("roles:detail", kwargs={"code": code}) in content
+    seo = content.index(">SEO方向</h4>")
+    sem = content.index(">SEM方向</h4>")
+    assert seo < content.index("研究搜索引擎算法") < sem < content.index("搭建搜索引擎广告账户")
+    assert content.count(">SEO方向</h4>") == 1
+
+
+def test_department_page_lists_sub_departments_and_the_headcount_of_its_subtree(
+    viewer_client, seed_org
+):
+    digital = Department.objects.get(code="digital-operations")
+    team = DepartmentFactory(code="seo-team", name="搜索优化组", parent=digital)
+    squad = DepartmentFactory(code="seo-squad", parent=team)
+    RoleFactory(department=team, headcount=4)
+    RoleFactory(department=squad, headcount=5)
+    archived = DepartmentFactory(code="old-team", name="旧小组", parent=digital)
+    RoleFactory(department=archived, headcount=50)
+    department_archive(department=archived)
+
+    content = viewer_client.get(department_url("digital-operations")).content.decode()
+
+    assert department_url("seo-team") in content
+    assert "搜索优化组" in content
+    assert department_url("seo-squad") not in content  # grandchildren are on the child's page
+    assert "旧小组" not in content
+    hero = re.search(r'<header class="hero">.*?</header>', content, re.S).group(0)
+    roles, headcount, sub_departments, duties = re.findall(r"<dd>(\d+)</dd>", hero)
+    assert (roles, headcount, sub_departments, duties) == ("3", str(3 + 4 + 5), "1", "12")
+
+
+def test_edit_link_shows_only_to_users_who_may_change_departments(
+    client, seed_org, viewer, hr_editor
+):
+    department = Department.objects.get(code="finance")
+    edit_url = reverse("admin:departments_department_change", args=[department.pk])
+    client.force_login(viewer)
+    as_viewer = client.get(department_url("finance")).content.decode()
+    client.force_login(hr_editor)
+    as_hr = client.get(department_url("finance")).content.decode()
+
+    assert edit_url not in as_viewer
+    assert edit_url in as_hr
+
+
+def test_unknown_department_is_not_found(viewer_client, seed_org):
+    assert viewer_client.get(department_url("nowhere")).status_code == 404
+
+
+def test_archived_department_is_hidden_unless_hr_asks_for_it(client, seed_org, viewer, hr_editor):
+    department_archive(department=Department.objects.get(code="finance"))
+
+    client.force_login(viewer)
+    viewer_default = client.get(department_url("finance"))
+    viewer_asking = client.get(department_url("finance", "?archived=1"))
+    client.force_login(hr_editor)
+    hr_default = client.get(department_url("finance"))
+    hr_asking = client.get(department_url("finance", "?archived=1"))
+
+    assert viewer_default.status_code == 404
+    assert viewer_asking.status_code == 404
+    assert hr_default.status_code == 404
+    assert hr_asking.status_code == 200
+    assert "badge--archived" in hr_asking.content.decode()
+    # Links from an archived page keep HR in the archived view.
+    assert reverse("roles:detail", kwargs={"code": "financial-accountant"}) + "?archived=1" in (
+        hr_asking.content.decode()
+    )
+
+
+def test_archived_roles_are_hidden_unless_hr_asks_for_them(client, seed_org, hr_editor):
+    role = RoleFactory(
+        department=Department.objects.get(code="finance"), title="旧岗位", is_active=False
+    )
+    DutyFactory(role=role, text="旧职责")
+    client.force_login(hr_editor)
+
+    default = client.get(department_url("finance")).content.decode()
+    asking = client.get(department_url("finance", "?archived=1")).content.decode()
+
+    assert "旧岗位" not in default
+    assert "旧职责" not in default
+    assert "旧岗位" in asking
+    assert "旧职责" in asking
+
+
+def test_department_page_links_to_its_card_on_the_chart(viewer_client, seed_org):
+    content = viewer_client.get(department_url("finance")).content.decode()
+
+    assert f'href="{reverse("orgportal:home")}?focus=finance#dept-finance"' in content
+
+
+@pytest.mark.parametrize(
+    ("org", "code"), [("seed_org", "digital-operations"), ("large_org", "gen-1")]
+)
+def test_department_page_runs_a_fixed_number_of_queries(
+    org, code, request, viewer_client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+
+    with django_assert_num_queries(DEPARTMENT_PAGE_QUERIES):
+        response = viewer_client.get(department_url(code))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("org", "code"), [("seed_org", "digital-operations"), ("large_org", "gen-1")]
+)
+def test_archived_view_of_a_department_runs_a_fixed_number_of_queries(
+    org, code, request, client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+    department = Department.objects.get(code=code)
+    department_archive(department=department)
+    RoleFactory(department=department, is_active=False)
+    client.force_login(UserFactory(username="hr-archive", groups=["HR editors"]))
+
+    with django_assert_num_queries(DEPARTMENT_PAGE_QUERIES):
+        response = client.get(department_url(code, "?archived=1"))
+
+    assert response.status_code == 200

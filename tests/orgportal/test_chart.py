@@ -1,0 +1,264 @@
+"""The org chart at /: login, cards with totals, collapsing, focus, outline and query counts."""
+
+import re
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from departments.models import Department
+from departments.services import department_archive
+from tests.conftest import PASSWORD
+from tests.factories import DepartmentFactory, RoleFactory, UserFactory
+
+# The request's savepoint and its release (ATOMIC_REQUESTS), session, user, the viewer's two
+# permission lookups (own and through groups) for the "show archived" switch, and the
+# department tree with its role totals.
+CHART_QUERIES = 7
+
+
+def card(content, code):
+    """Return the HTML of the chart card of department ``code``."""
+    match = re.search(rf'<article [^>]*id="dept-{re.escape(code)}".*?</article>', content, re.S)
+    assert match, f"no card for {code}"
+    return match.group(0)
+
+
+def card_numbers(content, code):
+    """Return the numbers a card shows: (roles, headcount)."""
+    return [int(number) for number in re.findall(r"<dd>(\d+)</dd>", card(content, code))]
+
+
+def branch_open(content, code):
+    """Return whether the branch below department ``code`` is open."""
+    match = re.search(
+        rf'id="dept-{re.escape(code)}".*?</article>\s*<details class="org-branch"([^>]*)>',
+        content,
+        re.S,
+    )
+    assert match, f"no branch below {code}"
+    return " open" in match.group(1)
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+def test_chart_sends_anonymous_visitors_to_the_login(client, seed_org):
+    response = client.get(reverse("orgportal:home"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login") + "?next=/"
+
+
+@override_settings(ORGPORTAL_PUBLIC_READ=True)
+def test_chart_is_readable_anonymously_when_public_read_is_on(client, seed_org):
+    response = client.get(reverse("orgportal:home"))
+
+    assert response.status_code == 200
+    assert "数字运营部" in response.content.decode()
+    assert reverse("login") in response.content.decode()
+
+
+def test_login_page_logs_in_and_opens_the_chart(client, viewer):
+    page = client.get(reverse("login")).content.decode()
+    login_form = page[page.index('<form class="form"') :]
+    next_url = re.search(r'name="next" value="([^"]*)"', login_form).group(1)
+
+    response = client.post(
+        reverse("login"), {"username": "viewer", "password": PASSWORD, "next": next_url}
+    )
+
+    assert 'name="password"' in page
+    assert response.status_code == 302
+    assert response["Location"] == reverse("orgportal:home")
+
+
+def test_login_page_returns_to_the_page_that_asked_for_it(client, viewer, seed_org):
+    target = reverse("departments:detail", kwargs={"code": "finance"})
+
+    response = client.post(
+        reverse("login") + f"?next={target}", {"username": "viewer", "password": PASSWORD}
+    )
+
+    assert response["Location"] == target
+
+
+def test_login_with_a_wrong_password_says_so_and_stays(client, viewer):
+    response = client.post(reverse("login"), {"username": "viewer", "password": "wrong"})
+
+    assert response.status_code == 200
+    assert 'class="alert alert--error"' in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_button_logs_out(viewer_client, seed_org):
+    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+
+    response = viewer_client.post(reverse("logout"))
+
+    assert f'action="{reverse("logout")}" method="post"' in content
+    assert response.status_code == 302
+    assert "_auth_user_id" not in viewer_client.session
+
+
+def test_admin_link_shows_only_for_staff(client, seed_org, viewer, superuser):
+    admin_url = reverse("admin:index")
+    client.force_login(viewer)
+    as_viewer = client.get(reverse("orgportal:home")).content.decode()
+    client.force_login(superuser)
+    as_staff = client.get(reverse("orgportal:home")).content.decode()
+
+    assert f'href="{admin_url}"' not in as_viewer
+    assert f'href="{admin_url}"' in as_staff
+
+
+def test_chart_has_a_card_for_the_root_and_all_eight_departments(viewer_client, seed_org):
+    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+
+    codes = re.findall(r'<article [^>]*id="dept-([\w-]+)"', content)
+    assert codes[0] == "company"
+    assert len(codes) == 9
+    assert "org-card--root" in card(content, "company")
+    assert "流量转化,渠道深耕" in card(content, "digital-operations")
+
+
+def test_card_shows_its_roles_and_the_headcount_of_its_whole_subtree(viewer_client, seed_org):
+    digital = Department.objects.get(code="digital-operations")
+    team = DepartmentFactory(code="seo-team", parent=digital)
+    squad = DepartmentFactory(code="seo-squad", parent=team)
+    RoleFactory(department=team, headcount=4)
+    RoleFactory(department=squad, headcount=5)
+    RoleFactory(department=squad, headcount=7, is_active=False)
+
+    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+
+    # 数字运营部 has three roles of one seat each; 4 + 5 more seats are planned below it.
+    assert card_numbers(content, "digital-operations") == [3, 3 + 4 + 5]
+    assert card_numbers(content, "seo-team") == [1, 4 + 5]
+    assert card_numbers(content, "seo-squad") == [1, 5]
+    # The root's card counts departments instead of its own (no) roles.
+    assert card_numbers(content, "company") == [10, 19 + 9]
+
+
+def test_archived_departments_are_left_out_of_the_chart_and_its_headcount(viewer_client, seed_org):
+    digital = Department.objects.get(code="digital-operations")
+    team = DepartmentFactory(code="seo-team", parent=digital)
+    RoleFactory(department=team, headcount=4)
+    department_archive(department=team)
+
+    content = viewer_client.get(reverse("orgportal:home") + "?archived=1").content.decode()
+
+    assert 'id="dept-seo-team"' not in content
+    assert card_numbers(content, "digital-operations") == [3, 3]
+
+
+def test_hr_sees_archived_departments_on_request(client, hr_editor, seed_org):
+    department_archive(department=Department.objects.get(code="finance"))
+    client.force_login(hr_editor)
+
+    default = client.get(reverse("orgportal:home")).content.decode()
+    archived = client.get(reverse("orgportal:home") + "?archived=1").content.decode()
+
+    assert 'id="dept-finance"' not in default
+    assert "is-archived" in card(archived, "finance")
+    assert "?archived=1" in default  # the switch that asks for them
+    # An archived department plans no seats, so the root's headcount leaves it out.
+    assert card_numbers(archived, "company")[1] == card_numbers(default, "company")[1]
+
+
+def test_collapsible_branches_work_without_javascript(viewer_client, seed_org):
+    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+
+    assert '<details class="org-branch" data-branch data-root open>' in content
+    assert "<summary" in content
+    assert 'data-action="expand-all" hidden' in content  # shown by the script only
+
+
+def test_large_chart_opens_only_the_first_level(viewer_client, large_org):
+    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+
+    assert branch_open(content, "company")
+    assert not branch_open(content, "gen-1")
+    assert content.count('id="dept-') == 500
+
+
+def test_focus_opens_the_path_to_the_department_and_highlights_its_card(viewer_client, large_org):
+    # gen-100's parent is gen-12, whose parent is gen-1 (eight children per department).
+    content = viewer_client.get(reverse("orgportal:home") + "?focus=gen-100").content.decode()
+
+    assert branch_open(content, "company")
+    assert branch_open(content, "gen-1")
+    assert branch_open(content, "gen-12")
+    assert not branch_open(content, "gen-2")
+    focused = card(content, "gen-100")
+    assert "is-focused" in focused
+    assert 'aria-current="true"' in focused
+    assert content.count("is-focused") == 1
+
+
+def test_focus_on_an_unknown_code_says_so(viewer_client, seed_org):
+    response = viewer_client.get(reverse("orgportal:home") + "?focus=nowhere")
+
+    assert response.status_code == 200
+    assert "“nowhere”" in response.content.decode()
+    assert "is-focused" not in response.content.decode()
+
+
+def test_outline_lists_every_department_as_a_collapsible_list(viewer_client, seed_org):
+    content = viewer_client.get(reverse("orgportal:home") + "?view=outline").content.decode()
+
+    assert len(re.findall(r'class="outline-row[ "]', content)) == 9
+    assert '<details class="outline-branch" data-branch data-root open>' in content
+    assert "org-chart" not in content
+
+
+def test_every_page_has_the_search_box_and_the_language_switch(viewer_client, seed_org):
+    urls = [
+        reverse("orgportal:home"),
+        reverse("orgportal:search") + "?q=SEO",
+        reverse("departments:detail", kwargs={"code": "digital-operations"}),
+        reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}),
+    ]
+    for url in urls:
+        content = viewer_client.get(url).content.decode()
+        assert f'action="{reverse("orgportal:search")}"' in content, url
+        assert f'action="{reverse("set_language")}"' in content, url
+
+
+def test_pages_load_only_local_assets(viewer_client, seed_org):
+    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+
+    assert not re.search(r'(src|href)="(https?:)?//', content)
+    assert "style=" not in content
+    assert re.search(r"<script(?![^>]*\bsrc=)", content) is None
+
+
+@pytest.mark.parametrize("org", ["seed_org", "large_org"])
+@pytest.mark.parametrize("query", ["", "?view=outline", "?focus=company"])
+def test_chart_runs_a_fixed_number_of_queries(
+    org, query, request, viewer_client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+
+    with django_assert_num_queries(CHART_QUERIES):
+        response = viewer_client.get(reverse("orgportal:home") + query)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("org", ["seed_org", "large_org"])
+def test_chart_with_archived_items_runs_a_fixed_number_of_queries(
+    org, request, client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+    client.force_login(UserFactory(username="hr-archive", groups=["HR editors"]))
+    department_archive(department=Department.objects.filter(level=1).last())
+
+    with django_assert_num_queries(CHART_QUERIES):
+        response = client.get(reverse("orgportal:home") + "?archived=1")
+
+    assert response.status_code == 200
+    assert "is-archived" in response.content.decode()

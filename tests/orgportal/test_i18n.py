@@ -1,0 +1,118 @@
+"""Two languages: complete catalogs, Chinese by default, English names in the English UI."""
+
+import io
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils.translation.reloader import translation_file_changed
+
+from departments.models import Department
+from tests.factories import DepartmentFactory
+
+CATALOGS = Path(settings.BASE_DIR) / "locale"
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_catalogs():
+    """Compile the catalogs as `make test` does, so this module also runs on its own."""
+    call_command("compile_catalogs", stdout=io.StringIO())
+    # Drop the translations Django may have loaded before the .mo files existed.
+    translation_file_changed(sender=None, file_path=Path("django.mo"))
+
+
+def catalog(language):
+    return polib.pofile(str(CATALOGS / language / "LC_MESSAGES" / "django.po"))
+
+
+def test_chinese_catalog_translates_every_string():
+    zh = catalog("zh_Hans")
+
+    assert len(zh) > 100
+    assert [entry.msgid for entry in zh.untranslated_entries()] == []
+    assert [entry.msgid for entry in zh.fuzzy_entries()] == []
+    assert zh.metadata["Plural-Forms"].startswith("nplurals=1;")
+
+
+def test_catalogs_list_the_same_strings():
+    assert {e.msgid for e in catalog("zh_Hans")} == {e.msgid for e in catalog("en")}
+
+
+def test_translations_keep_every_placeholder():
+    for entry in catalog("zh_Hans"):
+        translated = entry.msgstr_plural[0] if entry.msgid_plural else entry.msgstr
+        expected = set(PLACEHOLDER.findall(entry.msgid))
+        if entry.msgid_plural:
+            # Chinese has one form; it may use either English form's placeholders.
+            expected &= set(PLACEHOLDER.findall(entry.msgid_plural))
+        assert expected <= set(PLACEHOLDER.findall(translated)), entry.msgid
+
+
+def test_compiled_catalogs_are_not_committed():
+    assert "*.mo" in (Path(settings.BASE_DIR) / ".gitignore").read_text().split()
+
+
+def test_pages_are_in_chinese_by_default(client, viewer, seed_org):
+    client.force_login(viewer)
+
+    content = client.get(reverse("orgportal:home")).content.decode()
+
+    assert '<html lang="zh-hans">' in content
+    assert "组织门户" in content
+    assert "全部展开" in content
+    assert ">数字运营部</a>" in content
+
+
+def test_english_ui_shows_english_department_names(client, viewer, seed_org):
+    client.force_login(viewer)
+
+    content = client.get(reverse("orgportal:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<html lang="en">' in content
+    assert "Organisation portal" in content
+    assert ">Digital Operations</a>" in content
+    assert ">数字运营部</a>" not in content
+
+
+def test_english_ui_falls_back_to_the_chinese_name(client, viewer, seed_org):
+    DepartmentFactory(code="no-english", name="无英文名部门", name_en="")
+    client.force_login(viewer)
+
+    content = client.get(reverse("orgportal:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert ">无英文名部门</a>" in content
+
+
+def test_language_switch_changes_the_language_and_returns_to_the_page(client, viewer, seed_org):
+    client.force_login(viewer)
+    page = reverse("departments:detail", kwargs={"code": "digital-operations"})
+
+    response = client.post(reverse("set_language"), {"language": "en", "next": page})
+    content = client.get(page).content.decode()
+
+    assert response.status_code == 302
+    assert response["Location"] == page
+    assert '<h1 class="hero__title">Digital Operations</h1>' in content
+    assert 'lang="zh-Hans">数字运营部</p>' in content
+
+
+def test_language_switch_marks_the_current_language(client, viewer, seed_org):
+    client.force_login(viewer)
+
+    content = client.get(reverse("orgportal:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert re.search(r'value="en" lang="en" aria-pressed="true"', content)
+    assert re.search(r'value="zh-hans" lang="zh-hans" aria-pressed="false"', content)
+
+
+def test_model_names_are_translated(seed_org):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert str(Department._meta.verbose_name) == "部门"
+        assert str(Department._meta.get_field("positioning").verbose_name) == "部门定位"

@@ -1,0 +1,251 @@
+"""Search: Chinese substring matches across departments, roles and duties, safely highlighted."""
+
+import re
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django.utils.html import escape
+
+from departments.models import Department
+from departments.services import department_archive
+from roles.models import Duty, Role
+from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFactory
+
+# The request's savepoint and release, session, user, the two permission lookups for the
+# "show archived" switch, the departments for the filter, then one query per kind of result.
+SEARCH_QUERIES = 7
+SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 3
+
+
+def search(client, **params):
+    response = client.get(reverse("orgportal:search"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def hits(content):
+    """Return how many results ``content`` lists."""
+    return content.count('<li class="result')
+
+
+def group(content, kind):
+    """Return the HTML of the result group ``kind`` (departments, roles or duties), or ''."""
+    match = re.search(rf'<section [^>]*id="results-{kind}".*?</section>', content, re.S)
+    return match.group(0) if match else ""
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+def test_search_needs_a_login(client, seed_org):
+    response = client.get(reverse("orgportal:search"), {"q": "SEO"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@override_settings(ORGPORTAL_PUBLIC_READ=True)
+def test_search_is_open_anonymously_when_public_read_is_on(client, seed_org):
+    assert "小红书" in search(client, q="小红书")
+
+
+def test_xiaohongshu_finds_every_duty_that_mentions_it(viewer_client, seed_org):
+    mentioning = [duty for duty in Duty.objects.select_related("role") if "小红书" in duty.text]
+
+    content = search(viewer_client, q="小红书")
+
+    duties = group(content, "duties")
+    assert len(mentioning) == 5
+    assert hits(duties) == len(mentioning)
+    for duty in mentioning:
+        assert f'href="{duty.role.get_absolute_url()}#duty-{duty.pk}"' in duties
+    assert "<mark>小红书</mark>" in duties
+
+
+def test_search_finds_a_chinese_substring_inside_department_texts(viewer_client, seed_org):
+    content = search(viewer_client, q="渠道深耕")
+
+    departments = group(content, "departments")
+    assert reverse("departments:detail", kwargs={"code": "digital-operations"}) in departments
+    assert "流量转化,<mark>渠道深耕</mark>" in departments
+
+
+def test_search_matches_positioning(viewer_client, seed_org):
+    departments = group(search(viewer_client, q="竞品动作"), "departments")
+
+    assert reverse("departments:detail", kwargs={"code": "market-research-strategy"}) in (
+        departments
+    )
+    assert "<mark>竞品动作</mark>" in departments
+
+
+def test_search_finds_roles_by_title_and_english_title_ignoring_case(viewer_client, seed_org):
+    by_title = group(search(viewer_client, q="优化师"), "roles")
+    by_english = group(search(viewer_client, q="specialist"), "roles")
+
+    seo_url = reverse("roles:detail", kwargs={"code": "seo-sem-specialist"})
+    assert seo_url in by_title
+    assert "SEO/SEM<mark>优化师</mark>" in by_title
+    assert seo_url in by_english
+    assert "SEO/SEM <mark>Specialist</mark>" in by_english
+
+
+def test_search_finds_duties_by_area(viewer_client, seed_org):
+    duties = group(search(viewer_client, q="SEM方向"), "duties")
+
+    assert hits(duties) == 3
+    assert '<span class="tag"><mark>SEM方向</mark></span>' in duties
+
+
+def test_results_come_grouped_by_kind(viewer_client, seed_org):
+    content = search(viewer_client, q="运营")
+
+    positions = [content.index(f'id="results-{kind}"') for kind in ("departments", "roles")]
+    positions.append(content.index('id="results-duties"'))
+    assert positions == sorted(positions)
+
+
+def test_user_text_is_escaped_before_the_match_is_marked(viewer_client, db):
+    DutyFactory(text='<script>alert("x")</script> 负责<b>小红书</b>投放')
+
+    content = search(viewer_client, q="小红书")
+
+    assert "<script>alert" not in content
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in content
+    assert "负责&lt;b&gt;<mark>小红书</mark>&lt;/b&gt;投放" in content
+
+
+def test_a_query_with_markup_is_escaped_too(viewer_client, db):
+    DutyFactory(text="对比 <b> 与 <i> 标签")
+
+    content = search(viewer_client, q="<b>")
+
+    assert "<mark>&lt;b&gt;</mark>" in content
+    assert "<b>" not in group(content, "duties")
+
+
+def test_department_filter_keeps_results_in_that_subtree(viewer_client, seed_org):
+    digital = Department.objects.get(code="digital-operations")
+    team = DepartmentFactory(code="social-team", parent=digital)
+    DutyFactory(role=RoleFactory(department=team), text="小红书达人筛选")
+
+    content = search(viewer_client, q="小红书", department="digital-operations")
+
+    duties = group(content, "duties")
+    subtree = Department.objects.descendants_of(digital, include_self=True)
+    inside = Duty.objects.filter(text__contains="小红书", role__department__in=subtree)
+    assert hits(duties) == inside.count() == 3
+    assert "品牌与内容营销部" not in duties
+    assert '<option value="digital-operations" selected>' in content
+
+
+def test_unknown_department_in_the_filter_is_an_error_on_that_field(viewer_client, seed_org):
+    content = search(viewer_client, q="小红书", department="nowhere")
+
+    assert 'id="department-error"' in content
+    assert 'id="results-duties"' not in content
+
+
+def test_too_long_a_query_is_an_error_on_the_query_field(viewer_client, seed_org):
+    content = search(viewer_client, q="小" * 101)
+
+    assert 'id="q-error"' in content
+    assert 'aria-invalid="true"' in content
+    assert 'id="results-' not in content
+
+
+def test_search_leaves_out_archived_items_unless_hr_asks(client, seed_org, hr_editor):
+    department_archive(department=Department.objects.get(code="brand-content-marketing"))
+    client.force_login(hr_editor)
+
+    default = group(search(client, q="小红书"), "duties")
+    asking = group(search(client, q="小红书", archived="1"), "duties")
+
+    assert "品牌与内容营销部" not in default
+    assert hits(default) == 3
+    assert hits(asking) == 5
+    assert "badge--archived" in asking
+
+
+def test_search_shows_at_most_a_hundred_results_per_kind_and_says_so(viewer_client, db):
+    role = RoleFactory()
+    for number in range(101):
+        DutyFactory(role=role, text=f"重复职责{number}")
+
+    content = search(viewer_client, q="重复职责")
+
+    assert hits(group(content, "duties")) == 100
+    assert 'class="result-more"' in content
+
+
+def test_empty_search_shows_the_form_without_results(viewer_client, seed_org):
+    content = search(viewer_client, q="")
+
+    assert 'name="q"' in content
+    assert 'id="results-' not in content
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_seed_duty_can_be_found_by_browsing_and_by_searching(
+    language, client, viewer, seed_org
+):
+    client.force_login(viewer)
+    client.cookies["django_language"] = language
+
+    def page(url):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return response.content.decode()
+
+    chart = page(reverse("orgportal:home"))
+    department_urls = sorted(set(re.findall(r'href="(/departments/[\w-]+/)"', chart)))
+    role_urls = set()
+    for url in department_urls:
+        role_urls.update(re.findall(r'href="(/roles/[\w-]+/)"', page(url)))
+    browsed = "".join(page(url) for url in sorted(role_urls))
+
+    duties = list(Duty.objects.select_related("role"))
+    assert len(duties) == 60
+    for duty in duties:
+        assert escape(duty.text) in browsed, duty.text
+        found = group(search(client, q=duty.text[:12]), "duties")
+        assert f"{duty.role.get_absolute_url()}#duty-{duty.pk}" in found, duty.text
+
+
+@pytest.mark.parametrize("org", ["seed_org", "large_org"])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, SEARCH_QUERIES),
+        ({"q": "职责"}, SEARCH_QUERIES_WITH_RESULTS),
+        ({"q": "职责", "department": "company"}, SEARCH_QUERIES_WITH_RESULTS),
+    ],
+)
+def test_search_runs_a_fixed_number_of_queries(
+    org, params, expected, request, viewer_client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+
+    with django_assert_num_queries(expected):
+        response = viewer_client.get(reverse("orgportal:search"), params)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("org", ["seed_org", "large_org"])
+def test_archived_search_runs_a_fixed_number_of_queries(
+    org, request, client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+    department_archive(department=Department.objects.filter(level=1).last())
+    Role.objects.filter(pk=Role.objects.first().pk).update(is_active=False)
+    client.force_login(UserFactory(username="hr-archive", groups=["HR editors"]))
+
+    with django_assert_num_queries(SEARCH_QUERIES_WITH_RESULTS):
+        response = client.get(reverse("orgportal:search"), {"q": "职责", "archived": "1"})
+
+    assert response.status_code == 200
