@@ -1,0 +1,81 @@
+"""Every API endpoint runs the same number of SQL queries whatever the organisation's size.
+
+Each endpoint is asserted at one fixed count on the seed (9 departments) and on a generated
+organisation of 500 departments, 2,500 roles and 5,000 duties.
+"""
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from departments.models import Department
+from roles.models import Duty, Role
+
+# (name, method, url, body, queries, tree locks). {leaf} is the deepest department, {role} a
+# role of it, {duty} a duty of that role. The counts include the request's SAVEPOINT and
+# RELEASE (ATOMIC_REQUESTS), the token lookup and, for writes and the export, the user's
+# permissions. On PostgreSQL every tree lock is one more query (pg_advisory_xact_lock).
+ENDPOINTS = [
+    ("department list", "get", "/api/v1/departments/", None, 5, 0),
+    ("department list filtered", "get", "/api/v1/departments/?under=company&active=1", None, 6, 0),
+    ("department detail", "get", "/api/v1/departments/{leaf}/", None, 4, 0),
+    ("tree", "get", "/api/v1/departments/tree/", None, 4, 0),
+    ("tree with roles", "get", "/api/v1/departments/tree/?include_roles=1", None, 5, 0),
+    ("tree from a root", "get", "/api/v1/departments/tree/?root=company&depth=2", None, 5, 0),
+    ("ancestors", "get", "/api/v1/departments/{leaf}/ancestors/", None, 6, 0),
+    ("descendants", "get", "/api/v1/departments/company/descendants/", None, 6, 0),
+    ("children", "get", "/api/v1/departments/company/children/", None, 6, 0),
+    ("role list", "get", "/api/v1/roles/", None, 5, 0),
+    ("roles under", "get", "/api/v1/roles/?under=company&search=岗", None, 6, 0),
+    ("role detail", "get", "/api/v1/roles/{role}/", None, 5, 0),
+    ("duty list", "get", "/api/v1/duties/", None, 5, 0),
+    ("duties under", "get", "/api/v1/duties/?under=company", None, 6, 0),
+    ("duty detail", "get", "/api/v1/duties/{duty}/", None, 4, 0),
+    ("export", "get", "/api/v1/export/", None, 8, 0),
+    ("export json", "get", "/api/v1/export/?format=json", None, 8, 0),
+    ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 13, 1),
+    (
+        "department move",
+        "post",
+        "/api/v1/departments/{leaf}/move/",
+        {"target": "company", "position": "first-child"},
+        22,
+        2,
+    ),
+    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 10, 0),
+    ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 8, 0),
+]
+
+
+@pytest.fixture(params=["seed_org", "large_org"])
+def organisation(request, hr_editor):
+    """Return the URL placeholders of the seed or of the large organisation."""
+    request.getfixturevalue(request.param)
+    leaf = Department.objects.order_by("-level", "-lft").first()
+    role = Role.objects.filter(department=leaf).first() or Role.objects.first()
+    duty = Duty.objects.filter(role=role).first()
+    return {"leaf": leaf.code, "role": role.code, "duty": duty.pk}
+
+
+@pytest.fixture
+def hr(hr_editor):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=hr_editor).key}")
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "queries", "locks"),
+    [endpoint[1:] for endpoint in ENDPOINTS],
+    ids=[endpoint[0] for endpoint in ENDPOINTS],
+)
+def test_endpoint_runs_a_fixed_number_of_queries(
+    organisation, hr, django_assert_num_queries, method, url, body, queries, locks
+):
+    url = url.format(**organisation)
+    if connection.vendor == "postgresql":
+        queries += locks
+    with django_assert_num_queries(queries):
+        response = getattr(hr, method)(url, body)
+    assert response.status_code == 200, response.content
