@@ -58,29 +58,32 @@ def department_tree_rebuild() -> int:
 
 
 def tree_problems() -> list[str]:
-    """Check the nested-set invariants in SQL and return one line per bad row."""
+    """Check the nested-set invariants in SQL and return one line per bad row.
+
+    The check names stay untranslated: they are identifiers for operators and scripts.
+    """
     table = connection.ops.quote_name(Department._meta.db_table)
     checks = [
         (
-            gettext("bounds"),
+            "bounds",
             f"SELECT id, code, lft, rght FROM {table} "
             "WHERE lft < 1 OR rght <= lft OR (rght - lft) % 2 = 0",
         ),
         (
-            gettext("parent containment"),
+            "parent containment",
             f"SELECT c.id, c.code, c.lft, c.rght FROM {table} c "
             f"JOIN {table} p ON p.id = c.parent_id "
             "WHERE c.tree_id <> p.tree_id OR c.lft <= p.lft OR c.rght >= p.rght",
         ),
         (
-            gettext("level"),
+            "level",
             f"SELECT c.id, c.code, c.level, p.level FROM {table} c "
             f"LEFT JOIN {table} p ON p.id = c.parent_id "
             "WHERE (p.id IS NULL AND c.level <> 0) "
             "OR (p.id IS NOT NULL AND c.level <> p.level + 1)",
         ),
         (
-            gettext("one root per tree"),
+            "one root per tree",
             f"SELECT tree_id, COUNT(*) FROM {table} WHERE parent_id IS NULL "
             "GROUP BY tree_id HAVING COUNT(*) <> 1 "
             f"UNION ALL SELECT tree_id, 0 FROM {table} t WHERE NOT EXISTS "
@@ -88,20 +91,20 @@ def tree_problems() -> list[str]:
             "GROUP BY tree_id",
         ),
         (
-            gettext("tree width"),
+            "tree width",
             f"SELECT r.id, r.code, r.lft, r.rght, (SELECT COUNT(*) FROM {table} n "
             f"WHERE n.tree_id = r.tree_id) FROM {table} r WHERE r.parent_id IS NULL "
             f"AND (r.lft <> 1 OR r.rght <> 2 * (SELECT COUNT(*) FROM {table} n "
             "WHERE n.tree_id = r.tree_id))",
         ),
         (
-            gettext("duplicate edges"),
+            "duplicate edges",
             f"SELECT tree_id, edge, COUNT(*) FROM (SELECT tree_id, lft AS edge FROM {table} "
             f"UNION ALL SELECT tree_id, rght AS edge FROM {table}) e "
             "GROUP BY tree_id, edge HAVING COUNT(*) > 1",
         ),
         (
-            gettext("more than one tree"),
+            "more than one tree",
             f"SELECT n FROM (SELECT COUNT(DISTINCT tree_id) AS n FROM {table}) s WHERE n > 1",
         ),
     ]
