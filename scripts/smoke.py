@@ -75,6 +75,7 @@ class Smoke:
             "HOME": os.environ.get("HOME", "/tmp"),
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
+            "ENV_FILE": "",  # a developer's .env must not change what is tested
         }
         env.update(read_env_example())
         env.update(
