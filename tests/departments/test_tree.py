@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models.deletion import ProtectedError
+from django.utils import translation
 
 from departments.models import Department
 from departments.services import department_archive, department_move, tree_problems
@@ -114,7 +115,7 @@ def test_move_with_stale_node_and_target_keeps_the_tree_valid(tree):
 
 
 def test_deleting_a_department_with_children_is_refused_with_the_reason(tree):
-    with pytest.raises(ProtectedError) as error:
+    with translation.override("en"), pytest.raises(ProtectedError) as error:
         tree["a"].delete()
     assert "2 departments" in error.value.args[0]
     assert Department.objects.filter(code="a").exists()
@@ -122,7 +123,7 @@ def test_deleting_a_department_with_children_is_refused_with_the_reason(tree):
 
 def test_deleting_a_department_with_roles_is_refused_with_the_reason(tree):
     RoleFactory(department=tree["b"])
-    with pytest.raises(ProtectedError) as error:
+    with translation.override("en"), pytest.raises(ProtectedError) as error:
         tree["b"].delete()
     assert "1 role" in error.value.args[0]
     assert "archive" in error.value.args[0]
@@ -164,8 +165,6 @@ def test_subtree_queries(tree):
 
 
 def test_display_name_follows_the_language(tree):
-    from django.utils import translation
-
     department = Department(name="财务部", name_en="Finance")
     with translation.override("en"):
         assert str(department) == "Finance"
