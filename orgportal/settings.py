@@ -219,10 +219,10 @@ SPECTACULAR_SETTINGS = {
         "orgportal.api.schema.describe_api",
     ],
     "TAGS": [
-        {"name": "departments", "description": "The department tree, by department code."},
-        {"name": "roles", "description": "Roles, by role code, with their duties."},
-        {"name": "duties", "description": "Duties of roles, by id, in their order."},
-        {"name": "export", "description": "The whole organisation as one organisation file."},
+        {"name": "departments", "description": _("The department tree, by department code.")},
+        {"name": "roles", "description": _("Roles, by role code, with their duties.")},
+        {"name": "duties", "description": _("Duties of roles, by id, in their order.")},
+        {"name": "export", "description": _("The whole organisation as one organisation file.")},
     ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -33,7 +34,7 @@ CODE_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     pattern=f"^{CODE_RE.pattern}$",
-    description="The department's code.",
+    description=_("The department's code."),
     examples=[OpenApiExample("数字运营部", value="digital-operations")],
 )
 TREE_EXAMPLE = {
@@ -60,44 +61,46 @@ TREE_EXAMPLE = {
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List departments",
-        description="Departments in tree order (each parent before its children), paginated.",
+        summary=_("List departments"),
+        description=_("Departments in tree order (each parent before its children), paginated."),
     ),
     create=extend_schema(
-        summary="Create a department",
-        description=(
+        summary=_("Create a department"),
+        description=_(
             "Adds the department as the last child of `parent`. The organisation has one root, "
             "so `parent` is required once the root exists. The answer's `Location` header is "
             "the new department's URL."
         ),
     ),
-    retrieve=extend_schema(summary="Get a department", parameters=[CODE_PARAMETER]),
+    retrieve=extend_schema(summary=_("Get a department"), parameters=[CODE_PARAMETER]),
     update=extend_schema(
-        summary="Replace a department",
-        description=(
+        summary=_("Replace a department"),
+        description=_(
             "A different `parent` moves the department with its sub-departments to the end of "
             "the new parent's children, with the same checks as the move endpoint."
         ),
         parameters=[CODE_PARAMETER],
     ),
     partial_update=extend_schema(
-        summary="Change a department",
-        description=(
+        summary=_("Change a department"),
+        description=_(
             "A different `parent` moves the department with its sub-departments to the end of "
             "the new parent's children, with the same checks as the move endpoint."
         ),
         parameters=[CODE_PARAMETER],
     ),
     destroy=extend_schema(
-        summary="Delete a department",
-        description=(
+        summary=_("Delete a department"),
+        description=_(
             "Refused with 409 while the department has sub-departments or roles; the message "
             "says which. Archive it instead (PATCH `is_active: false`)."
         ),
         parameters=[CODE_PARAMETER],
         responses={
-            204: OpenApiResponse(description="Deleted."),
-            409: OpenApiResponse(description="The department still has sub-departments or roles."),
+            204: OpenApiResponse(description=_("Deleted.")),
+            409: OpenApiResponse(
+                description=_("The department still has sub-departments or roles.")
+            ),
         },
     ),
 )
@@ -115,8 +118,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="departments_tree",
-        summary="The department tree",
-        description=(
+        summary=_("The department tree"),
+        description=_(
             "The organisation as one nested object, from the company (or `root`) down, in tree "
             "order. Not paginated. `depth` cuts it off; `descendant_count` still tells how many "
             "departments are below each one."
@@ -124,7 +127,7 @@ class DepartmentViewSet(viewsets.ModelViewSet):
         parameters=[DepartmentTreeQuerySerializer],
         responses={
             200: DepartmentTreeSerializer,
-            404: OpenApiResponse(description="The organisation has no departments yet."),
+            404: OpenApiResponse(description=_("The organisation has no departments yet.")),
         },
         examples=[OpenApiExample("The company", value=TREE_EXAMPLE, response_only=True)],
     )
@@ -152,8 +155,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="departments_ancestors",
-        summary="Ancestors of a department",
-        description="The departments above it, from the company down to its parent.",
+        summary=_("Ancestors of a department"),
+        description=_("The departments above it, from the company down to its parent."),
         parameters=[CODE_PARAMETER],
         responses=DepartmentSerializer(many=True),
     )
@@ -164,8 +167,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="departments_descendants",
-        summary="Descendants of a department",
-        description="Every department below it, at any depth, in tree order.",
+        summary=_("Descendants of a department"),
+        description=_("Every department below it, at any depth, in tree order."),
         parameters=[CODE_PARAMETER],
         responses=DepartmentSerializer(many=True),
     )
@@ -176,8 +179,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="departments_children",
-        summary="Children of a department",
-        description="Its direct sub-departments, in tree order.",
+        summary=_("Children of a department"),
+        description=_("Its direct sub-departments, in tree order."),
         parameters=[CODE_PARAMETER],
         responses=DepartmentSerializer(many=True),
     )
@@ -188,8 +191,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         operation_id="departments_move",
-        summary="Move a department",
-        description=(
+        summary=_("Move a department"),
+        description=_(
             "Moves the department, with its sub-departments, relative to `target`. A move into "
             "the department itself or below it, an unknown target, a position beside the "
             "company or an unknown position is a 400 naming the field. Needs the permission "

@@ -1,30 +1,31 @@
 """The OpenAPI contract: error responses, ETags and the API's description, added everywhere."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_serializer
 from rest_framework import serializers
 
 ERROR_DESCRIPTIONS = {
-    "400": "Bad input: `error.fields` names each bad field or query parameter.",
-    "401": "No credentials, or a bad token: send `Authorization: Token <key>`.",
-    "403": "Authenticated, but without the permission this needs.",
-    "404": "No object with this code or id, or no such page.",
-    "409": "The current state of the organisation refuses the request.",
-    "415": "The body is not JSON: send `Content-Type: application/json`.",
+    "400": _("Bad input: `error.fields` names each bad field or query parameter."),
+    "401": _("No credentials, or a bad token: send `Authorization: Token <key>`."),
+    "403": _("Authenticated, but without the permission this needs."),
+    "404": _("No object with this code or id, or no such page."),
+    "409": _("The current state of the organisation refuses the request."),
+    "415": _("The body is not JSON: send `Content-Type: application/json`."),
 }
 ETAG_HEADER = {
-    "description": "Identifies this version of the response; send it back in If-None-Match.",
+    "description": _("Identifies this version of the response; send it back in If-None-Match."),
     "schema": {"type": "string"},
 }
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     str,
     OpenApiParameter.HEADER,
-    description="The ETag of a response you already have: unchanged, the answer is a 304.",
+    description=_("The ETag of a response you already have: unchanged, the answer is a 304."),
 )
 
-API_DESCRIPTION = """\
+API_DESCRIPTION = _("""\
 The organisation's departments, roles and duties, for other systems to read and keep in sync.
 
 **Authentication.** Send a token: `Authorization: Token <key>`. An administrator prints a
@@ -58,19 +59,19 @@ unchanged resource answers 304 without a body.
 roles under 数字运营部 and its sub-departments: `GET /api/v1/roles/?under=digital-operations`.
 Move a department: `POST /api/v1/departments/{code}/move/` with
 `{"target": "<code>", "position": "first-child" | "last-child" | "left" | "right"}`.
-"""
+""")
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    status = serializers.IntegerField(help_text="The HTTP status code.")
+    status = serializers.IntegerField(help_text=_("The HTTP status code."))
     code = serializers.CharField(
-        help_text="A stable machine-readable reason, such as invalid or not_found."
+        help_text=_("A stable machine-readable reason, such as invalid or not_found.")
     )
-    message = serializers.CharField(help_text="What went wrong, for people.")
+    message = serializers.CharField(help_text=_("What went wrong, for people."))
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Validation errors only: the messages for each bad field or parameter.",
+        help_text=_("Validation errors only: the messages for each bad field or parameter."),
     )
 
 
@@ -158,19 +159,19 @@ class OrganisationAutoSchema(AutoSchema):
                     response["description"] = ERROR_DESCRIPTIONS.get(status, "")
         if "401" in responses:
             responses["401"].setdefault("headers", {})["WWW-Authenticate"] = {
-                "description": "`Token`: the scheme to authenticate with.",
+                "description": _("`Token`: the scheme to authenticate with."),
                 "schema": {"type": "string"},
             }
         if self.method == "GET":
             if "200" in responses:
                 responses["200"].setdefault("headers", {})["ETag"] = ETAG_HEADER
             responses["304"] = {
-                "description": "Not modified: the ETag in If-None-Match is still current.",
+                "description": _("Not modified: the ETag in If-None-Match is still current."),
                 "headers": {"ETag": ETAG_HEADER},
             }
         if "201" in responses:
             responses["201"].setdefault("headers", {})["Location"] = {
-                "description": "The URL of the new object.",
+                "description": _("The URL of the new object."),
                 "schema": {"type": "string", "format": "uri"},
             }
         operation["responses"] = dict(sorted(responses.items()))

@@ -1,12 +1,13 @@
 """The shape of the organisation file, as the export endpoint's schema describes it."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
 class OrganisationDutySerializer(serializers.Serializer):
-    area = serializers.CharField(help_text="Optional group, such as SEO方向; may be empty.")
+    area = serializers.CharField(help_text=_("Optional group, such as SEO方向; may be empty."))
     text = serializers.CharField()
 
 
@@ -17,10 +18,10 @@ class OrganisationRoleSerializer(serializers.Serializer):
     summary = serializers.CharField()
     headcount = serializers.IntegerField(min_value=0)
     reports_to = serializers.SlugField(
-        allow_null=True, help_text="Code of the role this one reports to."
+        allow_null=True, help_text=_("Code of the role this one reports to.")
     )
     is_active = serializers.BooleanField(
-        required=False, help_text="Present (false) only on archived roles."
+        required=False, help_text=_("Present (false) only on archived roles.")
     )
     duties = OrganisationDutySerializer(many=True)
 
@@ -35,7 +36,7 @@ class OrganisationDepartmentSerializer(serializers.Serializer):
     positioning = serializers.CharField()
     description = serializers.CharField()
     is_active = serializers.BooleanField(
-        required=False, help_text="Present (false) only on archived departments."
+        required=False, help_text=_("Present (false) only on archived departments.")
     )
     roles = OrganisationRoleSerializer(many=True)
     departments = serializers.SerializerMethodField()

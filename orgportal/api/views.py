@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
@@ -36,8 +37,8 @@ class OrganisationExportView(APIView):
 
     @extend_schema(
         operation_id="export",
-        summary="Export the organisation",
-        description=(
+        summary=_("Export the organisation"),
+        description=_(
             "The organisation file of `manage.py export_org`: the company with its roles, "
             "duties and sub-departments, nested, archived parts included. YAML by default; "
             "JSON with `?format=json` (or `Accept: application/json`). Needs view permission "
@@ -49,12 +50,12 @@ class OrganisationExportView(APIView):
                 str,
                 OpenApiParameter.QUERY,
                 enum=["yaml", "json"],
-                description="yaml (the default) or json.",
+                description=_("yaml (the default) or json."),
             )
         ],
         responses={
             200: OrganisationDepartmentSerializer,
-            404: OpenApiResponse(description="The organisation has no departments yet."),
+            404: OpenApiResponse(description=_("The organisation has no departments yet.")),
         },
         tags=["export"],
     )

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -21,10 +22,10 @@ ROLE_CODE = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     pattern=f"^{CODE_RE.pattern}$",
-    description="The role's code.",
+    description=_("The role's code."),
     examples=[OpenApiExample("SEO/SEM优化师", value="seo-sem-specialist")],
 )
-DUTY_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The duty's id.")
+DUTY_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=_("The duty's id."))
 UNDER_EXAMPLE = OpenApiParameter(
     "under",
     str,
@@ -36,21 +37,21 @@ UNDER_EXAMPLE = OpenApiParameter(
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List roles",
-        description="Roles in tree order of their departments, then in their order there.",
+        summary=_("List roles"),
+        description=_("Roles in tree order of their departments, then in their order there."),
         parameters=[UNDER_EXAMPLE],
     ),
     create=extend_schema(
-        summary="Create a role",
-        description="Add duties with the duty endpoint. `Location` is the new role's URL.",
+        summary=_("Create a role"),
+        description=_("Add duties with the duty endpoint. `Location` is the new role's URL."),
         responses={201: RoleDetailSerializer},
     ),
-    retrieve=extend_schema(summary="Get a role with its duties", parameters=[ROLE_CODE]),
-    update=extend_schema(summary="Replace a role", parameters=[ROLE_CODE]),
-    partial_update=extend_schema(summary="Change a role", parameters=[ROLE_CODE]),
+    retrieve=extend_schema(summary=_("Get a role with its duties"), parameters=[ROLE_CODE]),
+    update=extend_schema(summary=_("Replace a role"), parameters=[ROLE_CODE]),
+    partial_update=extend_schema(summary=_("Change a role"), parameters=[ROLE_CODE]),
     destroy=extend_schema(
-        summary="Delete a role",
-        description=(
+        summary=_("Delete a role"),
+        description=_(
             "Deletes its duties too; roles that reported to it then report to no one. "
             "Archiving (PATCH `is_active: false`) keeps the history."
         ),
@@ -79,17 +80,17 @@ class RoleViewSet(viewsets.ModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List duties",
-        description="Duties in the order of their roles, then in their own order (sort_order).",
+        summary=_("List duties"),
+        description=_("Duties in the order of their roles, then in their own order (sort_order)."),
     ),
     create=extend_schema(
-        summary="Create a duty",
-        description="Without `sort_order` the duty goes after the role's other duties.",
+        summary=_("Create a duty"),
+        description=_("Without `sort_order` the duty goes after the role's other duties."),
     ),
-    retrieve=extend_schema(summary="Get a duty", parameters=[DUTY_ID]),
-    update=extend_schema(summary="Replace a duty", parameters=[DUTY_ID]),
-    partial_update=extend_schema(summary="Change a duty", parameters=[DUTY_ID]),
-    destroy=extend_schema(summary="Delete a duty", parameters=[DUTY_ID]),
+    retrieve=extend_schema(summary=_("Get a duty"), parameters=[DUTY_ID]),
+    update=extend_schema(summary=_("Replace a duty"), parameters=[DUTY_ID]),
+    partial_update=extend_schema(summary=_("Change a duty"), parameters=[DUTY_ID]),
+    destroy=extend_schema(summary=_("Delete a duty"), parameters=[DUTY_ID]),
 )
 @method_decorator(conditional_page, name="dispatch")
 class DutyViewSet(viewsets.ModelViewSet):
