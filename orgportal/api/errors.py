@@ -51,10 +51,13 @@ def exception_handler(exc, context):
             exc_info=(type(exc), exc, exc.__traceback__),
         )
         views.set_rollback()
-        return Response(
+        response = Response(
             error_body(500, "server_error", gettext("Internal server error.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+        # Logged above with the traceback; Django need not log the response again.
+        response._has_been_logged = True
+        return response
     response.data = _body_for(exc, response.status_code)
     return response
 
