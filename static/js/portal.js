@@ -170,6 +170,11 @@
       element.hidden = false;
     });
 
+    centreChartRoot();
+  });
+
+  // After the load, when the browser has scrolled to any #fragment (which moves the focus).
+  window.addEventListener("load", function () {
     var focused = document.querySelector("[data-tree] [aria-current='true']");
     if (focused) {
       focused.scrollIntoView({ block: "center", inline: "center" });
@@ -177,8 +182,6 @@
       if (link) {
         link.focus({ preventScroll: true });
       }
-    } else {
-      centreChartRoot();
     }
   });
 

@@ -165,7 +165,7 @@ def test_department_page_runs_a_fixed_number_of_queries(
     ("org", "code"), [("seed_org", "digital-operations"), ("large_org", "gen-1")]
 )
 def test_archived_view_of_a_department_runs_a_fixed_number_of_queries(
-    org, code, request, client, django_assert_num_queries
+    org, code, request, db, client, django_assert_num_queries
 ):
     request.getfixturevalue(org)
     department = Department.objects.get(code=code)

@@ -237,6 +237,19 @@ def test_pages_load_only_local_assets(viewer_client, seed_org):
 
 
 @pytest.mark.parametrize("org", ["seed_org", "large_org"])
+def test_login_page_runs_a_fixed_number_of_queries(
+    org, request, db, client, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+
+    # The request's savepoint and its release; the anonymous visitor has no session yet.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("login"))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("org", ["seed_org", "large_org"])
 @pytest.mark.parametrize("query", ["", "?view=outline", "?focus=company"])
 def test_chart_runs_a_fixed_number_of_queries(
     org, query, request, viewer_client, django_assert_num_queries
@@ -251,7 +264,7 @@ def test_chart_runs_a_fixed_number_of_queries(
 
 @pytest.mark.parametrize("org", ["seed_org", "large_org"])
 def test_chart_with_archived_items_runs_a_fixed_number_of_queries(
-    org, request, client, django_assert_num_queries
+    org, request, db, client, django_assert_num_queries
 ):
     request.getfixturevalue(org)
     client.force_login(UserFactory(username="hr-archive", groups=["HR editors"]))

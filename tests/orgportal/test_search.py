@@ -238,7 +238,7 @@ def test_search_runs_a_fixed_number_of_queries(
 
 @pytest.mark.parametrize("org", ["seed_org", "large_org"])
 def test_archived_search_runs_a_fixed_number_of_queries(
-    org, request, client, django_assert_num_queries
+    org, request, db, client, django_assert_num_queries
 ):
     request.getfixturevalue(org)
     department_archive(department=Department.objects.filter(level=1).last())

@@ -172,7 +172,7 @@ def test_role_page_runs_a_fixed_number_of_queries(
 
 @pytest.mark.parametrize("org", ["seed_org", "large_org"])
 def test_archived_view_of_a_role_runs_a_fixed_number_of_queries(
-    org, request, client, django_assert_num_queries
+    org, request, db, client, django_assert_num_queries
 ):
     request.getfixturevalue(org)
     role = Role.objects.filter(department__level=1).last()
