@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from departments.api.serializers import CodeRelatedField
+from departments.api.serializers import CodeRelatedField, CodeURLField
 from departments.models import Department
 from roles.models import Duty, Role
 
@@ -92,7 +92,7 @@ class RoleDutySerializer(serializers.ModelSerializer):
 class RoleSerializer(FullCleanMixin, serializers.ModelSerializer):
     """A role; ``department`` and ``reports_to`` are codes."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:role-detail", lookup_field="code")
+    url = CodeURLField("api:role-detail")
     department = CodeRelatedField(
         queryset=Department.objects.all(), help_text=_("Code of the role's department.")
     )
