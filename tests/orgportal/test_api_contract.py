@@ -5,7 +5,8 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
@@ -46,13 +47,15 @@ def hr_token(seed_org, hr_editor):
     # Like Django's test client: closing "old" connections would end the test's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=hr_editor).key
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    try:
+        yield Token.objects.create(user=hr_editor).key
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
 # One token and one organisation per operation: the examples of an operation share its state.
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_api_answers_every_operation_within_its_schema(case, hr_token):
     case.call_and_validate(headers={"Authorization": f"Token {hr_token}"}, checks=CHECKS)
