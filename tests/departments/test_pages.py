@@ -100,8 +100,12 @@ def test_edit_link_shows_only_to_users_who_may_change_departments(
     assert edit_url in as_hr
 
 
-def test_unknown_department_is_not_found(viewer_client, seed_org):
-    assert viewer_client.get(department_url("nowhere")).status_code == 404
+def test_unknown_department_is_not_found_on_a_page_in_the_portal_style(viewer_client, seed_org):
+    response = viewer_client.get(department_url("nowhere"))
+
+    assert response.status_code == 404
+    assert '<p class="empty-state__code">404</p>' in response.content.decode()
+    assert f'href="{reverse("orgportal:home")}"' in response.content.decode()
 
 
 def test_archived_department_is_hidden_unless_hr_asks_for_it(client, seed_org, viewer, hr_editor):
