@@ -199,6 +199,16 @@ def test_focus_opens_the_path_to_the_department_and_highlights_its_card(viewer_c
     assert content.count("is-focused") == 1
 
 
+def test_focus_highlights_the_row_in_the_outline_too(viewer_client, seed_org):
+    url = reverse("orgportal:home") + "?view=outline&focus=finance"
+
+    content = viewer_client.get(url).content.decode()
+
+    row = re.search(r'<div class="outline-row[^"]*" id="outline-finance"[^>]*>', content).group(0)
+    assert "is-focused" in row
+    assert 'aria-current="true"' in row
+
+
 def test_focus_on_an_unknown_code_says_so(viewer_client, seed_org):
     response = viewer_client.get(reverse("orgportal:home") + "?focus=nowhere")
 
