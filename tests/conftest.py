@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from departments.models import Department
 from departments.services import tree_problems
@@ -21,6 +22,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash test users' passwords cheaply; the real hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start every test with an empty cache, so no test sees another's cached pages."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

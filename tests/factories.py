@@ -1,6 +1,9 @@
 """factory_boy factories for the organisation models and users."""
 
+import importlib
+
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -60,4 +63,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def groups(self, create, names, **kwargs):
         if create and names:
+            if "HR editors" in names:
+                ensure_hr_editors_group()
             self.groups.add(*Group.objects.filter(name__in=names))
+
+
+def ensure_hr_editors_group():
+    """Create the HR editors group as its data migration does.
+
+    Transactional tests (the concurrency tests) flush the database afterwards, which removes
+    the rows that migrations created; later tests that need the group get it back here.
+    """
+    migration = importlib.import_module("roles.migrations.0002_hr_editors_group")
+    migration.create_group(django_apps, None)

@@ -10,12 +10,6 @@ from departments.services import tree_problems
 from tests.factories import DepartmentFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the users' passwords cheaply: every test here creates users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api():
     """Return a function that gives an API client authenticated with the user's token."""

@@ -35,12 +35,6 @@ CONFIG = schemathesis.Config.from_dict(
 schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), config=CONFIG)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the users' passwords cheaply: every test here creates users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def hr_token(seed_org, hr_editor):
     """Return an HR editor's token; keep the app from closing the test's connection."""

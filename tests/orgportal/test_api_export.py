@@ -11,12 +11,6 @@ from orgportal.services import organisation_data, organisation_export
 EXPORT_URL = "/api/v1/export/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the users' passwords cheaply: every test here creates users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")

@@ -53,12 +53,6 @@ EXPECTED = {
 PUBLIC_READ = {"read": 200, "add": 401, "change": 401, "delete": 401, "export": 401}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the users' passwords cheaply: this module creates a user for each of its tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def spares(db):
     """A small organisation whose department, role and duty every request may change or delete."""

@@ -48,12 +48,6 @@ ENDPOINTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the users' passwords cheaply: every test here creates users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(params=["seed_org", "large_org"])
 def organisation(request, hr_editor):
     """Return the URL placeholders of the seed or of the large organisation."""

@@ -14,12 +14,6 @@ DUTIES_URL = "/api/v1/duties/"
 DIGITAL_ROLES = ["seo-sem-specialist", "social-media-operations", "ecommerce-operations"]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the users' passwords cheaply: every test here creates users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api():
     """Return a function that gives an API client authenticated with the user's token."""
