@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,8 @@ from django.views.generic import TemplateView
 
 from departments.access import PortalReadMixin
 from departments.models import Department
-from departments.views import org_tree
+from departments.views import OrgNode, org_tree
+from orgportal.cache import org_cached
 from roles.models import Duty, Role
 
 # Up to this many departments the chart opens fully; above it only the first level shows.
@@ -28,27 +30,49 @@ class OrgChartView(PortalReadMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        root = org_tree(Department.objects.all(), include_archived=self.show_archived)
-        focus_code = self.request.GET.get("focus", "")
-        focused = None
-        if root is not None:
-            open_all = root.descendant_count <= OPEN_ALL_UP_TO
-            for node in root.walk():
-                node.is_open = open_all or node is root
-            path = root.path_to(focus_code) if focus_code else []
-            for node in path:
-                node.is_open = True
-            if path:
-                focused = path[-1]
-                focused.is_focused = True
-        context.update(
-            root=root,
-            view=("outline" if self.request.GET.get("view") == "outline" else "chart"),
-            focus_code=focus_code,
-            focused=focused,
-            role_total=sum(node.role_count for node in root.walk()) if root else 0,
+        view = "outline" if self.request.GET.get("view") == "outline" else "chart"
+        focus_code = self.request.GET.get("focus", "")[:64]
+        # Drawing a large chart costs far more than loading it, so the drawn tree is cached
+        # until the organisation next changes (see orgportal.cache).
+        key = f"org-chart:{view}:{int(self.show_archived)}:{focus_code}"
+        chart = org_cached(
+            key, lambda: self.draw_chart(view, focus_code, context["archived_query"])
         )
+        context.update(chart, view=view, focus_code=focus_code)
         return context
+
+    def draw_chart(self, view, focus_code, archived_query):
+        """Return the chart's summary and its tree drawn as HTML."""
+        root = org_tree(Department.objects.all(), include_archived=self.show_archived)
+        if root is None:
+            return {"root": None}
+        open_all = root.descendant_count <= OPEN_ALL_UP_TO
+        for node in root.walk():
+            node.is_open = open_all or node is root
+        path = root.path_to(focus_code) if focus_code else []
+        for node in path:
+            node.is_open = True
+        if path:
+            path[-1].is_focused = True
+        template = (
+            "orgportal/outline_node.html" if view == "outline" else "orgportal/chart_node.html"
+        )
+        tree_html = render_to_string(
+            template,
+            {"node": root, "is_root": True, "archived_query": archived_query},
+        )
+        summary = OrgNode(
+            department=root.department,
+            role_count=root.role_count,
+            headcount=root.headcount,
+            descendant_count=root.descendant_count,
+        )
+        return {
+            "root": summary,
+            "focused": bool(path),
+            "role_total": sum(node.role_count for node in root.walk()),
+            "tree_html": tree_html,
+        }
 
 
 def highlight(text, query):

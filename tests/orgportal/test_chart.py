@@ -285,3 +285,31 @@ def test_chart_with_archived_items_runs_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert "is-archived" in response.content.decode()
+
+
+def test_the_drawn_chart_is_cached_until_the_organisation_changes(
+    viewer_client, seed_org, django_assert_max_num_queries
+):
+    home = reverse("orgportal:home")
+    viewer_client.get(home)
+    with django_assert_max_num_queries(CHART_QUERIES - 1):
+        cached = viewer_client.get(home)
+    assert "数字运营部" in cached.content.decode()
+
+    digital = Department.objects.get(code="digital-operations")
+    digital.name = "数字增长部"
+    digital.save()
+    changed = viewer_client.get(home).content.decode()
+    assert "数字增长部" in changed and "数字运营部" not in changed
+
+    RoleFactory(department=digital, headcount=5)
+    assert card_numbers(viewer_client.get(home).content.decode(), "digital-operations") == [4, 8]
+
+
+def test_cached_charts_differ_by_language_and_view(viewer_client, seed_org):
+    home = reverse("orgportal:home")
+    chinese = viewer_client.get(home).content.decode()
+    english = viewer_client.get(home, headers={"accept-language": "en"}).content.decode()
+    outline = viewer_client.get(home + "?view=outline").content.decode()
+    assert "数字运营部" in chinese and "Digital Operations" in english
+    assert 'class="outline"' in outline and 'class="outline"' not in chinese
