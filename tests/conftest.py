@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from departments.models import Department
 from departments.services import tree_problems
@@ -126,6 +128,39 @@ def viewer(db):
 @pytest.fixture
 def hr_editor(db):
     return UserFactory(username="hr", groups=["HR editors"])
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    """A browser session of a logged-in user without any permission."""
+    client.force_login(viewer)
+    return client
+
+
+def token_client(user):
+    """Return an API client that authenticates as ``user`` with a token, as other systems do."""
+    client = APIClient()
+    token, _created = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api():
+    """Return ``token_client``, to make API clients for users inside tests."""
+    return token_client
+
+
+@pytest.fixture
+def hr(seed_org, hr_editor):
+    """An API client of an HR editor, on the seed organisation."""
+    return token_client(hr_editor)
+
+
+@pytest.fixture
+def admin(seed_org, superuser):
+    """An API client of a superuser, on the seed organisation."""
+    return token_client(superuser)
 
 
 @pytest.fixture

@@ -2,35 +2,10 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from departments.models import Department
 from departments.services import tree_problems
 from tests.factories import DepartmentFactory
-
-
-@pytest.fixture
-def api():
-    """Return a function that gives an API client authenticated with the user's token."""
-
-    def client_for(user):
-        client = APIClient()
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return client_for
-
-
-@pytest.fixture
-def hr(api, seed_org, hr_editor):
-    return api(hr_editor)
-
-
-@pytest.fixture
-def admin(api, seed_org, superuser):
-    return api(superuser)
 
 
 def detail_url(code):

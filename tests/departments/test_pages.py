@@ -20,12 +20,6 @@ def department_url(code, query=""):
     return reverse("departments:detail", kwargs={"code": code}) + query
 
 
-@pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def test_department_page_needs_a_login(client, seed_org):
     response = client.get(department_url("digital-operations"))
 

@@ -2,23 +2,17 @@
 
 import pytest
 import yaml
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from orgportal.orgfile import parse_org_file
 from orgportal.services import organisation_data, organisation_export
+from tests.conftest import token_client
 
 EXPORT_URL = "/api/v1/export/"
 
 
-def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
 def test_export_is_the_organisation_file_in_yaml(seed_org, hr_editor):
-    response = client_for(hr_editor).get(EXPORT_URL)
+    response = token_client(hr_editor).get(EXPORT_URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/yaml; charset=utf-8"
     text = response.content.decode("utf-8")
@@ -32,7 +26,7 @@ def test_export_is_the_organisation_file_in_yaml(seed_org, hr_editor):
 def test_export_as_json(seed_org, hr_editor, how):
     query = {"format": how["format"]} if "format" in how else {}
     headers = {key: value for key, value in how.items() if key != "format"}
-    response = client_for(hr_editor).get(EXPORT_URL, query, **headers)
+    response = token_client(hr_editor).get(EXPORT_URL, query, **headers)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == organisation_data()
@@ -41,12 +35,12 @@ def test_export_as_json(seed_org, hr_editor, how):
 
 
 def test_superusers_may_export(seed_org, superuser):
-    assert client_for(superuser).get(EXPORT_URL).status_code == 200
+    assert token_client(superuser).get(EXPORT_URL).status_code == 200
 
 
 @pytest.mark.parametrize("query", [{}, {"format": "yaml"}, {"format": "json"}])
 def test_users_who_may_not_view_everything_get_a_403_in_json(seed_org, viewer, query):
-    response = client_for(viewer).get(EXPORT_URL, query)
+    response = token_client(viewer).get(EXPORT_URL, query)
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "permission_denied"
@@ -59,25 +53,25 @@ def test_anonymous_export_is_a_401(seed_org):
 
 
 def test_an_unknown_format_is_a_400_naming_it(seed_org, hr_editor):
-    response = client_for(hr_editor).get(EXPORT_URL, {"format": "xml"})
+    response = token_client(hr_editor).get(EXPORT_URL, {"format": "xml"})
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["format"]
 
 
 def test_exporting_an_empty_organisation_is_a_404(db, hr_editor):
-    response = client_for(hr_editor).get(EXPORT_URL)
+    response = token_client(hr_editor).get(EXPORT_URL)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
 def test_export_answers_304_to_a_current_etag(seed_org, hr_editor):
-    client = client_for(hr_editor)
+    client = token_client(hr_editor)
     etag = client.get(EXPORT_URL)["ETag"]
     assert client.get(EXPORT_URL, HTTP_IF_NONE_MATCH=etag).status_code == 304
     assert client.get(EXPORT_URL, {"format": "json"}, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 def test_yaml_and_json_exports_hold_the_same_organisation(seed_org, hr_editor):
-    client = client_for(hr_editor)
+    client = token_client(hr_editor)
     from_yaml = yaml.safe_load(client.get(EXPORT_URL).content)
     assert from_yaml == client.get(EXPORT_URL, {"format": "json"}).json()

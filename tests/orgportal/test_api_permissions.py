@@ -3,11 +3,11 @@
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from departments.models import Department
 from roles.models import Duty, Role
+from tests.conftest import token_client
 from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, company_root
 
 NEW_DEPARTMENT = {"code": "new-dept", "name": "新部门", "parent": "company"}
@@ -69,14 +69,7 @@ def client_for(request, who):
     if who == "viewer":
         client.force_login(request.getfixturevalue("viewer"))
     elif who != "anonymous":
-        user = request.getfixturevalue(who)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-def client_for_user(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return token_client(request.getfixturevalue(who))
     return client
 
 
@@ -134,7 +127,7 @@ def test_session_writes_need_the_csrf_token(spares, hr_editor):
 
 def test_a_user_given_delete_rights_may_delete(hr_editor, spares):
     hr_editor.user_permissions.add(Permission.objects.get(codename="delete_duty"))
-    client = client_for_user(hr_editor)
+    client = token_client(hr_editor)
     assert client.delete(f"/api/v1/duties/{spares['duty']}/").status_code == 204
     assert client.delete("/api/v1/roles/spare-role/").status_code == 403
     assert not Duty.objects.filter(pk=spares["duty"]).exists()
@@ -142,7 +135,7 @@ def test_a_user_given_delete_rights_may_delete(hr_editor, spares):
 
 
 def test_unsupported_methods_are_405_even_without_the_permission(spares, viewer):
-    client = client_for_user(viewer)
+    client = token_client(viewer)
     assert client.delete("/api/v1/departments/").status_code == 405
     assert client.put("/api/v1/departments/tree/", {}).status_code == 405
     response = client.post("/api/v1/export/", {})

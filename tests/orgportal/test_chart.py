@@ -40,12 +40,6 @@ def branch_open(content, code):
     return " open" in match.group(1)
 
 
-@pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def test_chart_sends_anonymous_visitors_to_the_login(client, seed_org):
     response = client.get(reverse("orgportal:home"))
 

@@ -35,12 +35,6 @@ def group(content, kind):
     return match.group(0) if match else ""
 
 
-@pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def test_search_needs_a_login(client, seed_org):
     response = client.get(reverse("orgportal:search"), {"q": "SEO"})
 

@@ -21,12 +21,6 @@ def role_url(code, query=""):
     return reverse("roles:detail", kwargs={"code": code}) + query
 
 
-@pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def test_role_page_needs_a_login(client, seed_org):
     response = client.get(role_url("seo-sem-specialist"))
 
