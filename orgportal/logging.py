@@ -11,6 +11,33 @@ _RECORD_ATTRIBUTES = frozenset(
 _PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
+def logging_config(log_format: str, *, loggers: dict, root_level: str | None = None) -> dict:
+    """Return a dictConfig that writes to stdout in ``log_format`` (json or text).
+
+    The portal's settings and gunicorn's configuration both use it, so the server's own
+    messages and the portal's look the same.
+    """
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": "orgportal.logging.JSONFormatter"},
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": log_format,
+            }
+        },
+        "loggers": loggers,
+    }
+    if root_level is not None:
+        config["root"] = {"handlers": ["console"], "level": root_level}
+    return config
+
+
 class JSONFormatter(logging.Formatter):
     """Format a record as one JSON object: time, level, logger, message, extras, traceback."""
 

@@ -1,6 +1,13 @@
 """gunicorn settings for orgportal, from the environment (every variable is in .env.example)."""
 
 import os
+import sys
+from pathlib import Path
+
+# gunicorn reads this file before it puts the project on the import path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from orgportal.logging import logging_config  # noqa: E402
 
 _port = os.environ.get("PORT", "8000")
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_port}"
@@ -31,22 +38,10 @@ control_socket_disable = True
 # each request itself, so gunicorn's access log stays off.
 _debug = os.environ.get("DEBUG", "").lower() in ("1", "true", "yes", "on")
 _format = os.environ.get("LOG_FORMAT") or ("text" if _debug else "json")
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "orgportal.logging.JSONFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": _format if _format in ("json", "text") else "json",
-        }
-    },
-    "loggers": {
+logconfig_dict = logging_config(
+    _format if _format in ("json", "text") else "json",
+    loggers={
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
-}
+)
