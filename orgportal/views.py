@@ -175,14 +175,7 @@ class SearchView(PortalReadMixin, TemplateView):
         duties = (
             Duty.objects.filter(Q(text__icontains=query) | Q(area__icontains=query))
             .select_related("role__department")
-            .order_by(
-                "role__department__tree_id",
-                "role__department__lft",
-                "role__sort_order",
-                "role_id",
-                "sort_order",
-                "pk",
-            )
+            .in_org_order()
         )
         if not self.show_archived:
             departments = departments.filter(is_active=True)

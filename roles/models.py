@@ -98,6 +98,19 @@ class Role(models.Model):
             )
 
 
+class DutyQuerySet(models.QuerySet):
+    def in_org_order(self):
+        """Order duties as the organisation reads: by department in the tree, role, position."""
+        return self.order_by(
+            "role__department__tree_id",
+            "role__department__lft",
+            "role__sort_order",
+            "role_id",
+            "sort_order",
+            "pk",
+        )
+
+
 class Duty(models.Model):
     role = models.ForeignKey(
         Role, verbose_name=_("role"), on_delete=models.CASCADE, related_name="duties"
@@ -107,6 +120,8 @@ class Duty(models.Model):
     )
     text = models.TextField(_("text"))
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    objects = DutyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("duty")

@@ -96,14 +96,7 @@ class RoleViewSet(viewsets.ModelViewSet):
 class DutyViewSet(viewsets.ModelViewSet):
     """Duties, looked up by id."""
 
-    queryset = Duty.objects.select_related("role").order_by(
-        "role__department__tree_id",
-        "role__department__lft",
-        "role__sort_order",
-        "role_id",
-        "sort_order",
-        "pk",
-    )
+    queryset = Duty.objects.select_related("role").in_org_order()
     serializer_class = DutySerializer
     filterset_class = DutyFilter
     lookup_value_regex = "[0-9]+"
