@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import DraggableMPTTAdmin
 from mptt.exceptions import InvalidMove
@@ -31,12 +31,18 @@ class DepartmentAdmin(DraggableMPTTAdmin):
     actions = ["archive_selected"]
     mptt_level_indent = 24
 
-    @admin.action(description=_("Archive the selected departments and their sub-departments"))
+    @admin.action(
+        permissions=["change"],
+        description=_("Archive the selected departments and their sub-departments"),
+    )
     def archive_selected(self, request, queryset):
         archived = sum(department_archive(department=department) for department in queryset)
         for department in queryset:
             self.log_change(request, department, gettext("Archived."))
-        self.message_user(request, gettext("Archived %d departments.") % archived)
+        self.message_user(
+            request,
+            ngettext("Archived %d department.", "Archived %d departments.", archived) % archived,
+        )
 
     def _move_node(self, request):
         """Move a dragged department through department_move; refuse bad moves politely."""

@@ -5,6 +5,7 @@ from django.core.validators import validate_slug
 from django.db import models, router, transaction
 from django.db.models.deletion import ProtectedError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
@@ -18,6 +19,16 @@ POSITIONS = ("first-child", "last-child", "left", "right")
 
 
 INTO_OWN_SUBTREE = _("A department cannot be moved into itself or one of its own sub-departments.")
+ONE_ROOT = _("The organisation has one root; choose a parent department.")
+# Codes that would shadow an API route such as /api/v1/departments/tree/.
+RESERVED_CODES = frozenset({"tree"})
+
+
+def validate_not_reserved(value):
+    if value in RESERVED_CODES:
+        raise ValidationError(
+            _("“%(code)s” is reserved; choose another code."), params={"code": value}
+        )
 
 
 class DepartmentQuerySet(TreeQuerySet):
@@ -58,7 +69,24 @@ class DepartmentQuerySet(TreeQuerySet):
 
 
 class DepartmentManager(TreeManager.from_queryset(DepartmentQuerySet)):
-    pass
+    """django-mptt's manager, with its public tree writes under the tree lock."""
+
+    def _locked(self, method, *args, **kwargs):
+        with transaction.atomic(using=self.db):
+            lock_tree(self.db)
+            return method(*args, **kwargs)
+
+    def move_node(self, node, target, position="last-child"):
+        return self._locked(super().move_node, node, target, position)
+
+    def insert_node(self, node, target, *args, **kwargs):
+        return self._locked(super().insert_node, node, target, *args, **kwargs)
+
+    def rebuild(self, *args, **kwargs):
+        return self._locked(super().rebuild, *args, **kwargs)
+
+    def partial_rebuild(self, *args, **kwargs):
+        return self._locked(super().partial_rebuild, *args, **kwargs)
 
 
 class Department(MPTTModel):
@@ -66,7 +94,7 @@ class Department(MPTTModel):
         _("code"),
         max_length=64,
         unique=True,
-        validators=[validate_slug],
+        validators=[validate_slug, validate_not_reserved],
         help_text=_("Stable ASCII identifier used in URLs, the API and organisation files."),
     )
     name = models.CharField(_("name"), max_length=200)
@@ -111,10 +139,15 @@ class Department(MPTTModel):
             lock_tree(using)
             # move_to() has refreshed and checked both nodes under this same lock, and
             # django-mptt's move writes the new parent only in this save().
+            archiving = False
             if not self._moving:
+                was_active = self._stored_is_active(using)
                 parent = self._refresh_tree_state(using)
                 self._check_tree_position(parent, using=using)
+                archiving = was_active and not self.is_active
             super().save(*args, **kwargs)
+            if archiving:
+                self.archive_descendants(using=using)
 
     save.alters_data = True
 
@@ -164,6 +197,20 @@ class Department(MPTTModel):
 
     move_to.alters_data = True
 
+    def archive_descendants(self, using=None):
+        """Archive every department below this one; return how many were active.
+
+        Archiving a department archives its subtree, whichever way it is archived (admin form,
+        API, import), so that nothing below an archived department stays visible.
+        """
+        below = (
+            type(self)
+            ._base_manager.using(using or self._state.db)
+            .filter(tree_id=self.tree_id, lft__gt=self.lft, rght__lt=self.rght, is_active=True)
+        )
+        # is_active is not a tree field, so a queryset update is safe under the lock.
+        return below.update(is_active=False, updated_at=timezone.now())
+
     @property
     def display_name(self):
         """Return the name in the active language, falling back to the Chinese name."""
@@ -193,6 +240,12 @@ class Department(MPTTModel):
             "Department “%(department)s” cannot be deleted: it still has %(blockers)s. "
             "Move them elsewhere or archive the department instead."
         ) % {"department": self.name, "blockers": ", ".join(parts)}
+
+    def _stored_is_active(self, using):
+        if self._state.adding or self.pk is None:
+            return False
+        manager = type(self)._base_manager.using(using)
+        return bool(manager.filter(pk=self.pk, is_active=True).exists())
 
     def _refresh_tree_state(self, using):
         """Re-read this node's tree fields and its parent from the database.
@@ -239,13 +292,7 @@ class Department(MPTTModel):
             if self.pk is not None:
                 other_roots = other_roots.exclude(pk=self.pk)
             if other_roots.exists():
-                raise ValidationError(
-                    {
-                        "parent": gettext(
-                            "The organisation has one root; choose a parent department."
-                        )
-                    }
-                )
+                raise ValidationError({"parent": ONE_ROOT})
             return
         self._check_not_into_own_subtree(parent, field="parent")
 
@@ -260,7 +307,11 @@ class Department(MPTTModel):
 
     def clean(self):
         super().clean()
-        if self.pk is None or self.parent_id is None:
+        if self.parent_id is None:
+            # Read-only here; save() checks again under the lock.
+            self._check_tree_position(None, using=router.db_for_read(type(self)))
+            return
+        if self.pk is None:
             return
         manager = type(self)._base_manager
         stored = manager.filter(pk=self.pk).first()

@@ -24,15 +24,12 @@ def department_move(*, department: Department, target: Department, position: str
 def department_archive(*, department: Department) -> int:
     """Archive ``department`` and its whole subtree; return how many were active."""
     lock_tree()
-    department.refresh_from_db(fields=list(TREE_FIELDS))
-    active = Department.objects.descendants_of(department, include_self=True).filter(is_active=True)
-    count = 0
-    # One save per department, so that post_save listeners (the page cache) hear of each.
-    for node in active:
-        node.is_active = False
-        node.save(update_fields=["is_active", "updated_at"])
-        count += 1
-    return count
+    department.refresh_from_db()
+    archived = department.archive_descendants() + int(department.is_active)
+    department.is_active = False
+    # Saved even when it was archived already: the save tells the page cache.
+    department.save(update_fields=["is_active", "updated_at"])
+    return archived
 
 
 def tree_snapshot() -> list[tuple]:

@@ -111,6 +111,8 @@ class _Importer:
             self.departments[spec.code] = department
             self.report.created.append(label)
         else:
+            # Archiving a parent earlier in this import may have archived this one too.
+            department.refresh_from_db(fields=["is_active"])
             changed = _assign(department, spec, DEPARTMENT_FIELDS)
             if changed:
                 department.full_clean(exclude=["parent"])

@@ -1,7 +1,7 @@
 """Admin for HR: roles with their duties inline, filtered by the department tree."""
 
 from django.contrib import admin
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import TreeRelatedFieldListFilter
 from mptt.forms import TreeNodeChoiceField
@@ -38,14 +38,17 @@ class RoleAdmin(admin.ModelAdmin):
             kwargs.update(form_class=TreeNodeChoiceField, level_indicator="—")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.action(description=_("Archive the selected roles"))
+    @admin.action(permissions=["change"], description=_("Archive the selected roles"))
     def archive_selected(self, request, queryset):
         roles = list(queryset.filter(is_active=True))
         for role in roles:
             role.is_active = False
             role.save(update_fields=["is_active", "updated_at"])
             self.log_change(request, role, gettext("Archived."))
-        self.message_user(request, gettext("Archived %d roles.") % len(roles))
+        self.message_user(
+            request,
+            ngettext("Archived %d role.", "Archived %d roles.", len(roles)) % len(roles),
+        )
 
 
 @admin.register(Duty)

@@ -14,9 +14,6 @@ from departments.api.filters import CODE_RE
 from departments.models import POSITIONS, Department
 from departments.services import department_move
 
-# The tree endpoint lives at departments/tree/, so no department may be called "tree" there.
-RESERVED_CODES = frozenset({"tree"})
-
 POSITION_CHOICES = [
     ("first-child", _("first child of the target")),
     ("last-child", _("last child of the target")),
@@ -134,11 +131,6 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
     def get_descendant_count(self, department) -> int:
         return department.get_descendant_count()
-
-    def validate_code(self, value):
-        if value in RESERVED_CODES:
-            raise serializers.ValidationError(gettext("This code is reserved by the API."))
-        return value
 
     def update(self, instance, validated_data):
         """Save the fields, then move the department if its parent changed, all or nothing."""

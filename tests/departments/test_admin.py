@@ -99,3 +99,61 @@ def test_deleting_a_department_with_roles_shows_what_blocks_it(client, seed_org,
     assert response.status_code == 200
     assert "预算管理专员" in response.content.decode()
     assert response.context["protected"]
+
+
+def test_adding_a_department_without_a_parent_is_a_form_error(client, seed_org, superuser):
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:departments_department_add"),
+        {"code": "second-root", "name": "第二个根", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["parent"]
+    assert not Department.objects.filter(code="second-root").exists()
+
+
+def test_clearing_the_parent_of_a_department_is_a_form_error(client, seed_org, superuser):
+    client.force_login(superuser)
+    finance = Department.objects.get(code="finance")
+    response = client.post(
+        reverse("admin:departments_department_change", args=[finance.pk]),
+        {"code": "finance", "name": finance.name, "parent": "", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["parent"]
+    assert Department.objects.get(code="finance").parent.code == "company"
+
+
+def test_archive_action_needs_the_change_permission(client, seed_org):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(username="view-only-staff", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_department"))
+    client.force_login(viewer)
+    digital = Department.objects.get(code="digital-operations")
+    response = client.post(
+        reverse("admin:departments_department_changelist"),
+        {"action": "archive_selected", "_selected_action": [digital.pk]},
+    )
+    assert response.status_code in (200, 302)
+    assert Department.objects.get(code="digital-operations").is_active
+
+
+def test_archive_action_archives_the_subtree_for_hr(client, seed_org, staff_hr):
+    client.force_login(staff_hr)
+    digital = Department.objects.get(code="digital-operations")
+    client.post(
+        reverse("admin:departments_department_changelist"),
+        {"action": "archive_selected", "_selected_action": [digital.pk]},
+    )
+    assert not Department.objects.get(code="digital-operations").is_active
+
+
+def test_reserved_code_is_a_form_error(client, seed_org, superuser):
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:departments_department_add"),
+        {"code": "tree", "name": "树", "parent": seed_org.pk, "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code"]

@@ -172,3 +172,42 @@ def test_display_name_follows_the_language(tree):
         assert str(department) == "财务部"
     with translation.override("en"):
         assert str(Department(name="财务部")) == "财务部"
+
+
+def test_archiving_a_department_by_saving_it_archives_its_subtree(tree):
+    a = Department.objects.get(code="a")
+    a.is_active = False
+    a.save()
+    archived = set(Department.objects.filter(is_active=False).values_list("code", flat=True))
+    assert archived == {"a", "a1", "a1x", "a2"}
+
+
+def test_reactivating_a_department_leaves_its_subtree_as_it_is(tree):
+    department_archive(department=tree["a"])
+    a = Department.objects.get(code="a")
+    a.is_active = True
+    a.save()
+    assert not Department.objects.get(code="a1").is_active
+
+
+def test_mptt_manager_writes_take_the_lock(tree, monkeypatch):
+    calls = []
+    monkeypatch.setattr("departments.models.lock_tree", lambda using="default": calls.append(1))
+    Department.objects.move_node(Department.objects.get(code="b"), tree["a2"], "last-child")
+    Department.objects.rebuild()
+    assert len(calls) >= 2
+    assert tree_problems() == []
+
+
+def test_a_second_root_is_refused_by_clean(tree):
+    other = Department(code="other", name="另一家公司")
+    with pytest.raises(ValidationError) as error:
+        other.full_clean()
+    assert "parent" in error.value.message_dict
+
+
+def test_reserved_codes_are_refused(tree):
+    department = Department(code="tree", name="树", parent=tree["company"])
+    with pytest.raises(ValidationError) as error:
+        department.full_clean()
+    assert "code" in error.value.message_dict

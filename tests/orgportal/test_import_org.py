@@ -285,3 +285,18 @@ def test_if_empty_skips_a_database_that_holds_an_organisation(seeded, tmp_path):
     out, _ = run("import_org", write(tmp_path, data), "--if-empty")
     assert "nothing imported" in out
     assert database_state() == seeded
+
+
+def test_archiving_a_parent_in_the_file_keeps_the_children_the_file_lists_active(
+    seed_org, tmp_path
+):
+    data = seed_data()
+    digital = data["departments"][2]
+    digital["departments"] = [{"code": "seo-team", "name": "SEO组"}]
+    run("import_org", write(tmp_path, data))
+    digital["is_active"] = False
+    out, _ = run("import_org", write(tmp_path, data))
+    assert "updated: department digital-operations (数字运营部): is_active" in out
+    assert Department.objects.get(code="seo-team").is_active
+    again, _ = run("import_org", write(tmp_path, data))
+    assert "0 changes" in again
