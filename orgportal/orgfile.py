@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
-SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
+# The largest headcount every supported database stores (PostgreSQL's integer).
+MAX_HEADCOUNT = 2_147_483_647
 DEPARTMENT_KEYS = (
     "code",
     "name",
@@ -39,6 +41,25 @@ MAX_LENGTHS.update(title_en=200, area=100)
 # libyaml's C loader and dumper are about ten times faster and write the same text.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _OrgLoader(LOADER):
+    """A safe loader that refuses duplicate keys instead of keeping the last one silently."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'duplicate key "{key}"', key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_OrgLoader.add_constructor("tag:yaml.org,2002:map", _OrgLoader.construct_yaml_map)
+
 HEADER = "# orgportal organisation file (format: README.md, section Organisation files)\n"
 
 
@@ -101,7 +122,19 @@ class OrganisationSpec:
 def parse_org_file(text: str) -> OrganisationSpec:
     """Parse and validate an organisation file, or raise OrgFileError listing every problem."""
     try:
-        data = yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
+        # Aliases can nest a file into itself or blow it up; an organisation never needs them.
+        for event in yaml.parse(text, Loader=LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise OrgFileError(
+                    [
+                        (
+                            f"line {mark.line + 1}, column {mark.column + 1}",
+                            "YAML aliases (*name) are not allowed in organisation files",
+                        )
+                    ]
+                )
+        data = yaml.load(text, Loader=_OrgLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -178,8 +211,12 @@ class _Reader:
             return None
         self.unknown_keys(data, ROLE_KEYS, prefix)
         headcount = data.get("headcount", 1)
-        if not isinstance(headcount, int) or isinstance(headcount, bool) or headcount < 0:
-            self.error(f"{prefix}headcount", "must be a whole number of 0 or more")
+        if (
+            not isinstance(headcount, int)
+            or isinstance(headcount, bool)
+            or not 0 <= headcount <= MAX_HEADCOUNT
+        ):
+            self.error(f"{prefix}headcount", f"must be a whole number from 0 to {MAX_HEADCOUNT}")
             headcount = 0
         reports_to = data.get("reports_to")
         if reports_to is not None and not isinstance(reports_to, str):
@@ -216,7 +253,7 @@ class _Reader:
         code = self.text(data, "code", prefix, required=True)
         if not code:
             return code
-        if not SLUG_RE.match(code):
+        if not SLUG_RE.fullmatch(code):
             self.error(f"{prefix}code", f'"{code}" must use only ASCII letters, digits, - and _')
         elif code in places:
             self.error(
@@ -236,6 +273,8 @@ class _Reader:
         if not isinstance(value, str):
             self.error(f"{prefix}{key}", "must be text")
             return ""
+        if "\x00" in value:
+            self.error(f"{prefix}{key}", "must not contain NUL characters")
         limit = MAX_LENGTHS.get(key)
         if limit and len(value) > limit:
             self.error(f"{prefix}{key}", f"is longer than {limit} characters")

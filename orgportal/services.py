@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
@@ -106,7 +107,7 @@ class _Importer:
         if created:
             department = Department(code=spec.code, parent=parent)
             _assign(department, spec, DEPARTMENT_FIELDS)
-            department.full_clean()
+            _full_clean(department, spec.place)
             department.save()
             self.departments[spec.code] = department
             self.report.created.append(label)
@@ -115,7 +116,7 @@ class _Importer:
             department.refresh_from_db(fields=["is_active"])
             changed = _assign(department, spec, DEPARTMENT_FIELDS)
             if changed:
-                department.full_clean(exclude=["parent"])
+                _full_clean(department, spec.place, exclude=["parent"])
                 department.save()
                 self.report.updated.append(f"{label}: {', '.join(changed)}")
         if parent is not None:
@@ -158,7 +159,7 @@ class _Importer:
         if role is None:
             role = Role(code=spec.code, department=department, sort_order=index)
             _assign(role, spec, ROLE_FIELDS)
-            role.full_clean(exclude=["reports_to"])
+            _full_clean(role, spec.place, exclude=["reports_to"])
             role.save()
             self.roles[spec.code] = role
             self.report.created.append(label)
@@ -170,7 +171,7 @@ class _Importer:
         moved = role.department_id != department.pk
         role.department = department
         if changed or moved:
-            role.full_clean(exclude=["reports_to"])
+            _full_clean(role, spec.place, exclude=["reports_to"])
             role.save()
         if moved:
             self.report.moved.append(f"{label}: to department {department.code}")
@@ -234,6 +235,21 @@ class _Importer:
                 role.is_active = False
                 role.save(update_fields=["is_active", "updated_at"])
                 self.report.archived.append(f"role {code} ({role.title})")
+
+
+def _full_clean(instance, place, exclude=None):
+    """Validate ``instance`` as the model does; report what fails at its place in the file."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as error:
+        prefix = f"{place}." if place else ""
+        raise OrgFileError(
+            [
+                ((place or "file") if name == NON_FIELD_ERRORS else f"{prefix}{name}", message)
+                for name, messages in error.message_dict.items()
+                for message in messages
+            ]
+        ) from error
 
 
 def _assign(instance, spec, fields):
