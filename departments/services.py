@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 
 from departments.locking import lock_tree
 from departments.models import POSITIONS, TREE_FIELDS, Department
+from departments.signals import tree_rebuilt
 
 
 @transaction.atomic
@@ -51,11 +52,17 @@ def department_tree_rebuild() -> int:
     before = {row[0]: row for row in tree_snapshot()}
     Department.objects.rebuild()
     after = tree_snapshot()
-    return sum(1 for row in after if before.get(row[0]) != row)
+    changed = sum(1 for row in after if before.get(row[0]) != row)
+    if changed:
+        tree_rebuilt.send(sender=Department, changed=changed)
+    return changed
 
 
 def tree_problems() -> list[str]:
     """Check the nested-set invariants in SQL and return one line per bad row.
+
+    Bounds, parent containment, levels, nesting, one root per tree, tree width and duplicate
+    edges together make a nested set that agrees with its parent links.
 
     The check names stay untranslated: they are identifiers for operators and scripts.
     """
@@ -78,6 +85,15 @@ def tree_problems() -> list[str]:
             f"LEFT JOIN {table} p ON p.id = c.parent_id "
             "WHERE (p.id IS NULL AND c.level <> 0) "
             "OR (p.id IS NOT NULL AND c.level <> p.level + 1)",
+        ),
+        (
+            # A node whose range sits inside a sibling's passes the checks above but is
+            # counted as that sibling's descendant: its level must equal its enclosing nodes.
+            "nesting",
+            f"SELECT c.id, c.code, c.level, (SELECT COUNT(*) FROM {table} a "
+            "WHERE a.tree_id = c.tree_id AND a.lft < c.lft AND a.rght > c.rght) AS depth "
+            f"FROM {table} c WHERE c.level <> (SELECT COUNT(*) FROM {table} a "
+            "WHERE a.tree_id = c.tree_id AND a.lft < c.lft AND a.rght > c.rght)",
         ),
         (
             "one root per tree",

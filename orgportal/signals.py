@@ -1,4 +1,4 @@
-"""Invalidate the organisation cache whenever a department, role or duty is saved or deleted."""
+"""Invalidate the organisation cache whenever a department, role or duty changes."""
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
@@ -14,9 +14,11 @@ def invalidate_org_cache(sender, using=DEFAULT_DB_ALIAS, **kwargs):
 def connect():
     """Connect the invalidation to every model that the cached organisation data holds."""
     from departments.models import Department
+    from departments.signals import tree_rebuilt
     from roles.models import Duty, Role
 
     for model in (Department, Role, Duty):
         label = model._meta.label
         post_save.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-save-{label}")
         post_delete.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-del-{label}")
+    tree_rebuilt.connect(invalidate_org_cache, sender=Department, dispatch_uid="org-rebuilt")

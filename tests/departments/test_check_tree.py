@@ -63,3 +63,19 @@ def test_rebuild_of_a_valid_tree_changes_no_row(seed_org):
     before = tree_snapshot()
     assert department_tree_rebuild() == 0
     assert tree_snapshot() == before
+
+
+def test_check_tree_finds_a_node_nested_inside_its_sibling(db):
+    root = Department.objects.create(code="root", name="根")
+    a = Department.objects.create(code="a", name="甲", parent=root)
+    b = Department.objects.create(code="b", name="乙", parent=root)
+    # root(1,6) a(2,3) b(4,5) becomes root(1,8) a(2,7) b(3,4) c(5,6): b now sits inside a.
+    c = Department.objects.create(code="c", name="丙", parent=a)
+    corrupt("UPDATE {table} SET lft = 1, rght = 8 WHERE id = %s", [root.pk])
+    corrupt("UPDATE {table} SET lft = 2, rght = 7 WHERE id = %s", [a.pk])
+    corrupt("UPDATE {table} SET lft = 3, rght = 4 WHERE id = %s", [b.pk])
+    corrupt("UPDATE {table} SET lft = 5, rght = 6 WHERE id = %s", [c.pk])
+    problems = tree_problems()
+    assert any(line.startswith("nesting:") and "'b'" in line for line in problems)
+    check_tree("--fix")
+    assert tree_problems() == []

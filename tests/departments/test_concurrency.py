@@ -31,9 +31,11 @@ def without_lock_if_asked(monkeypatch):
         monkeypatch.setattr(department_models, "lock_tree", lambda using="default": None)
 
 
-def writer(seed, stale_nodes, errors):
+def writer(seed, pks, errors):
     rng = random.Random(seed)
     try:
+        # Each thread loads its own instances once, before any lock: they soon go stale.
+        stale_nodes = list(Department.objects.filter(pk__in=pks))
         for _ in range(OPERATIONS):
             if rng.random() < 0.4:
                 # Some parents were loaded long before the lock: the write path must re-read them.
@@ -61,11 +63,9 @@ def test_concurrent_inserts_and_moves_keep_the_tree_valid(without_lock_if_asked)
     root = company_root()
     for number in range(12):
         DepartmentFactory(code=f"start-{number}", parent=root)
-    stale_nodes = list(Department.objects.exclude(pk=root.pk))
+    pks = list(Department.objects.exclude(pk=root.pk).values_list("pk", flat=True))
     errors = []
-    threads = [
-        threading.Thread(target=writer, args=(seed, stale_nodes, errors)) for seed in range(THREADS)
-    ]
+    threads = [threading.Thread(target=writer, args=(seed, pks, errors)) for seed in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:

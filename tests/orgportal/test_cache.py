@@ -6,11 +6,14 @@ import socket
 import subprocess
 import sys
 import uuid
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import redis
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import translation
 
@@ -152,9 +155,17 @@ def delete_empty_department(root):
     Department.objects.get(code="empty").delete()
 
 
+def rebuild_a_broken_tree(root):
+    table = connection.ops.quote_name(Department._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET level = 9 WHERE code = %s", ["finance"])
+    call_command("check_tree", "--fix", stdout=StringIO(), stderr=StringIO())
+
+
 @pytest.mark.parametrize(
     "change",
     [
+        rebuild_a_broken_tree,
         save_department,
         add_department,
         archive_role,
