@@ -31,25 +31,32 @@ class OrgChartView(PortalReadMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         view = "outline" if self.request.GET.get("view") == "outline" else "chart"
-        focus_code = self.request.GET.get("focus", "")[:64]
-        # Drawing a large chart costs far more than loading it, so the drawn tree is cached
-        # until the organisation next changes (see orgportal.cache).
-        key = f"org-chart:{view}:{int(self.show_archived)}:{focus_code}"
-        chart = org_cached(
-            key, lambda: self.draw_chart(view, focus_code, context["archived_query"])
+        focus_code = self.request.GET.get("focus", "")
+        archived = int(self.show_archived)
+        # Loading the tree is cheap, drawing it is not: both are cached until the organisation
+        # next changes (see orgportal.cache). Only known codes make drawings of their own, so
+        # no visitor can fill the cache with made-up ones.
+        root = org_cached(
+            f"org-tree:{archived}",
+            lambda: org_tree(Department.objects.all(), include_archived=self.show_archived),
+            per_language=False,
         )
-        context.update(chart, view=view, focus_code=focus_code)
+        path = root.path_to(focus_code) if root is not None and focus_code else []
+        focus_key = path[-1].department.code if path else ""
+        chart = org_cached(
+            f"org-chart:{view}:{archived}:{focus_key}",
+            lambda: self.draw_chart(root, path, view, context["archived_query"]),
+        )
+        context.update(chart, view=view, focus_code=focus_code, focused=bool(path))
         return context
 
-    def draw_chart(self, view, focus_code, archived_query):
-        """Return the chart's summary and its tree drawn as HTML."""
-        root = org_tree(Department.objects.all(), include_archived=self.show_archived)
+    def draw_chart(self, root, path, view, archived_query):
+        """Return the chart's summary and its tree drawn as HTML, the ``path`` opened."""
         if root is None:
             return {"root": None}
         open_all = root.descendant_count <= OPEN_ALL_UP_TO
         for node in root.walk():
             node.is_open = open_all or node is root
-        path = root.path_to(focus_code) if focus_code else []
         for node in path:
             node.is_open = True
         if path:
@@ -69,7 +76,6 @@ class OrgChartView(PortalReadMixin, TemplateView):
         )
         return {
             "root": summary,
-            "focused": bool(path),
             "role_total": sum(node.role_count for node in root.walk()),
             "tree_html": tree_html,
         }

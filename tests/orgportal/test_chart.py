@@ -307,3 +307,19 @@ def test_cached_charts_differ_by_language_and_view(viewer_client, seed_org):
     outline = viewer_client.get(home + "?view=outline").content.decode()
     assert "数字运营部" in chinese and "Digital Operations" in english
     assert 'class="outline"' in outline and 'class="outline"' not in chinese
+
+
+def test_unknown_focus_codes_share_one_drawing(viewer_client, seed_org, monkeypatch):
+    from orgportal.views import OrgChartView
+
+    drawings = []
+    draw = OrgChartView.draw_chart
+    monkeypatch.setattr(
+        OrgChartView, "draw_chart", lambda self, *args: drawings.append(args) or draw(self, *args)
+    )
+    for code in ["nope-1", "nope-2", "nope-3", ""]:
+        response = viewer_client.get(reverse("orgportal:home"), {"focus": code})
+        assert response.status_code == 200
+    assert len(drawings) == 1
+    viewer_client.get(reverse("orgportal:home"), {"focus": "finance"})
+    assert len(drawings) == 2
