@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import models, router, transaction
+from django.db import models, router
 from django.db.models.deletion import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +12,7 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
-from departments.locking import lock_tree
+from departments.locking import in_tree_write, tree_write
 
 TREE_FIELDS = ("lft", "rght", "tree_id", "level")
 POSITIONS = ("first-child", "last-child", "left", "right")
@@ -31,21 +31,27 @@ def validate_not_reserved(value):
         )
 
 
+def subtree_q(department, prefix="", include_self=True):
+    """Return a Q for rows whose department (reached through ``prefix``) is in the subtree."""
+    low, high = ("lft__gte", "rght__lte") if include_self else ("lft__gt", "rght__lt")
+    return models.Q(
+        **{
+            f"{prefix}tree_id": department.tree_id,
+            f"{prefix}{low}": department.lft,
+            f"{prefix}{high}": department.rght,
+        }
+    )
+
+
 class DepartmentQuerySet(TreeQuerySet):
     def active(self):
         return self.filter(is_active=True)
 
-    def _subtree_q(self, department, include_self=True):
-        lft, rght = department.lft, department.rght
-        if include_self:
-            return models.Q(tree_id=department.tree_id, lft__gte=lft, rght__lte=rght)
-        return models.Q(tree_id=department.tree_id, lft__gt=lft, rght__lt=rght)
-
     def descendants_of(self, department, include_self=False):
-        return self.filter(self._subtree_q(department, include_self))
+        return self.filter(subtree_q(department, include_self=include_self))
 
     def not_descendants_of(self, department, include_self=False):
-        return self.exclude(self._subtree_q(department, include_self))
+        return self.exclude(subtree_q(department, include_self=include_self))
 
     def ancestors_of(self, department, include_self=False):
         if include_self:
@@ -58,8 +64,7 @@ class DepartmentQuerySet(TreeQuerySet):
         """Delete each department through the locked write path, deepest first."""
         deleted = 0
         using = self.db
-        with transaction.atomic(using=using):
-            lock_tree(using)
+        with tree_write(using):
             for department in self.order_by("-level", "-lft"):
                 department.delete()
                 deleted += 1
@@ -72,8 +77,10 @@ class DepartmentManager(TreeManager.from_queryset(DepartmentQuerySet)):
     """django-mptt's manager, with its public tree writes under the tree lock."""
 
     def _locked(self, method, *args, **kwargs):
-        with transaction.atomic(using=self.db):
-            lock_tree(self.db)
+        # Department.save() and move_to() call these while they hold the lock already.
+        if in_tree_write():
+            return method(*args, **kwargs)
+        with tree_write(self.db):
             return method(*args, **kwargs)
 
     def move_node(self, node, target, position="last-child"):
@@ -135,14 +142,12 @@ class Department(MPTTModel):
     def save(self, *args, **kwargs):
         """Insert or move the department under the tree lock, from fresh tree fields."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            lock_tree(using)
+        with tree_write(using):
             # move_to() has refreshed and checked both nodes under this same lock, and
             # django-mptt's move writes the new parent only in this save().
             archiving = False
             if not self._moving:
-                was_active = self._stored_is_active(using)
-                parent = self._refresh_tree_state(using)
+                parent, was_active = self._refresh_tree_state(using)
                 self._check_tree_position(parent, using=using)
                 archiving = was_active and not self.is_active
             super().save(*args, **kwargs)
@@ -154,8 +159,7 @@ class Department(MPTTModel):
     def delete(self, *args, **kwargs):
         """Delete the department under the tree lock, unless something still depends on it."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            lock_tree(using)
+        with tree_write(using):
             blockers = self.delete_blockers(using=using)
             if blockers:
                 raise ProtectedError(self.delete_refusal_message(blockers), set())
@@ -169,8 +173,7 @@ class Department(MPTTModel):
     def move_to(self, target, position="first-child"):
         """Move the department relative to ``target`` under the tree lock."""
         using = self._state.db or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            lock_tree(using)
+        with tree_write(using):
             if position not in POSITIONS:
                 raise ValidationError(
                     {"position": gettext("Position must be one of: %s.") % ", ".join(POSITIONS)}
@@ -241,28 +244,25 @@ class Department(MPTTModel):
             "Move them elsewhere or archive the department instead."
         ) % {"department": self.name, "blockers": ", ".join(parts)}
 
-    def _stored_is_active(self, using):
-        if self._state.adding or self.pk is None:
-            return False
-        manager = type(self)._base_manager.using(using)
-        return bool(manager.filter(pk=self.pk, is_active=True).exists())
-
     def _refresh_tree_state(self, using):
         """Re-read this node's tree fields and its parent from the database.
 
         django-mptt computes moves from the in-memory tree fields of the node and its parent,
         so a stale instance would corrupt the tree. A parent the caller did not change is taken
         from the database too, so a stale instance never undoes somebody else's move.
+        Return the parent and whether the stored row was active.
         """
+        was_active = False
         if not self._state.adding and self.pk is not None:
             current = (
                 type(self)
                 ._base_manager.using(using)
                 .filter(pk=self.pk)
-                .values("parent_id", *TREE_FIELDS)
+                .values("parent_id", "is_active", *TREE_FIELDS)
                 .first()
             )
             if current is not None:
+                was_active = current["is_active"]
                 cached_parent_id = self._mptt_cached_fields.get("parent")
                 if self.parent_id == cached_parent_id:
                     self.parent_id = current["parent_id"]
@@ -270,7 +270,7 @@ class Department(MPTTModel):
                 for field in TREE_FIELDS:
                     setattr(self, field, current[field])
         if self.parent_id is None:
-            return None
+            return None, was_active
         parent_field = self._meta.get_field("parent")
         # Refresh the caller's parent object in place, so that it stays current afterwards.
         parent = self.parent if parent_field.is_cached(self) else None
@@ -284,7 +284,7 @@ class Department(MPTTModel):
         if parent is None:
             raise ValidationError({"parent": gettext("The parent department does not exist.")})
         self.parent = parent
-        return parent
+        return parent, was_active
 
     def _check_tree_position(self, parent, using):
         if parent is None:

@@ -1,21 +1,18 @@
 """Multi-step writes to the Department tree: moves, archiving and rebuilds."""
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils.translation import gettext
 
 from departments.locking import lock_tree
-from departments.models import POSITIONS, TREE_FIELDS, Department
+from departments.models import TREE_FIELDS, Department
 from departments.signals import tree_rebuilt
 
 
 @transaction.atomic
 def department_move(*, department: Department, target: Department, position: str) -> Department:
-    """Move ``department`` relative to ``target`` and return it as it now stands."""
-    if position not in POSITIONS:
-        raise ValidationError(
-            {"position": gettext("Position must be one of: %s.") % ", ".join(POSITIONS)}
-        )
+    """Move ``department`` relative to ``target`` and return it as it now stands.
+
+    Department.move_to() checks the position and the target under the tree lock.
+    """
     department.move_to(target, position)
     department.refresh_from_db()
     return department

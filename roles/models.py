@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department
+from departments.models import Department, subtree_q
 
 
 class RoleQuerySet(models.QuerySet):
@@ -15,9 +15,7 @@ class RoleQuerySet(models.QuerySet):
 
     def under(self, department, include_self=True):
         """Return the roles of ``department`` and of every department below it."""
-        return self.filter(
-            department__in=Department.objects.descendants_of(department, include_self=include_self)
-        )
+        return self.filter(subtree_q(department, "department__", include_self=include_self))
 
 
 class Role(models.Model):

@@ -11,7 +11,7 @@ from django_filters.fields import ModelChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from departments.models import Department
+from departments.models import Department, subtree_q
 
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
 TRUE_VALUES = frozenset({"true", "1", "yes", "on"})
@@ -62,17 +62,6 @@ class CodeFilter(django_filters.ModelChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
-def department_subtree_q(department, prefix=""):
-    """Return a Q for rows whose department (reached through ``prefix``) is in the subtree."""
-    return Q(
-        **{
-            f"{prefix}tree_id": department.tree_id,
-            f"{prefix}lft__gte": department.lft,
-            f"{prefix}rght__lte": department.rght,
-        }
-    )
-
-
 def search_q(value, fields):
     """Return a Q matching ``value`` as a case-insensitive substring of any of ``fields``."""
     query = Q()
@@ -106,7 +95,7 @@ class DepartmentFilter(django_filters.FilterSet):
         fields = ["parent", "under", "active", "search"]
 
     def filter_under(self, queryset, name, value):
-        return queryset.filter(department_subtree_q(value))
+        return queryset.filter(subtree_q(value))
 
     def filter_search(self, queryset, name, value):
         fields = ("code", "name", "name_en", "tagline", "positioning", "description")

@@ -4,14 +4,13 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from departments.api.filters import CODE_RE
-from departments.models import POSITIONS, Department
+from departments.models import ONE_ROOT, POSITIONS, Department
 from departments.services import department_move
 
 POSITION_CHOICES = [
@@ -147,9 +146,7 @@ def _change_parent(department, parent):
     """Move ``department`` under ``parent`` through the locked move, naming the field ``parent``."""
     if parent is None:
         if department.parent_id is not None:
-            raise DjangoValidationError(
-                {"parent": gettext("The organisation has one root; choose a parent department.")}
-            )
+            raise DjangoValidationError({"parent": ONE_ROOT})
         return
     if parent.pk == department.parent_id:
         return

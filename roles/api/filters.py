@@ -7,10 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from departments.api.filters import (
     CodeFilter,
     StrictBooleanFilter,
-    department_subtree_q,
     search_q,
 )
-from departments.models import Department
+from departments.models import Department, subtree_q
 from roles.models import Duty, Role
 
 
@@ -48,7 +47,7 @@ class RoleFilter(django_filters.FilterSet):
         fields = ["department", "under", "active", "reports_to", "search", "ordering"]
 
     def filter_under(self, queryset, name, value):
-        return queryset.filter(department_subtree_q(value, prefix="department__"))
+        return queryset.filter(subtree_q(value, prefix="department__"))
 
     def filter_search(self, queryset, name, value):
         duties = Duty.objects.filter(search_q(value, ("text", "area"))).values("role_id")
@@ -78,7 +77,7 @@ class DutyFilter(django_filters.FilterSet):
         fields = ["role", "department", "under", "area", "search"]
 
     def filter_under(self, queryset, name, value):
-        return queryset.filter(department_subtree_q(value, prefix="role__department__"))
+        return queryset.filter(subtree_q(value, prefix="role__department__"))
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(search_q(value, ("text", "area")))

@@ -30,7 +30,7 @@ UNDER_EXAMPLE = OpenApiParameter(
     "under",
     str,
     OpenApiParameter.QUERY,
-    description=("The roles of the department with this code and of every department below it."),
+    description=_("The roles of the department with this code and of every department below it."),
     examples=[OpenApiExample("数字运营部", value="digital-operations")],
 )
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from departments import models as department_models
+from departments import locking
 from departments.models import POSITIONS, Department
 from departments.services import department_move, department_tree_rebuild, tree_problems
 from tests.factories import DepartmentFactory, company_root
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def without_lock_if_asked(monkeypatch):
     if os.environ.get("ORGPORTAL_TEST_WITHOUT_TREE_LOCK") == "1":
-        monkeypatch.setattr(department_models, "lock_tree", lambda using="default": None)
+        monkeypatch.setattr(locking, "lock_tree", lambda using="default": None)
 
 
 def writer(seed, pks, errors):

@@ -192,7 +192,7 @@ def test_reactivating_a_department_leaves_its_subtree_as_it_is(tree):
 
 def test_mptt_manager_writes_take_the_lock(tree, monkeypatch):
     calls = []
-    monkeypatch.setattr("departments.models.lock_tree", lambda using="default": calls.append(1))
+    monkeypatch.setattr("departments.locking.lock_tree", lambda using="default": calls.append(1))
     Department.objects.move_node(Department.objects.get(code="b"), tree["a2"], "last-child")
     Department.objects.rebuild()
     assert len(calls) >= 2
