@@ -48,7 +48,8 @@ format: venv
 
 # Extract the UI strings into locale/*/LC_MESSAGES/django.po (needs GNU gettext).
 messages: venv
-	DEBUG=1 $(BIN)/python manage.py makemessages --locale zh_Hans --locale en --ignore '.venv/*'
+	DEBUG=1 $(BIN)/python manage.py makemessages --no-obsolete --locale zh_Hans --locale en \
+		--ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'scripts/*'
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
