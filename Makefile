@@ -22,7 +22,12 @@ venv: $(VENV)/.installed
 catalogs: venv
 	DEBUG=1 $(BIN)/python manage.py compile_catalogs
 
-run: venv catalogs
+# A development .env, so that manage.py run by hand finds DEBUG=1 too (never used in production:
+# the container and CI set their environment themselves).
+.env:
+	printf '# Development settings written by make run; see .env.example.\nDEBUG=1\n' > $@
+
+run: venv catalogs .env
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py import_org --if-empty
 	DEBUG=1 $(BIN)/python manage.py ensure_admin
