@@ -112,8 +112,8 @@ class _Importer:
             self.departments[spec.code] = department
             self.report.created.append(label)
         else:
-            # Archiving a parent earlier in this import may have archived this one too.
-            department.refresh_from_db(fields=["is_active"])
+            # Earlier moves and archives in this import may have changed it in the database.
+            department.refresh_from_db()
             changed = _assign(department, spec, DEPARTMENT_FIELDS)
             if changed:
                 _full_clean(department, spec.place, exclude=["parent"])
@@ -133,7 +133,7 @@ class _Importer:
         siblings = [s for s in self.spec.departments if s.parent == spec.parent]
         index = siblings.index(spec)
         previous = self.departments[siblings[index - 1].code] if index else None
-        department.refresh_from_db()
+        # place_department() left the tree fields current (refreshed, or set by save()).
         current_previous = department.get_previous_sibling()
         in_place = department.parent_id == parent.pk and (
             (previous is None and current_previous is None)

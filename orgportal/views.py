@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from departments.access import PortalReadMixin
-from departments.models import Department
+from departments.models import Department, subtree_q
 from departments.views import OrgNode, org_tree
 from orgportal.cache import org_cached
 from roles.models import Duty, Role
@@ -190,9 +190,7 @@ class SearchView(PortalReadMixin, TemplateView):
         if within is not None:
             departments = departments.descendants_of(within, include_self=True)
             roles = roles.under(within)
-            duties = duties.filter(
-                role__department__in=Department.objects.descendants_of(within, include_self=True)
-            )
+            duties = duties.filter(subtree_q(within, "role__department__"))
         found = [
             ("departments", _("Departments"), departments, self.department_hit),
             ("roles", _("Roles"), roles, self.role_hit),

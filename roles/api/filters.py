@@ -47,7 +47,7 @@ class RoleFilter(django_filters.FilterSet):
         fields = ["department", "under", "active", "reports_to", "search", "ordering"]
 
     def filter_under(self, queryset, name, value):
-        return queryset.filter(subtree_q(value, prefix="department__"))
+        return queryset.under(value)
 
     def filter_search(self, queryset, name, value):
         duties = Duty.objects.filter(search_q(value, ("text", "area"))).values("role_id")
