@@ -37,8 +37,8 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 from departments.models import Department  # noqa: E402
 from departments.services import department_move, tree_problems  # noqa: E402
-from orgportal.orgfile import parse_org_file  # noqa: E402
-from orgportal.services import organisation_export, organisation_import  # noqa: E402
+from orgportal.orgfiles.orgfile import parse_org_file  # noqa: E402
+from orgportal.orgfiles.services import organisation_export, organisation_import  # noqa: E402
 from roles.models import Role  # noqa: E402
 from tests.conftest import build_large_org  # noqa: E402
 

@@ -1,10 +1,11 @@
-"""Root URLs: the pages of both apps, the admin, the API and the health checks."""
+"""Root URLs: each capability's pages, the admin, the API and the health checks."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("orgportal.page_urls")),
+    path("", include("orgportal.chart.urls")),
+    path("search/", include("orgportal.search.urls")),
     path("", include("orgportal.health_urls")),
     path("api/", include("orgportal.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from departments.models import Department
 from departments.services import tree_problems
-from orgportal.orgfile import parse_org_file
-from orgportal.services import organisation_import
+from orgportal.orgfiles.orgfile import parse_org_file
+from orgportal.orgfiles.services import organisation_import
 from roles.models import Duty, Role
 from tests.factories import UserFactory
 

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from orgportal.api.permissions import CanViewWholeOrganisation
 from orgportal.api.serializers import OrganisationDepartmentSerializer
-from orgportal.orgfile import dump_org_file
-from orgportal.services import organisation_data
+from orgportal.orgfiles.orgfile import dump_org_file
+from orgportal.orgfiles.services import organisation_data
 
 
 class OrganisationFileRenderer(renderers.BaseRenderer):

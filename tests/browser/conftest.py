@@ -71,11 +71,11 @@ def staff_user(transactional_db):
 
 def log_in(page, username="staff"):
     """Log in through the login form, starting from the chart as a visitor would."""
-    page.goto(reverse("orgportal:home"))
+    page.goto(reverse("chart:home"))
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("form.form button[type=submit]")
-    page.wait_for_url(f"**{reverse('orgportal:home')}")
+    page.wait_for_url(f"**{reverse('chart:home')}")
 
 
 @pytest.fixture

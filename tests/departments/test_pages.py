@@ -39,7 +39,7 @@ def test_department_page_shows_breadcrumbs_tagline_and_positioning(viewer_client
     content = viewer_client.get(department_url("digital-operations")).content.decode()
 
     breadcrumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', content, re.S).group(0)
-    assert reverse("orgportal:home") in breadcrumbs
+    assert reverse("chart:home") in breadcrumbs
     assert department_url("company") in breadcrumbs
     assert '<span aria-current="page">数字运营部</span>' in breadcrumbs
     assert "流量转化,渠道深耕" in content
@@ -99,7 +99,7 @@ def test_unknown_department_is_not_found_on_a_page_in_the_portal_style(viewer_cl
 
     assert response.status_code == 404
     assert '<p class="empty-state__code">404</p>' in response.content.decode()
-    assert f'href="{reverse("orgportal:home")}"' in response.content.decode()
+    assert f'href="{reverse("chart:home")}"' in response.content.decode()
 
 
 def test_archived_department_is_hidden_unless_hr_asks_for_it(client, seed_org, viewer, hr_editor):
@@ -142,7 +142,7 @@ def test_archived_roles_are_hidden_unless_hr_asks_for_them(client, seed_org, hr_
 def test_department_page_links_to_its_card_on_the_chart(viewer_client, seed_org):
     content = viewer_client.get(department_url("finance")).content.decode()
 
-    assert f'href="{reverse("orgportal:home")}?focus=finance#dept-finance"' in content
+    assert f'href="{reverse("chart:home")}?focus=finance#dept-finance"' in content
 
 
 @pytest.mark.parametrize(

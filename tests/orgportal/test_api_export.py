@@ -4,8 +4,8 @@ import pytest
 import yaml
 from rest_framework.test import APIClient
 
-from orgportal.orgfile import parse_org_file
-from orgportal.services import organisation_data, organisation_export
+from orgportal.orgfiles.orgfile import parse_org_file
+from orgportal.orgfiles.services import organisation_data, organisation_export
 from tests.conftest import token_client
 
 EXPORT_URL = "/api/v1/export/"

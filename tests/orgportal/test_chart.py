@@ -41,7 +41,7 @@ def branch_open(content, code):
 
 
 def test_chart_sends_anonymous_visitors_to_the_login(client, seed_org):
-    response = client.get(reverse("orgportal:home"))
+    response = client.get(reverse("chart:home"))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("login") + "?next=/"
@@ -49,7 +49,7 @@ def test_chart_sends_anonymous_visitors_to_the_login(client, seed_org):
 
 @override_settings(ORGPORTAL_PUBLIC_READ=True)
 def test_chart_is_readable_anonymously_when_public_read_is_on(client, seed_org):
-    response = client.get(reverse("orgportal:home"))
+    response = client.get(reverse("chart:home"))
 
     assert response.status_code == 200
     assert "数字运营部" in response.content.decode()
@@ -67,7 +67,7 @@ def test_login_page_logs_in_and_opens_the_chart(client, viewer):
 
     assert 'name="password"' in page
     assert response.status_code == 302
-    assert response["Location"] == reverse("orgportal:home")
+    assert response["Location"] == reverse("chart:home")
 
 
 def test_login_page_returns_to_the_page_that_asked_for_it(client, viewer, seed_org):
@@ -89,7 +89,7 @@ def test_login_with_a_wrong_password_says_so_and_stays(client, viewer):
 
 
 def test_logout_button_logs_out(viewer_client, seed_org):
-    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+    content = viewer_client.get(reverse("chart:home")).content.decode()
 
     response = viewer_client.post(reverse("logout"))
 
@@ -101,16 +101,16 @@ def test_logout_button_logs_out(viewer_client, seed_org):
 def test_admin_link_shows_only_for_staff(client, seed_org, viewer, superuser):
     admin_url = reverse("admin:index")
     client.force_login(viewer)
-    as_viewer = client.get(reverse("orgportal:home")).content.decode()
+    as_viewer = client.get(reverse("chart:home")).content.decode()
     client.force_login(superuser)
-    as_staff = client.get(reverse("orgportal:home")).content.decode()
+    as_staff = client.get(reverse("chart:home")).content.decode()
 
     assert f'href="{admin_url}"' not in as_viewer
     assert f'href="{admin_url}"' in as_staff
 
 
 def test_chart_has_a_card_for_the_root_and_all_eight_departments(viewer_client, seed_org):
-    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+    content = viewer_client.get(reverse("chart:home")).content.decode()
 
     codes = re.findall(r'<article [^>]*id="dept-([\w-]+)"', content)
     assert codes[0] == "company"
@@ -127,7 +127,7 @@ def test_card_shows_its_roles_and_the_headcount_of_its_whole_subtree(viewer_clie
     RoleFactory(department=squad, headcount=5)
     RoleFactory(department=squad, headcount=7, is_active=False)
 
-    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+    content = viewer_client.get(reverse("chart:home")).content.decode()
 
     # 数字运营部 has three roles of one seat each; 4 + 5 more seats are planned below it.
     assert card_numbers(content, "digital-operations") == [3, 3 + 4 + 5]
@@ -143,7 +143,7 @@ def test_archived_departments_are_left_out_of_the_chart_and_its_headcount(viewer
     RoleFactory(department=team, headcount=4)
     department_archive(department=team)
 
-    content = viewer_client.get(reverse("orgportal:home") + "?archived=1").content.decode()
+    content = viewer_client.get(reverse("chart:home") + "?archived=1").content.decode()
 
     assert 'id="dept-seo-team"' not in content
     assert card_numbers(content, "digital-operations") == [3, 3]
@@ -153,8 +153,8 @@ def test_hr_sees_archived_departments_on_request(client, hr_editor, seed_org):
     department_archive(department=Department.objects.get(code="finance"))
     client.force_login(hr_editor)
 
-    default = client.get(reverse("orgportal:home")).content.decode()
-    archived = client.get(reverse("orgportal:home") + "?archived=1").content.decode()
+    default = client.get(reverse("chart:home")).content.decode()
+    archived = client.get(reverse("chart:home") + "?archived=1").content.decode()
 
     assert 'id="dept-finance"' not in default
     assert "is-archived" in card(archived, "finance")
@@ -164,7 +164,7 @@ def test_hr_sees_archived_departments_on_request(client, hr_editor, seed_org):
 
 
 def test_collapsible_branches_work_without_javascript(viewer_client, seed_org):
-    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+    content = viewer_client.get(reverse("chart:home")).content.decode()
 
     assert '<details class="org-branch" data-branch data-root open>' in content
     assert "<summary" in content
@@ -172,7 +172,7 @@ def test_collapsible_branches_work_without_javascript(viewer_client, seed_org):
 
 
 def test_large_chart_opens_only_the_first_level(viewer_client, large_org):
-    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+    content = viewer_client.get(reverse("chart:home")).content.decode()
 
     assert branch_open(content, "company")
     assert not branch_open(content, "gen-1")
@@ -181,7 +181,7 @@ def test_large_chart_opens_only_the_first_level(viewer_client, large_org):
 
 def test_focus_opens_the_path_to_the_department_and_highlights_its_card(viewer_client, large_org):
     # gen-100's parent is gen-12, whose parent is gen-1 (eight children per department).
-    content = viewer_client.get(reverse("orgportal:home") + "?focus=gen-100").content.decode()
+    content = viewer_client.get(reverse("chart:home") + "?focus=gen-100").content.decode()
 
     assert branch_open(content, "company")
     assert branch_open(content, "gen-1")
@@ -194,7 +194,7 @@ def test_focus_opens_the_path_to_the_department_and_highlights_its_card(viewer_c
 
 
 def test_focus_highlights_the_row_in_the_outline_too(viewer_client, seed_org):
-    url = reverse("orgportal:home") + "?view=outline&focus=finance"
+    url = reverse("chart:home") + "?view=outline&focus=finance"
 
     content = viewer_client.get(url).content.decode()
 
@@ -204,7 +204,7 @@ def test_focus_highlights_the_row_in_the_outline_too(viewer_client, seed_org):
 
 
 def test_focus_on_an_unknown_code_says_so(viewer_client, seed_org):
-    response = viewer_client.get(reverse("orgportal:home") + "?focus=nowhere")
+    response = viewer_client.get(reverse("chart:home") + "?focus=nowhere")
 
     assert response.status_code == 200
     assert "“nowhere”" in response.content.decode()
@@ -212,7 +212,7 @@ def test_focus_on_an_unknown_code_says_so(viewer_client, seed_org):
 
 
 def test_outline_lists_every_department_as_a_collapsible_list(viewer_client, seed_org):
-    content = viewer_client.get(reverse("orgportal:home") + "?view=outline").content.decode()
+    content = viewer_client.get(reverse("chart:home") + "?view=outline").content.decode()
 
     assert len(re.findall(r'class="outline-row[ "]', content)) == 9
     assert '<details class="outline-branch" data-branch data-root open>' in content
@@ -221,19 +221,19 @@ def test_outline_lists_every_department_as_a_collapsible_list(viewer_client, see
 
 def test_every_page_has_the_search_box_and_the_language_switch(viewer_client, seed_org):
     urls = [
-        reverse("orgportal:home"),
-        reverse("orgportal:search") + "?q=SEO",
+        reverse("chart:home"),
+        reverse("search:results") + "?q=SEO",
         reverse("departments:detail", kwargs={"code": "digital-operations"}),
         reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}),
     ]
     for url in urls:
         content = viewer_client.get(url).content.decode()
-        assert f'action="{reverse("orgportal:search")}"' in content, url
+        assert f'action="{reverse("search:results")}"' in content, url
         assert f'action="{reverse("set_language")}"' in content, url
 
 
 def test_pages_load_only_local_assets(viewer_client, seed_org):
-    content = viewer_client.get(reverse("orgportal:home")).content.decode()
+    content = viewer_client.get(reverse("chart:home")).content.decode()
 
     assert not re.search(r'(src|href)="(https?:)?//', content)
     assert "style=" not in content
@@ -261,7 +261,7 @@ def test_chart_runs_a_fixed_number_of_queries(
     request.getfixturevalue(org)
 
     with django_assert_num_queries(CHART_QUERIES):
-        response = viewer_client.get(reverse("orgportal:home") + query)
+        response = viewer_client.get(reverse("chart:home") + query)
 
     assert response.status_code == 200
 
@@ -275,7 +275,7 @@ def test_chart_with_archived_items_runs_a_fixed_number_of_queries(
     department_archive(department=Department.objects.filter(level=1).last())
 
     with django_assert_num_queries(CHART_QUERIES):
-        response = client.get(reverse("orgportal:home") + "?archived=1")
+        response = client.get(reverse("chart:home") + "?archived=1")
 
     assert response.status_code == 200
     assert "is-archived" in response.content.decode()
@@ -284,7 +284,7 @@ def test_chart_with_archived_items_runs_a_fixed_number_of_queries(
 def test_the_drawn_chart_is_cached_until_the_organisation_changes(
     viewer_client, seed_org, django_assert_num_queries
 ):
-    home = reverse("orgportal:home")
+    home = reverse("chart:home")
     viewer_client.get(home)
     # Served from the cache: everything but the query that loads the tree.
     with django_assert_num_queries(CHART_QUERIES - 1):
@@ -302,7 +302,7 @@ def test_the_drawn_chart_is_cached_until_the_organisation_changes(
 
 
 def test_cached_charts_differ_by_language_and_view(viewer_client, seed_org):
-    home = reverse("orgportal:home")
+    home = reverse("chart:home")
     chinese = viewer_client.get(home).content.decode()
     english = viewer_client.get(home, headers={"accept-language": "en"}).content.decode()
     outline = viewer_client.get(home + "?view=outline").content.decode()
@@ -311,7 +311,7 @@ def test_cached_charts_differ_by_language_and_view(viewer_client, seed_org):
 
 
 def test_unknown_focus_codes_share_one_drawing(viewer_client, seed_org, monkeypatch):
-    from orgportal.views import OrgChartView
+    from orgportal.chart.views import OrgChartView
 
     drawings = []
     draw = OrgChartView.draw_chart
@@ -319,8 +319,8 @@ def test_unknown_focus_codes_share_one_drawing(viewer_client, seed_org, monkeypa
         OrgChartView, "draw_chart", lambda self, *args: drawings.append(args) or draw(self, *args)
     )
     for code in ["nope-1", "nope-2", "nope-3", ""]:
-        response = viewer_client.get(reverse("orgportal:home"), {"focus": code})
+        response = viewer_client.get(reverse("chart:home"), {"focus": code})
         assert response.status_code == 200
     assert len(drawings) == 1
-    viewer_client.get(reverse("orgportal:home"), {"focus": "finance"})
+    viewer_client.get(reverse("chart:home"), {"focus": "finance"})
     assert len(drawings) == 2

@@ -60,7 +60,7 @@ def test_compiled_catalogs_are_not_committed():
 def test_pages_are_in_chinese_by_default(client, viewer, seed_org):
     client.force_login(viewer)
 
-    content = client.get(reverse("orgportal:home")).content.decode()
+    content = client.get(reverse("chart:home")).content.decode()
 
     assert '<html lang="zh-hans">' in content
     assert "组织门户" in content
@@ -71,7 +71,7 @@ def test_pages_are_in_chinese_by_default(client, viewer, seed_org):
 def test_english_ui_shows_english_department_names(client, viewer, seed_org):
     client.force_login(viewer)
 
-    content = client.get(reverse("orgportal:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    content = client.get(reverse("chart:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert '<html lang="en">' in content
     assert "Organisation portal" in content
@@ -83,7 +83,7 @@ def test_english_ui_falls_back_to_the_chinese_name(client, viewer, seed_org):
     DepartmentFactory(code="no-english", name="无英文名部门", name_en="")
     client.force_login(viewer)
 
-    content = client.get(reverse("orgportal:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    content = client.get(reverse("chart:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert ">无英文名部门</a>" in content
 
@@ -104,7 +104,7 @@ def test_language_switch_changes_the_language_and_returns_to_the_page(client, vi
 def test_language_switch_marks_the_current_language(client, viewer, seed_org):
     client.force_login(viewer)
 
-    content = client.get(reverse("orgportal:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    content = client.get(reverse("chart:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert re.search(r'value="en" lang="en" aria-pressed="true"', content)
     assert re.search(r'value="zh-hans" lang="zh-hans" aria-pressed="false"', content)

@@ -19,7 +19,7 @@ SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 3
 
 
 def search(client, **params):
-    response = client.get(reverse("orgportal:search"), params)
+    response = client.get(reverse("search:results"), params)
     assert response.status_code == 200
     return response.content.decode()
 
@@ -36,7 +36,7 @@ def group(content, kind):
 
 
 def test_search_needs_a_login(client, seed_org):
-    response = client.get(reverse("orgportal:search"), {"q": "SEO"})
+    response = client.get(reverse("search:results"), {"q": "SEO"})
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
@@ -195,7 +195,7 @@ def test_every_seed_duty_can_be_found_by_browsing_and_by_searching(
         assert response.status_code == 200, url
         return response.content.decode()
 
-    chart = page(reverse("orgportal:home"))
+    chart = page(reverse("chart:home"))
     department_urls = sorted(set(re.findall(r'href="(/departments/[\w-]+/)"', chart)))
     role_urls = set()
     for url in department_urls:
@@ -225,7 +225,7 @@ def test_search_runs_a_fixed_number_of_queries(
     request.getfixturevalue(org)
 
     with django_assert_num_queries(expected):
-        response = viewer_client.get(reverse("orgportal:search"), params)
+        response = viewer_client.get(reverse("search:results"), params)
 
     assert response.status_code == 200
 
@@ -240,6 +240,6 @@ def test_archived_search_runs_a_fixed_number_of_queries(
     client.force_login(UserFactory(username="hr-archive", groups=["HR editors"]))
 
     with django_assert_num_queries(SEARCH_QUERIES_WITH_RESULTS):
-        response = client.get(reverse("orgportal:search"), {"q": "职责", "archived": "1"})
+        response = client.get(reverse("search:results"), {"q": "职责", "archived": "1"})
 
     assert response.status_code == 200

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgportal.services import organisation_export
+from orgportal.orgfiles.services import organisation_export
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.models import Department
-from orgportal.orgfile import OrgFileError, parse_org_file
-from orgportal.services import organisation_import
+from orgportal.orgfiles.orgfile import OrgFileError, parse_org_file
+from orgportal.orgfiles.services import organisation_import
 
 
 class Command(BaseCommand):

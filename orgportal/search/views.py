@@ -1,11 +1,10 @@
-"""Pages that span departments and roles: the org chart and search."""
+"""The search page: departments, roles and duties whose texts contain the query."""
 
 import re
 from dataclasses import dataclass, field
 
 from django import forms
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -13,72 +12,9 @@ from django.views.generic import TemplateView
 
 from departments.access import PortalReadMixin
 from departments.models import Department, subtree_q
-from departments.views import OrgNode, org_tree
-from orgportal.cache import org_cached
 from roles.models import Duty, Role
 
-# Up to this many departments the chart opens fully; above it only the first level shows.
-OPEN_ALL_UP_TO = 30
 SEARCH_LIMIT = 100
-
-
-class OrgChartView(PortalReadMixin, TemplateView):
-    """Draw the organisation from its root, as a chart or as an outline."""
-
-    archived_model = Department
-    template_name = "orgportal/org_chart.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        view = "outline" if self.request.GET.get("view") == "outline" else "chart"
-        focus_code = self.request.GET.get("focus", "")
-        archived = int(self.show_archived)
-        # Loading the tree is cheap, drawing it is not: both are cached until the organisation
-        # next changes (see orgportal.cache). Only known codes make drawings of their own, so
-        # no visitor can fill the cache with made-up ones.
-        root = org_cached(
-            f"org-tree:{archived}",
-            lambda: org_tree(Department.objects.all(), include_archived=self.show_archived),
-            per_language=False,
-        )
-        path = root.path_to(focus_code) if root is not None and focus_code else []
-        focus_key = path[-1].department.code if path else ""
-        chart = org_cached(
-            f"org-chart:{view}:{archived}:{focus_key}",
-            lambda: self.draw_chart(root, path, view, context["archived_query"]),
-        )
-        context.update(chart, view=view, focus_code=focus_code, focused=bool(path))
-        return context
-
-    def draw_chart(self, root, path, view, archived_query):
-        """Return the chart's summary and its tree drawn as HTML, the ``path`` opened."""
-        if root is None:
-            return {"root": None}
-        open_all = root.descendant_count <= OPEN_ALL_UP_TO
-        for node in root.walk():
-            node.is_open = open_all or node is root
-        for node in path:
-            node.is_open = True
-        if path:
-            path[-1].is_focused = True
-        template = (
-            "orgportal/outline_node.html" if view == "outline" else "orgportal/chart_node.html"
-        )
-        tree_html = render_to_string(
-            template,
-            {"node": root, "is_root": True, "archived_query": archived_query},
-        )
-        summary = OrgNode(
-            department=root.department,
-            role_count=root.role_count,
-            headcount=root.headcount,
-            descendant_count=root.descendant_count,
-        )
-        return {
-            "root": summary,
-            "role_total": sum(node.role_count for node in root.walk()),
-            "tree_html": tree_html,
-        }
 
 
 def highlight(text, query):
@@ -142,7 +78,7 @@ class SearchView(PortalReadMixin, TemplateView):
     """Find departments, roles and duties whose texts contain the query."""
 
     archived_model = Department
-    template_name = "orgportal/search_results.html"
+    template_name = "orgportal/search/search_results.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 
 from departments.locking import lock_tree
 from departments.models import Department
-from orgportal.orgfile import OrganisationSpec, OrgFileError, dump_org_file
+from orgportal.orgfiles.orgfile import OrganisationSpec, OrgFileError, dump_org_file
 from roles.models import Duty, Role
 
 DEPARTMENT_FIELDS = ("name", "name_en", "tagline", "positioning", "description", "is_active")

@@ -1,0 +1,1 @@
+"""The org chart: the whole organisation drawn as a chart or an outline."""

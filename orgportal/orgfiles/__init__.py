@@ -1,0 +1,1 @@
+"""Organisation files: the YAML format, its import and its export."""

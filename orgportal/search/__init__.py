@@ -1,0 +1,1 @@
+"""Search over departments, roles and duties."""

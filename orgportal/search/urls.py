@@ -1,0 +1,11 @@
+"""Search over the whole organisation."""
+
+from django.urls import path
+
+from orgportal.search import views
+
+app_name = "search"
+
+urlpatterns = [
+    path("", views.SearchView.as_view(), name="results"),
+]
