@@ -6,7 +6,7 @@ PORT ?= 8000
 POSTGRES_URL ?= postgres://root@127.0.0.1:5432/orgportal
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres lint format bench venv catalogs messages clean
+.PHONY: run test test-postgres lint format bench venv catalogs messages clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: venv catalogs
 
 test-postgres: venv catalogs
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the README's pictures in docs/screenshots/ (tests save theirs in the ignored
+# test-results/screenshots/, so `make test` leaves the working tree clean).
+screenshots: venv catalogs
+	env -u DATABASE_URL ORGPORTAL_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots ORGPORTAL_REQUIRE_BROWSER=1 \
+		$(BIN)/pytest tests/browser/test_screenshots.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # Time pages, API and tree writes on a generated organisation (see docs/benchmarks.md).
 bench: venv catalogs

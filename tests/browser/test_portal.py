@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,6 @@ def test_log_in_and_see_all_eight_departments_on_the_chart(logged_in):
     for name in ("市场调研与策略部", "数字运营部", "人力资源与行政部", "财务部"):
         expect(cards.filter(has_text=name)).to_be_visible()
     expect(page.locator(".header-user")).to_contain_text("staff")
-    screenshot(page, "chart-desktop")
 
 
 def test_chart_scrolls_sideways_on_a_phone_and_the_outline_fits(logged_in):
@@ -31,7 +30,6 @@ def test_chart_scrolls_sideways_on_a_phone_and_the_outline_fits(logged_in):
     scroller = page.locator(".chart-scroll")
     assert scroller.evaluate("element => element.scrollWidth > element.clientWidth")
     expect(page.locator(".org-card--root")).to_be_in_viewport()
-    screenshot(page, "chart-phone")
 
     page.get_by_role("link", name="大纲").click()
     expect(page.locator(".outline-row")).to_have_count(9)
@@ -99,7 +97,6 @@ def test_open_digital_operations_then_the_seo_sem_role_and_see_its_duty_areas(lo
     expect(page).to_have_url(re.compile(r"/departments/digital-operations/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("数字运营部")
     expect(page.locator(".hero__tagline")).to_have_text("流量转化,渠道深耕")
-    screenshot(page, "department-desktop")
 
     page.get_by_role("link", name="SEO/SEM优化师").click()
     expect(page).to_have_url(re.compile(r"/roles/seo-sem-specialist/$"))
@@ -110,7 +107,6 @@ def test_open_digital_operations_then_the_seo_sem_role_and_see_its_duty_areas(lo
     expect(sem.locator(".duty-list__item")).to_have_count(3)
     expect(seo).to_contain_text("研究搜索引擎算法")
     expect(sem).to_contain_text("控制CPC(单次点击成本)")
-    screenshot(page, "role-desktop")
 
 
 def test_department_and_role_pages_read_well_on_a_phone(logged_in):
@@ -119,12 +115,10 @@ def test_department_and_role_pages_read_well_on_a_phone(logged_in):
     page.goto(reverse("departments:detail", kwargs={"code": "digital-operations"}))
     expect(page.get_by_role("heading", level=1)).to_have_text("数字运营部")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    screenshot(page, "department-phone")
 
     page.goto(reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}))
     expect(page.get_by_role("heading", name="SEM方向")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    screenshot(page, "role-phone")
 
 
 def test_search_xiaohongshu_from_the_header_and_open_a_result(logged_in):

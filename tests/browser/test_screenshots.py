@@ -1,0 +1,34 @@
+"""The README's pictures: each page on a desktop and a phone, as `make screenshots` saves them.
+
+In a normal test run they go to the ignored test-results/screenshots/; `make screenshots` sets
+ORGPORTAL_SCREENSHOTS_DIR to docs/screenshots/ and runs only this module.
+"""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+# Each picture: the page, and a heading that shows it is the right one.
+PAGES = {
+    "chart": (reverse("chart:home"), "互联网营销企业"),
+    "department": (reverse("departments:detail", kwargs={"code": "digital-operations"}), "数字运营部"),
+    "role": (reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}), "SEO/SEM优化师"),
+}
+README_PICTURES = [f"{page}-{viewport}" for page in PAGES for viewport in VIEWPORTS]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("name", PAGES)
+def test_readme_picture(logged_in, name, viewport):
+    page = logged_in(VIEWPORTS[viewport])
+    url, heading = PAGES[name]
+
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+    screenshot(page, f"{name}-{viewport}")
