@@ -1,35 +1,149 @@
 """Admin for HR: the department tree with drag-and-drop moves through the locked write path."""
 
+import json
+
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.translation import gettext, ngettext
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from mptt.admin import DraggableMPTTAdmin
+from mptt.admin import MPTTModelAdmin
 from mptt.exceptions import InvalidMove
 
 from departments.models import Department
 from departments.services import department_archive, department_move
 
-# The drag-and-drop widget sends these; "first-child" is only offered by the API.
-ADMIN_POSITIONS = ("last-child", "left", "right")
+# Where the tree's script (static/js/admin-tree.js) may drop a department.
+ADMIN_POSITIONS = ("first-child", "last-child", "left", "right")
+# What a move did, for the history; "{target}" is the department it was dropped on.
+MOVED = {
+    "left": _("Moved before “{target}”."),
+    "right": _("Moved after “{target}”."),
+    "first-child": _("Moved in as the first sub-department of “{target}”."),
+    "last-child": _("Moved in as the last sub-department of “{target}”."),
+}
+# What a drop will do, shown beside the pointer while dragging; "{name}" is the target.
+DROP_HINTS = {
+    "left": _("Move before “{name}”"),
+    "right": _("Move after “{name}”"),
+    "first-child": _("Make it the first sub-department of “{name}”"),
+    "last-child": _("Make it the last sub-department of “{name}”"),
+}
+
+
+def move_change_message(position, target):
+    """Return a LogEntry change message for a move, to be put into words when it is shown."""
+    return json.dumps(
+        [{"moved": {"position": position, "target": target.name, "target_en": target.name_en}}],
+        ensure_ascii=False,
+    )
+
+
+def describe_change(entry):
+    """Return the change message of a LogEntry in the reader's language, moves included.
+
+    Django puts its own JSON messages into words when they are shown, in the reader's language;
+    moves are stored the same way (see move_change_message).
+    """
+    try:
+        parts = json.loads(entry.change_message)
+        moves = [part["moved"] for part in parts if "moved" in part]
+    except (TypeError, ValueError, KeyError):
+        moves = []
+    if not moves:
+        return entry.get_change_message()
+    english = (get_language() or "").startswith("en")
+    return " ".join(
+        str(MOVED[move["position"]]).format(
+            target=(english and move.get("target_en")) or move["target"]
+        )
+        for move in moves
+        if move.get("position") in MOVED
+    )
+
+
+class HistoryEntry:
+    """A LogEntry for the history page, whose change message reads in the reader's language."""
+
+    def __init__(self, entry):
+        self._entry = entry
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
+
+    def get_change_message(self):
+        return describe_change(self._entry)
 
 
 @admin.register(Department)
-class DepartmentAdmin(DraggableMPTTAdmin):
-    list_display = ("tree_actions", "indented_title", "code", "name_en", "tagline", "is_active")
-    list_display_links = ("indented_title",)
+class DepartmentAdmin(MPTTModelAdmin):
+    """The tree as one table in tree order; static/js/admin-tree.js adds folding and dragging."""
+
+    change_list_template = "admin/departments/department/change_list.html"
+    list_display = ("tree_handle", "tree_name", "code", "name_en", "tagline", "is_active")
+    list_display_links = ("tree_name",)
     list_filter = ("is_active",)
+    list_per_page = 2000
     search_fields = ("name", "name_en", "code", "tagline", "positioning", "description")
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("code", "name", "name_en", "parent", "is_active")}),
-        (_("Description"), {"fields": ("tagline", "positioning", "description")}),
+        (_("About the department"), {"fields": ("tagline", "positioning", "description")}),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
     actions = ["archive_selected"]
-    mptt_level_indent = 24
+
+    @admin.display(description="")
+    def tree_handle(self, department):
+        return format_html(
+            '<span class="tree-handle" title="{}" aria-hidden="true"></span>',
+            gettext("Drag to move"),
+        )
+
+    @admin.display(description=_("department name"))
+    def tree_name(self, department):
+        """Return the name, indented by its depth, with the data the tree's script reads."""
+        # Spacers rather than a style attribute, which the content security policy refuses.
+        indent = mark_safe('<span class="tree-indent"></span>' * department.level)
+        has_children = department.rght - department.lft > 1
+        return format_html(
+            '{}<button type="button" class="tree-toggle" aria-expanded="true" hidden{}>'
+            '<span class="visually-hidden">{}</span></button>'
+            '<span class="tree-node" data-pk="{}" data-parent="{}" data-level="{}">{}</span>',
+            indent,
+            "" if has_children else mark_safe(' disabled aria-hidden="true"'),
+            gettext("Show or hide the departments below"),
+            department.pk,
+            department.parent_id or "",
+            department.level,
+            department.display_name,
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and request.POST.get("cmd") == "move_node":
+            return self._move_node(request)
+        # Dragging places a row between its neighbours, so it is offered only where the rows
+        # are the whole tree in its order: not in a search, a filter or another sort order.
+        extra_context = {
+            **(extra_context or {}),
+            "tree_admin": {
+                "draggable": not request.GET and self.has_change_permission(request),
+                "hints": {position: str(hint) for position, hint in DROP_HINTS.items()},
+                "failed": gettext("The move could not be sent; reload the page and try again."),
+            },
+        }
+        return super().changelist_view(request, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        page = getattr(response, "context_data", {}).get("action_list")
+        if page:
+            page.object_list = [HistoryEntry(entry) for entry in page.object_list]
+        return response
 
     @admin.action(
         permissions=["change"],
@@ -45,7 +159,10 @@ class DepartmentAdmin(DraggableMPTTAdmin):
         )
 
     def _move_node(self, request):
-        """Move a dragged department through department_move; refuse bad moves politely."""
+        """Move a dragged department through department_move; refuse bad moves politely.
+
+        A drop where the department stands already changes nothing and records nothing.
+        """
         position = request.POST.get("position")
         if position not in ADMIN_POSITIONS:
             self.message_user(request, gettext("Unknown move."), level=messages.ERROR)
@@ -62,6 +179,15 @@ class DepartmentAdmin(DraggableMPTTAdmin):
         if not self.has_change_permission(request, cut_item):
             self.message_user(request, gettext("No permission."), level=messages.ERROR)
             return HttpResponse("FAIL, no permission.")
+        # Checked again under the tree lock by the move itself, which then writes nothing.
+        if cut_item.stands_at(pasted_on, position):
+            self.message_user(
+                request,
+                gettext("“%(department)s” already stands there; nothing was changed.")
+                % {"department": cut_item.display_name},
+                level=messages.INFO,
+            )
+            return HttpResponse("OK, unchanged.")
         try:
             with transaction.atomic():
                 department_move(department=cut_item, target=pasted_on, position=position)
@@ -69,11 +195,19 @@ class DepartmentAdmin(DraggableMPTTAdmin):
             text = " ".join(getattr(error, "messages", None) or [str(error)])
             self.message_user(request, text, level=messages.ERROR)
             return HttpResponse("FAIL, invalid move.")
-        self.log_change(
-            request,
-            cut_item,
-            gettext("Moved to %(position)s of “%(target)s”.")
-            % {"position": position, "target": pasted_on.name},
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[cut_item],
+            action_flag=CHANGE,
+            change_message=move_change_message(position, pasted_on),
+            single_object=True,
         )
-        self.message_user(request, gettext("%s has been moved.") % cut_item.name)
+        self.message_user(
+            request,
+            gettext("“%(department)s”: %(change)s")
+            % {
+                "department": cut_item.display_name,
+                "change": str(MOVED[position]).format(target=pasted_on.display_name),
+            },
+        )
         return HttpResponse("OK, moved.")

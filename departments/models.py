@@ -6,7 +6,7 @@ from django.db import models, router
 from django.db.models.deletion import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
@@ -104,7 +104,9 @@ class Department(MPTTModel):
         validators=[validate_slug, validate_not_reserved],
         help_text=_("Stable ASCII identifier used in URLs, the API and organisation files."),
     )
-    name = models.CharField(_("name"), max_length=200)
+    # The name in the default language, simplified Chinese. Contexts keep these labels apart
+    # from Django's own "name", "title" and "active", which the catalogs would otherwise change.
+    name = models.CharField(pgettext_lazy("department", "name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
     positioning = models.TextField(_("positioning"), blank=True)
@@ -118,7 +120,9 @@ class Department(MPTTModel):
         related_name="children",
     )
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("Archived departments are hidden from staff.")
+        pgettext_lazy("archiving", "active"),
+        default=True,
+        help_text=_("Archived departments are hidden from staff."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -171,7 +175,10 @@ class Department(MPTTModel):
         return reverse("departments:detail", kwargs={"code": self.code})
 
     def move_to(self, target, position="first-child"):
-        """Move the department relative to ``target`` under the tree lock."""
+        """Move the department relative to ``target`` under the tree lock.
+
+        Return whether it moved: a move to where the department stands already writes nothing.
+        """
         using = self._state.db or router.db_for_write(type(self), instance=self)
         with tree_write(using):
             if position not in POSITIONS:
@@ -191,14 +198,37 @@ class Department(MPTTModel):
                         )
                     }
                 )
+            if self.stands_at(target, position):
+                return False
             self._check_not_into_own_subtree(target, field="target")
             self._moving = True
             try:
                 super().move_to(target, position)
             finally:
                 self._moving = False
+            return True
 
     move_to.alters_data = True
+
+    def stands_at(self, target, position):
+        """Return whether the department already stands at ``position`` relative to ``target``.
+
+        Reads the tree fields of both as they are in memory; move_to() refreshes them first.
+        """
+        if target.pk == self.pk:
+            # Before or after itself; into itself is refused as a move into its own subtree.
+            return position in ("left", "right")
+        if position.endswith("child"):
+            if self.parent_id != target.pk:
+                return False
+            if position == "first-child":
+                return self.lft == target.lft + 1
+            return self.rght + 1 == target.rght
+        if self.parent_id != target.parent_id or self.tree_id != target.tree_id:
+            return False
+        if position == "left":
+            return self.rght + 1 == target.lft
+        return target.rght + 1 == self.lft
 
     def archive_descendants(self, using=None):
         """Archive every department below this one; return how many were active.

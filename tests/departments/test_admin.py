@@ -1,5 +1,7 @@
 """The department admin: a drag-and-drop tree whose moves take the locked write path."""
 
+import html
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
@@ -157,3 +159,96 @@ def test_reserved_code_is_a_form_error(client, seed_org, superuser):
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["code"]
+
+
+@pytest.mark.parametrize(
+    ("position", "target", "chinese", "english"),
+    [
+        (
+            "left",
+            "market-research-strategy",
+            "移到“市场调研与策略部”之前。",
+            "Moved before “Market Research & Strategy”.",
+        ),
+        (
+            "right",
+            "market-research-strategy",
+            "移到“市场调研与策略部”之后。",
+            "Moved after “Market Research & Strategy”.",
+        ),
+        (
+            "first-child",
+            "hr-administration",
+            "成为“人力资源与行政部”的第一个下级部门。",
+            "Moved in as the first sub-department of “HR & Administration”.",
+        ),
+        (
+            "last-child",
+            "hr-administration",
+            "成为“人力资源与行政部”的最后一个下级部门。",
+            "Moved in as the last sub-department of “HR & Administration”.",
+        ),
+    ],
+)
+def test_a_move_is_a_sentence_in_the_history_in_the_readers_language(
+    client, seed_org, staff_hr, position, target, chinese, english
+):
+    client.force_login(staff_hr)
+    finance = Department.objects.get(code="finance")
+    assert drag(client, finance, Department.objects.get(code=target), position).content == (
+        b"OK, moved."
+    )
+    history = reverse("admin:departments_department_history", args=[finance.pk])
+
+    page = client.get(history).content.decode()
+    assert chinese in page
+    assert "right" not in page and "left" not in page and "child" not in page
+    client.cookies["django_language"] = "en"
+    assert english in html.unescape(client.get(history).content.decode())
+
+
+def test_the_message_after_a_move_says_where_the_department_went(client, seed_org, staff_hr):
+    client.force_login(staff_hr)
+    finance = Department.objects.get(code="finance")
+    drag(client, finance, Department.objects.get(code="customer-service"), "right")
+    page = client.get(reverse("admin:departments_department_changelist"))
+    messages = [str(message) for message in page.context["messages"]]
+    assert messages == ["“财务部”:移到“客户服务部”之后。"]
+
+
+@pytest.mark.parametrize(
+    ("target", "position"),
+    [
+        ("hr-administration", "right"),  # finance is the last department, after HR
+        ("company", "last-child"),
+        ("finance", "left"),  # before itself
+        ("finance", "right"),
+    ],
+)
+def test_a_drop_where_the_department_stands_records_and_writes_nothing(
+    client, seed_org, staff_hr, target, position
+):
+    client.force_login(staff_hr)
+    finance = Department.objects.get(code="finance")
+    response = drag(client, finance, Department.objects.get(code=target), position)
+
+    assert response.content == b"OK, unchanged."
+    assert not LogEntry.objects.filter(object_id=str(finance.pk)).exists()
+    assert Department.objects.get(code="finance").updated_at == finance.updated_at
+    page = client.get(reverse("admin:departments_department_changelist"))
+    assert [str(m) for m in page.context["messages"]] == ["“财务部”已在该位置,未做任何更改。"]
+
+
+def test_the_tree_renders_without_inline_styles_and_marks_each_row_for_the_script(
+    client, seed_org, staff_hr
+):
+    client.force_login(staff_hr)
+    response = client.get(reverse("admin:departments_department_changelist"))
+    page = response.content.decode()
+    assert "style=" not in page.split('id="result_list"')[1].split("</table>")[0]
+    finance = Department.objects.get(code="finance")
+    assert f'data-pk="{finance.pk}" data-parent="{seed_org.pk}" data-level="1"' in page
+    assert 'id="tree-admin-context"' in page
+    assert response.context["tree_admin"]["draggable"] is True
+    searched = client.get(reverse("admin:departments_department_changelist"), {"q": "财务"})
+    assert searched.context["tree_admin"]["draggable"] is False

@@ -6,7 +6,12 @@ from django.db.models.deletion import ProtectedError
 from django.utils import translation
 
 from departments.models import Department
-from departments.services import department_archive, department_move, tree_problems
+from departments.services import (
+    department_archive,
+    department_move,
+    tree_problems,
+    tree_snapshot,
+)
 from tests.factories import DepartmentFactory, RoleFactory, company_root
 
 
@@ -211,3 +216,27 @@ def test_reserved_codes_are_refused(tree):
     with pytest.raises(ValidationError) as error:
         department.full_clean()
     assert "code" in error.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("mover", "target", "position"),
+    [
+        ("a2", "a1", "right"),
+        ("a1", "a2", "left"),
+        ("a2", "a", "last-child"),
+        ("a1", "a", "first-child"),
+        ("a2", "a2", "left"),
+        ("a2", "a2", "right"),
+    ],
+)
+def test_a_move_to_where_the_department_stands_writes_nothing(tree, mover, target, position):
+    department = Department.objects.get(code=mover)
+    before = tree_snapshot()
+    assert department.move_to(Department.objects.get(code=target), position) is False
+    assert tree_snapshot() == before
+    assert Department.objects.get(code=mover).updated_at == department.updated_at
+
+
+def test_a_real_move_reports_that_it_moved(tree):
+    assert Department.objects.get(code="a2").move_to(tree["a1"], "left") is True
+    assert codes("a") == ["a2", "a1"]
