@@ -1,19 +1,131 @@
-"""Admin for HR: roles with their duties inline, filtered by the department tree."""
+"""Admin for HR: roles with their duties inline and in order, filtered by the department tree."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import TreeRelatedFieldListFilter
 from mptt.forms import TreeNodeChoiceField
 
-from roles.models import Duty, Role
+from roles.models import Duty, Role, next_sort_order
+
+# The button of a duty's row that moves it one place: "<form prefix>:up" or "…:down".
+MOVE_DUTY = "_move_duty"
+# What HR search for in a picker of roles: titles and codes, not duty texts.
+ROLE_PICKER_SEARCH = ("title", "title_en", "code")
+
+
+class DutyOrderWidget(forms.Widget):
+    """A duty's place in its role: a hidden number, a drag handle and up and down buttons.
+
+    Without JavaScript the buttons submit the form, which saves it and moves the duty one
+    place; static/js/admin-order.js makes them, and dragging the handle, move the row at once.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        prefix = name.rsplit("-", 1)[0]
+        return format_html(
+            '<span class="duty-order" data-duty-order>'
+            '<input type="hidden" name="{name}" value="{value}" data-order-input>'
+            '<span class="duty-order__handle" title="{drag}" aria-hidden="true" hidden></span>'
+            '<button type="submit" class="duty-order__move" name="{button}" value="{prefix}:up"'
+            ' data-move="up" title="{up}" aria-label="{up}">↑</button>'
+            '<button type="submit" class="duty-order__move" name="{button}" value="{prefix}:down"'
+            ' data-move="down" title="{down}" aria-label="{down}">↓</button>'
+            "</span>",
+            name=name,
+            value="" if value is None else value,
+            drag=gettext("Drag to reorder"),
+            button=MOVE_DUTY,
+            prefix=prefix,
+            up=gettext("Move up"),
+            down=gettext("Move down"),
+        )
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class DutyInlineForm(forms.ModelForm):
+    sort_order = forms.IntegerField(
+        label=_("Order"), required=False, min_value=0, widget=DutyOrderWidget
+    )
+
+    class Meta:
+        model = Duty
+        fields = ("sort_order", "area", "text")
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            # A new duty has no place yet: it goes after the others (see order_duties).
+            self.initial["sort_order"] = None
+
+    def has_changed(self):
+        # The script numbers every row, blank new ones too; a number alone adds no duty.
+        if self.instance.pk is None:
+            return any(name != "sort_order" for name in self.changed_data)
+        return super().has_changed()
+
+
+def order_duties(formset, move=""):
+    """Number the duties of a role's formset 0, 1, 2… in the order the form asks for.
+
+    Duties keep the order of their submitted numbers; new duties without one go last, in the
+    order of their rows. ``move`` ("<form prefix>:up" or "…:down") then moves one duty one
+    place. Return the forms of the duties that will exist, in their new order.
+    """
+    deleted = set(map(id, formset.deleted_forms))
+    kept = [
+        (index, form)
+        for index, form in enumerate(formset.forms)
+        if id(form) not in deleted and (form.instance.pk is not None or form.has_changed())
+    ]
+
+    def wanted(item):
+        index, form = item
+        number = form.cleaned_data.get("sort_order")
+        return (number is None, number or 0, index)
+
+    ordered = [form for _index, form in sorted(kept, key=wanted)]
+    prefix, _sep, direction = move.partition(":")
+    for position, form in enumerate(ordered):
+        if form.prefix == prefix:
+            other = position - 1 if direction == "up" else position + 1
+            if direction in ("up", "down") and 0 <= other < len(ordered):
+                ordered[position], ordered[other] = ordered[other], ordered[position]
+            break
+    for position, form in enumerate(ordered):
+        form.instance.sort_order = position
+    return ordered
 
 
 class DutyInline(admin.TabularInline):
     model = Duty
-    fields = ("sort_order", "area", "text")
+    form = DutyInlineForm
     ordering = ("sort_order", "pk")
     extra = 1
+
+
+class ReportsToSelect(AutocompleteSelect):
+    """The "reports to" picker; it tells the search which role is being edited."""
+
+    role_pk = None
+
+    def get_url(self):
+        url = super().get_url()
+        return f"{url}?{urlencode({'role': self.role_pk})}" if self.role_pk else url
+
+
+class RoleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.title_with_department
 
 
 @admin.register(Role)
@@ -26,17 +138,90 @@ class RoleAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = [DutyInline]
     actions = ["archive_selected"]
+    # The first submit button of a form is the one Enter presses: Save, not a duty's arrow.
+    save_on_top = True
     fieldsets = (
-        (None, {"fields": ("code", "title", "title_en", "department", "is_active")}),
-        (_("Planning"), {"fields": ("headcount", "reports_to", "sort_order", "summary")}),
+        (None, {"fields": ("code", "title", "title_en", "department", "summary", "is_active")}),
+        (
+            _("Reporting line and seats"),
+            {"fields": ("reports_to", "headcount", "sort_order")},
+        ),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
+
+    class Media:
+        js = ["js/admin-order.js"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "department":
             # Show the department choices indented as a tree.
             kwargs.update(form_class=TreeNodeChoiceField, level_indicator="—")
+        if db_field.name == "reports_to":
+            kwargs.update(
+                form_class=RoleChoiceField,
+                queryset=Role.objects.select_related("department"),
+                widget=ReportsToSelect(db_field, self.admin_site, using=kwargs.get("using")),
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        picker = form.base_fields.get("reports_to")
+        if obj is not None and picker is not None:
+            # The field is wrapped in the admin's add/change links.
+            getattr(picker.widget, "widget", picker.widget).role_pk = obj.pk
+        return form
+
+    def get_search_fields(self, request):
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            return ROLE_PICKER_SEARCH
+        return super().get_search_fields(request)
+
+    def autocomplete_queryset(self, request, queryset, source_field):
+        """Offer no role that would close a reporting cycle: itself or one that reports to it."""
+        queryset = queryset.select_related("department")
+        if source_field.model is Role and source_field.name == "reports_to":
+            role_pk = request.GET.get("role", "")
+            if role_pk.isdigit():
+                queryset = queryset.exclude(pk=role_pk).exclude(
+                    pk__in=Role.objects.reporting_to(int(role_pk)).values("pk")
+                )
+        return queryset
+
+    def autocomplete_label(self, role):
+        return role.title_with_department
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Duty:
+            ordered = order_duties(formset, request.POST.get(MOVE_DUTY, ""))
+            super().save_formset(request, form, formset, change)
+            # The formset saves only rows whose fields changed; a row may have moved all the same.
+            for duty_form in ordered:
+                duty = duty_form.instance
+                moved = duty_form.initial.get("sort_order") != duty.sort_order
+                if duty.pk and moved and not duty_form.has_changed():
+                    duty.save(update_fields=["sort_order"])
+            return
+        super().save_formset(request, form, formset, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._after_duty_move(request, obj) or super().response_add(
+            request, obj, post_url_continue
+        )
+
+    def response_change(self, request, obj):
+        return self._after_duty_move(request, obj) or super().response_change(request, obj)
+
+    def _after_duty_move(self, request, obj):
+        """Come back to the role's duties after an up or down button saved the form."""
+        if MOVE_DUTY not in request.POST:
+            return None
+        if request.POST[MOVE_DUTY].endswith(":up"):
+            self.message_user(request, gettext("Saved, and moved the duty up."), messages.SUCCESS)
+        else:
+            self.message_user(request, gettext("Saved, and moved the duty down."), messages.SUCCESS)
+        url = reverse("admin:roles_role_change", args=[obj.pk], current_app=self.admin_site.name)
+        return HttpResponseRedirect(f"{url}#duties-group")
 
     @admin.action(permissions=["change"], description=_("Archive the selected roles"))
     def archive_selected(self, request, queryset):
@@ -55,6 +240,13 @@ class RoleAdmin(admin.ModelAdmin):
 class DutyAdmin(admin.ModelAdmin):
     list_display = ("text", "area", "role", "sort_order")
     list_filter = (("role__department", TreeRelatedFieldListFilter), "area")
-    list_select_related = ("role",)
+    list_select_related = ("role__department",)
     search_fields = ("text", "area", "role__title", "role__title_en")
     autocomplete_fields = ("role",)
+    # A duty's place is set by dragging it on its role's page, never typed.
+    fields = ("role", "area", "text")
+
+    def save_model(self, request, obj, form, change):
+        if not change or "role" in form.changed_data:
+            obj.sort_order = next_sort_order(Duty.objects.filter(role=obj.role))
+        super().save_model(request, obj, form, change)

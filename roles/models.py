@@ -1,17 +1,50 @@
 """Roles belong to departments; duties belong to roles."""
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
+from django.db.models import Max
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, subtree_q
+
+# The largest integer every supported database stores in a positive integer column.
+MAX_INTEGER = 2_147_483_647
+
+
+def next_sort_order(queryset):
+    """Return the sort order that puts a new row after the rows of ``queryset``.
+
+    At the largest storable value rows share it, and their ids keep them in order.
+    """
+    last = queryset.aggregate(last=Max("sort_order"))["last"]
+    return 0 if last is None else min(last + 1, MAX_INTEGER)
 
 
 class RoleQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
+
+    def reporting_to(self, role_pk):
+        """Return the roles that report to the role ``role_pk``, directly or through others.
+
+        One recursive query (SQLite and PostgreSQL both have WITH RECURSIVE); UNION rather
+        than UNION ALL ends it even if the stored lines held a cycle.
+        """
+        quote = connections[self.db].ops.quote_name
+        table = quote(self.model._meta.db_table)
+        pk = quote(self.model._meta.pk.column)
+        parent = quote(self.model._meta.get_field("reports_to").column)
+        below = RawSQL(
+            f"WITH RECURSIVE below(id) AS ("
+            f"SELECT {pk} FROM {table} WHERE {parent} = %s "
+            f"UNION SELECT r.{pk} FROM {table} r JOIN below b ON r.{parent} = b.id"
+            f") SELECT id FROM below",
+            [role_pk],
+        )
+        return self.filter(pk__in=below)
 
     def under(self, department, include_self=True):
         """Return the roles of ``department`` and of every department below it."""
@@ -31,7 +64,8 @@ class Role(models.Model):
         on_delete=models.PROTECT,
         related_name="roles",
     )
-    title = models.CharField(_("title"), max_length=200)
+    # The title in the default language, simplified Chinese (see Department.name).
+    title = models.CharField(pgettext_lazy("role", "title"), max_length=200)
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     headcount = models.PositiveIntegerField(
@@ -45,9 +79,11 @@ class Role(models.Model):
         blank=True,
         related_name="direct_reports",
     )
-    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    sort_order = models.PositiveIntegerField(_("order in the department"), default=0)
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("Archived roles are hidden from staff.")
+        pgettext_lazy("archiving", "active"),
+        default=True,
+        help_text=_("Archived roles are hidden from staff."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -71,6 +107,11 @@ class Role(models.Model):
         if self.title_en and (get_language() or "").startswith("en"):
             return self.title_en
         return self.title
+
+    @property
+    def title_with_department(self):
+        """Return "title · department", which tells roles of the same title apart."""
+        return f"{self.display_title} · {self.department.display_name}"
 
     def clean(self):
         super().clean()
@@ -116,7 +157,7 @@ class Duty(models.Model):
     area = models.CharField(
         _("area"), max_length=100, blank=True, help_text=_("Optional group, such as SEO方向.")
     )
-    text = models.TextField(_("text"))
+    text = models.TextField(pgettext_lazy("duty", "text"))
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
     objects = DutyQuerySet.as_manager()

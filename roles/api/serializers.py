@@ -1,16 +1,12 @@
 """Serializers of the role and duty API."""
 
-from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from departments.api.serializers import CodeRelatedField, CodeURLField
 from departments.models import Department
-from roles.models import Duty, Role
-
-# The largest integer every supported database stores in a positive integer column.
-MAX_INTEGER = 2_147_483_647
+from roles.models import MAX_INTEGER, Duty, Role, next_sort_order
 
 SEO_DUTY_EXAMPLE = {
     "id": 17,
@@ -53,15 +49,6 @@ class FullCleanMixin:
 
     def before_create(self, instance):
         pass
-
-
-def next_sort_order(queryset):
-    """Return the sort order that puts a new row after the rows of ``queryset``.
-
-    At the largest storable value rows share it, and their ids keep them in order.
-    """
-    last = queryset.aggregate(last=Max("sort_order"))["last"]
-    return 0 if last is None else min(last + 1, MAX_INTEGER)
 
 
 class RoleDutySerializer(serializers.ModelSerializer):

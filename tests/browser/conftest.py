@@ -56,9 +56,13 @@ def new_page(browser, live_server):
     """Return a function that opens a page at a viewport size, in Chinese like our staff."""
     contexts = []
 
-    def open_page(viewport=DESKTOP):
+    def open_page(viewport=DESKTOP, **options):
         context = browser.new_context(
-            base_url=live_server.url, viewport=viewport, locale="zh-CN", device_scale_factor=1
+            base_url=live_server.url,
+            viewport=viewport,
+            locale="zh-CN",
+            device_scale_factor=1,
+            **options,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

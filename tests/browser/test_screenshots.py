@@ -16,7 +16,10 @@ VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 # Each picture: the page, and a heading that shows it is the right one.
 PAGES = {
     "chart": (reverse("chart:home"), "互联网营销企业"),
-    "department": (reverse("departments:detail", kwargs={"code": "digital-operations"}), "数字运营部"),
+    "department": (
+        reverse("departments:detail", kwargs={"code": "digital-operations"}),
+        "数字运营部",
+    ),
     "role": (reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}), "SEO/SEM优化师"),
 }
 README_PICTURES = [f"{page}-{viewport}" for page in PAGES for viewport in VIEWPORTS]
