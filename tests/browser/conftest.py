@@ -103,3 +103,20 @@ def screenshot(page, name):
     """Save a screenshot of the whole page as ``SCREENSHOTS/<name>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True, animations="disabled")
+
+
+@pytest.fixture
+def admin_page(new_page, seed_org, transactional_db):
+    """Return a function that opens the admin, logged in as an HR editor."""
+    UserFactory(username="hr-admin", is_staff=True, groups=["HR editors"])
+
+    def open_admin(url, viewport=DESKTOP, **options):
+        page = new_page(viewport, **options)
+        page.goto(reverse("admin:login") + f"?next={url}")
+        page.fill("#id_username", "hr-admin")
+        page.fill("#id_password", PASSWORD)
+        page.locator("#login-form [type=submit]").click()
+        page.wait_for_url(f"**{url}")
+        return page
+
+    return open_admin

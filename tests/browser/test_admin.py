@@ -10,27 +10,8 @@ from departments.models import Department
 from departments.services import tree_problems
 from roles.models import Role
 from tests.browser.conftest import DESKTOP
-from tests.conftest import PASSWORD
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def admin_page(new_page, seed_org, transactional_db):
-    """Return a function that opens the admin, logged in as an HR editor."""
-    UserFactory(username="hr-admin", is_staff=True, groups=["HR editors"])
-
-    def open_admin(url, viewport=DESKTOP, **options):
-        page = new_page(viewport, **options)
-        page.goto(reverse("admin:login") + f"?next={url}")
-        page.fill("#id_username", "hr-admin")
-        page.fill("#id_password", PASSWORD)
-        page.locator("#login-form [type=submit]").click()
-        page.wait_for_url(f"**{url}")
-        return page
-
-    return open_admin
 
 
 def tree_row(page, name):
