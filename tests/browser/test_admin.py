@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 from departments.models import Department
 from departments.services import tree_problems
 from roles.models import Role
-from tests.browser.conftest import DESKTOP
 
 pytestmark = pytest.mark.browser
 

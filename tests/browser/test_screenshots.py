@@ -9,7 +9,6 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from roles.models import Role
-
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
 
 pytestmark = pytest.mark.browser
