@@ -1,6 +1,6 @@
 """Multi-step writes to the Department tree: moves, archiving and rebuilds."""
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from departments.locking import lock_tree
 from departments.models import TREE_FIELDS, Department
@@ -55,14 +55,17 @@ def department_tree_rebuild() -> int:
     return changed
 
 
-def tree_problems() -> list[str]:
+def tree_problems(*, using: str = "default") -> list[str]:
     """Check the nested-set invariants in SQL and return one line per bad row.
 
     Bounds, parent containment, levels, nesting, one root per tree, tree width and duplicate
-    edges together make a nested set that agrees with its parent links.
+    edges together make a nested set that agrees with its parent links. Every check is one
+    set-based query (a scan, a join on the primary key, a grouping or one sort), so the whole
+    check takes eight queries and time close to linear in the number of departments.
 
     The check names stay untranslated: they are identifiers for operators and scripts.
     """
+    connection = connections[using]
     table = connection.ops.quote_name(Department._meta.db_table)
     checks = [
         (
@@ -84,28 +87,32 @@ def tree_problems() -> list[str]:
             "OR (p.id IS NOT NULL AND c.level <> p.level + 1)",
         ),
         (
-            # A node whose range sits inside a sibling's passes the checks above but is
-            # counted as that sibling's descendant: its level must equal its enclosing nodes.
+            # Walking the edges in order, +1 at each lft and -1 at each rght, the running sum
+            # before a node's lft is the number of ranges open there: its depth. A node inside
+            # a sibling's range, or ranges that overlap without nesting, make it differ from
+            # the level, because with parent containment and levels right every range open
+            # at a node's lft must be one of its ancestors.
             "nesting",
-            f"SELECT c.id, c.code, c.level, (SELECT COUNT(*) FROM {table} a "
-            "WHERE a.tree_id = c.tree_id AND a.lft < c.lft AND a.rght > c.rght) AS depth "
-            f"FROM {table} c WHERE c.level <> (SELECT COUNT(*) FROM {table} a "
-            "WHERE a.tree_id = c.tree_id AND a.lft < c.lft AND a.rght > c.rght)",
+            "SELECT id, code, level, depth FROM ("
+            "SELECT id, code, level, is_lft, SUM(CASE WHEN is_lft = 1 THEN 1 ELSE -1 END) "
+            "OVER (PARTITION BY tree_id ORDER BY edge, is_lft, id ROWS UNBOUNDED PRECEDING) - 1 "
+            "AS depth FROM ("
+            f"SELECT id, code, level, tree_id, lft AS edge, 1 AS is_lft FROM {table} "
+            f"UNION ALL SELECT id, code, level, tree_id, rght AS edge, 0 AS is_lft FROM {table}"
+            ") edges) walk WHERE is_lft = 1 AND depth <> level",
         ),
         (
             "one root per tree",
-            f"SELECT tree_id, COUNT(*) FROM {table} WHERE parent_id IS NULL "
-            "GROUP BY tree_id HAVING COUNT(*) <> 1 "
-            f"UNION ALL SELECT tree_id, 0 FROM {table} t WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} r WHERE r.tree_id = t.tree_id AND r.parent_id IS NULL) "
-            "GROUP BY tree_id",
+            "SELECT tree_id, SUM(CASE WHEN parent_id IS NULL THEN 1 ELSE 0 END) AS roots "
+            f"FROM {table} GROUP BY tree_id "
+            "HAVING SUM(CASE WHEN parent_id IS NULL THEN 1 ELSE 0 END) <> 1",
         ),
         (
             "tree width",
-            f"SELECT r.id, r.code, r.lft, r.rght, (SELECT COUNT(*) FROM {table} n "
-            f"WHERE n.tree_id = r.tree_id) FROM {table} r WHERE r.parent_id IS NULL "
-            f"AND (r.lft <> 1 OR r.rght <> 2 * (SELECT COUNT(*) FROM {table} n "
-            "WHERE n.tree_id = r.tree_id))",
+            f"SELECT r.id, r.code, r.lft, r.rght, s.nodes FROM {table} r "
+            f"JOIN (SELECT tree_id, COUNT(*) AS nodes FROM {table} GROUP BY tree_id) s "
+            "ON s.tree_id = r.tree_id "
+            "WHERE r.parent_id IS NULL AND (r.lft <> 1 OR r.rght <> 2 * s.nodes)",
         ),
         (
             "duplicate edges",

@@ -79,3 +79,50 @@ def test_check_tree_finds_a_node_nested_inside_its_sibling(db):
     assert any(line.startswith("nesting:") and "'b'" in line for line in problems)
     check_tree("--fix")
     assert tree_problems() == []
+
+
+def test_check_tree_finds_ranges_that_overlap_without_nesting(db):
+    root = Department.objects.create(code="root", name="根")
+    a = Department.objects.create(code="a", name="甲", parent=root)
+    b = Department.objects.create(code="b", name="乙", parent=root)
+    # root(1,6) a(2,3) b(4,5) becomes a(2,4) b(3,5): the ranges cross, each inside the root.
+    corrupt("UPDATE {table} SET lft = 2, rght = 4 WHERE id = %s", [a.pk])
+    corrupt("UPDATE {table} SET lft = 3, rght = 5 WHERE id = %s", [b.pk])
+    problems = tree_problems()
+    assert any(line.startswith("nesting:") and "'b'" in line for line in problems)
+    check_tree("--fix")
+    assert tree_problems() == []
+
+
+def test_check_tree_reports_a_tree_without_root(seed_org):
+    # A cycle: the company hangs below one of its own departments.
+    finance = Department.objects.get(code="finance")
+    corrupt("UPDATE {table} SET parent_id = %s WHERE code = %s", [finance.pk, "company"])
+    assert "one root per tree: (1, 0)" in tree_problems()
+
+
+def test_check_tree_reports_every_root_of_a_tree_by_count(seed_org):
+    corrupt("UPDATE {table} SET parent_id = NULL WHERE level = 1", [])
+    roots = Department.objects.filter(level__lte=1).count()
+    assert f"one root per tree: (1, {roots})" in tree_problems()
+
+
+def test_check_tree_reports_a_root_narrower_than_its_tree(seed_org):
+    corrupt("UPDATE {table} SET rght = rght - 2 WHERE code = %s", ["company"])
+    problems = tree_problems()
+    assert any(line.startswith("tree width:") and "'company'" in line for line in problems)
+
+
+def test_check_tree_reports_a_second_tree(seed_org):
+    leaf = Department.objects.filter(children__isnull=True).first()
+    corrupt("UPDATE {table} SET tree_id = 2, parent_id = NULL, level = 0 WHERE id = %s", [leaf.pk])
+    assert any(line.startswith("more than one tree:") for line in tree_problems())
+
+
+@pytest.mark.parametrize("org", ["seed_org", "large_org"])
+def test_check_tree_runs_the_same_queries_whatever_the_size(
+    request, org, django_assert_num_queries
+):
+    request.getfixturevalue(org)
+    with django_assert_num_queries(8):
+        assert tree_problems() == []
