@@ -37,10 +37,10 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 from departments.models import Department  # noqa: E402
 from departments.services import department_move, tree_problems  # noqa: E402
+from orgportal.generated_org import build_large_org  # noqa: E402
 from orgportal.orgfiles.orgfile import parse_org_file  # noqa: E402
 from orgportal.orgfiles.services import organisation_export, organisation_import  # noqa: E402
 from roles.models import Role  # noqa: E402
-from tests.conftest import build_large_org  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 
@@ -97,7 +97,7 @@ def run_benchmarks():
     for department in Department.objects.order_by("-level"):
         department.delete()
 
-    root = build_large_org()
+    root = build_large_org().root
     departments = Department.objects.count()
     roles = Role.objects.count()
     from django.contrib.auth import get_user_model

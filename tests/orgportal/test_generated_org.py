@@ -1,0 +1,70 @@
+"""The generator of large organisations writes a valid tree with its roles and duties."""
+
+import pytest
+
+from departments.models import Department
+from departments.services import department_tree_rebuild, tree_snapshot
+from orgportal.generated_org import (
+    BROAD_TERM,
+    MISSING_TERM,
+    RARE_EVERY,
+    RARE_TERM,
+    build_large_org,
+    nested_set_fields,
+)
+from roles.models import Duty, Role
+
+
+def test_nested_set_fields_number_a_tree_depth_first_in_sibling_order():
+    #      0
+    #    1   2
+    #   3 4
+    assert nested_set_fields([None, 0, 0, 1, 1]) == [
+        (1, 10, 0),
+        (2, 7, 1),
+        (8, 9, 1),
+        (3, 4, 2),
+        (5, 6, 2),
+    ]
+
+
+def test_nested_set_fields_handle_a_chain_deeper_than_python_recursion():
+    depth = 5000
+    fields = nested_set_fields([None] + list(range(depth - 1)))
+    assert fields[0] == (1, 2 * depth, 0)
+    assert fields[-1] == (depth, depth + 1, depth - 1)
+
+
+def test_generated_org_has_the_asked_size_and_the_tree_rebuild_agrees(db):
+    org = build_large_org(departments=100, roles_per_department=3, duties_per_role=4, fanout=3)
+    assert (org.departments, org.roles, org.duties) == (100, 300, 1200)
+    assert Department.objects.count() == 100
+    assert Role.objects.count() == 300
+    assert Duty.objects.count() == 1200
+    assert org.root.code == "company" and org.root.get_descendant_count() == 99
+    # django-mptt computes the same nested set from the parent links.
+    before = tree_snapshot()
+    assert department_tree_rebuild() == 0
+    assert tree_snapshot() == before
+
+
+def test_generated_org_writes_the_search_terms_the_benchmark_looks_for(db):
+    org = build_large_org(departments=50, roles_per_department=5, duties_per_role=8)
+    assert Duty.objects.filter(text__contains=BROAD_TERM).count() == org.duties
+    assert Duty.objects.filter(text__contains=RARE_TERM).count() == org.duties // RARE_EVERY
+    assert not Duty.objects.filter(text__contains=MISSING_TERM).exists()
+
+
+def test_generated_org_leaves_ids_free_for_later_inserts(db):
+    build_large_org(departments=20)
+    role = Role.objects.create(
+        code="after", department=Department.objects.get(code="gen-3"), title="后来"
+    )
+    Duty.objects.create(role=role, text="后来的职责")
+    department = Department.objects.create(code="later", name="后来", parent_id=role.department_id)
+    assert department.pk > role.department_id
+
+
+def test_generated_org_refuses_a_table_that_holds_departments(seed_org):
+    with pytest.raises(ValueError, match="empty"):
+        build_large_org(departments=10)
