@@ -45,9 +45,13 @@ screenshots: venv catalogs
 	env -u DATABASE_URL ORGPORTAL_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots ORGPORTAL_REQUIRE_BROWSER=1 \
 		$(BIN)/pytest tests/browser/test_screenshots.py -p no:cacheprovider $(PYTEST_ARGS)
 
-# Time pages, API and tree writes on a generated organisation (see docs/benchmarks.md).
+# Time pages, the API (also under gunicorn, with wrk: apt-get install wrk), a move, export,
+# import and check_tree on a generated organisation of SIZE departments (500, 10k or 50k), each
+# beside its floor. SQLite by default; BENCH_DATABASE_URL or DATABASE_URL for PostgreSQL.
+# See docs/benchmarks.md.
+SIZE ?= 500
 bench: venv catalogs
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --size $(SIZE)
 
 lint: venv
 	$(BIN)/ruff check .

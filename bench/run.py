@@ -1,151 +1,151 @@
-"""Benchmarks: time the pages, the API and the tree writes on a generated organisation.
+"""Benchmarks: every line of issue 11's table beside a floor computed in the same process.
 
-Run with `make bench` (SQLite) or `DATABASE_URL=postgres://... make bench`. It uses its own
-database (a temporary SQLite file, or the test database of the configured server) and prints a
-Markdown table; docs/benchmarks.md records a run. Speed is measured here, never in the tests.
+    make bench [SIZE=500|10k|50k]        (SQLite in a temporary file)
+    BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/orgportal_bench make bench SIZE=10k
+
+It generates an organisation of SIZE departments with five roles each and five duties per role
+(orgportal/generated_org.py) in a database of its own, times pages and API answers through
+Django's test client, the department detail API under gunicorn with wrk, a move, the export,
+an import into the emptied database and check_tree, and prints a Markdown table for
+docs/benchmarks.md. Speed is measured here, never in the tests.
+
+The database: BENCH_DATABASE_URL when set; else, when DATABASE_URL names a PostgreSQL database,
+the same server's database of that name with ``_bench`` appended; else a temporary SQLite file.
+A PostgreSQL benchmark database is dropped and created at the start and dropped at the end
+(BENCH_KEEP_DATABASE=1 keeps it), so its name must contain "bench".
 """
 
+import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
-from io import StringIO
+import urllib.parse
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orgportal.settings")
-os.environ.setdefault("SECRET_KEY", "benchmark-only")
-os.environ.setdefault("ORGPORTAL_HASHED_STATIC", "0")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.cache import cache  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-
-from departments.models import Department  # noqa: E402
-from departments.services import department_move, tree_problems  # noqa: E402
-from orgportal.generated_org import build_large_org  # noqa: E402
-from orgportal.orgfiles.orgfile import parse_org_file  # noqa: E402
-from orgportal.orgfiles.services import organisation_export, organisation_import  # noqa: E402
-from roles.models import Role  # noqa: E402
-
-REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
+SIZES = {"500": 500, "10k": 10_000, "50k": 50_000}
 
 
-def measure(name, action, rows, repeat=REPEAT, cold=True):
-    """Run ``action`` ``repeat`` times; record the median and worst time and the query count.
+@dataclass(frozen=True)
+class Plan:
+    """How long to spend per line: at most ``runs`` runs, fewer once ``budget`` s are spent."""
 
-    ``cold`` empties the cache before each run, so cached pages are measured as built.
-    """
-    times = []
-    for _ in range(repeat):
-        if cold:
-            cache.clear()
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            action()
-            times.append((time.perf_counter() - started) * 1000)
-    rows.append((name, statistics.median(times), max(times), len(queries.captured_queries)))
+    runs: int
+    budget: float
+    wrk_seconds: int = 5
+    wrk_runs: int = 3
+    import_timeout: float = 600
 
 
-def get(client, path):
-    def action():
-        response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-
-    return action
+PLANS = {
+    "500": Plan(runs=15, budget=20),
+    "10k": Plan(runs=7, budget=30),
+    "50k": Plan(runs=5, budget=60),
+}
 
 
 def main():
-    setup_test_environment()
-    from django.test.utils import get_runner
-
-    runner = get_runner(settings)(verbosity=0, interactive=False)
-    old_config = runner.setup_databases()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=SIZES, default="500")
+    args = parser.parse_args()
+    url = bench_database_url()
+    server_env = configure_environment(url)
+    create_database(url)
     try:
-        run_benchmarks()
+        import django
+
+        # Pages are served without collected static files, as in the tests.
+        warnings.filterwarnings("ignore", "No directory at", UserWarning)
+        django.setup()
+        from bench.lines import Bench
+
+        plan = PLANS[args.size]
+        timeout = os.environ.get("BENCH_IMPORT_TIMEOUT")
+        if timeout:
+            plan = Plan(**{**plan.__dict__, "import_timeout": float(timeout)})
+        Bench(size=SIZES[args.size], label=args.size, plan=plan, server_env=server_env).run()
     finally:
-        runner.teardown_databases(old_config)
+        from django.db import connections
+
+        connections.close_all()
+        if os.environ.get("BENCH_KEEP_DATABASE") != "1":
+            drop_database(url)
 
 
-def run_benchmarks():
-    rows = []
-    seed_text = Path(settings.ORGPORTAL_SEED_FILE).read_text(encoding="utf-8")
-    spec = parse_org_file(seed_text)
-    measure(
-        "import_org of the seed (dry run)",
-        lambda: organisation_import(spec=spec, dry_run=True),
-        rows,
-        repeat=5,
-    )
-    organisation_import(spec=spec)
-    # The seed is replaced by the generated organisation below.
-    Role.objects.all().delete()
-    for department in Department.objects.order_by("-level"):
-        department.delete()
+def bench_database_url() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        return url
+    main_url = os.environ.get("DATABASE_URL", "")
+    if main_url.startswith(("postgres://", "postgresql://")):
+        parts = urllib.parse.urlsplit(main_url)
+        return parts._replace(path=parts.path.rstrip("/") + "_bench").geturl()
+    return f"sqlite:///{tempfile.mkdtemp(prefix='orgportal-bench-')}/bench.sqlite3"
 
-    root = build_large_org().root
-    departments = Department.objects.count()
-    roles = Role.objects.count()
-    from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.create_superuser("bench", password="bench-only")
-    client = Client()
-    client.force_login(user)
-    leaf = Department.objects.filter(children__isnull=True).order_by("-lft").first()
-    middle = Department.objects.filter(level=1).first()
-    role = Role.objects.filter(department=leaf).first()
-    pages = [
-        ("page: org chart /", "/"),
-        ("page: department (level 1)", f"/departments/{middle.code}/"),
-        ("page: role", f"/roles/{role.code}/"),
-        ("page: search", "/search/?q=%E7%94%9F%E6%88%90%E8%81%8C%E8%B4%A3"),
-        ("api: departments/tree/", "/api/v1/departments/tree/"),
-        ("api: departments/ (page 1)", "/api/v1/departments/"),
-        ("api: roles/?under=<level 1>", f"/api/v1/roles/?under={middle.code}"),
-        ("api: roles/<code>/", f"/api/v1/roles/{role.code}/"),
-        ("api: duties/?search=", "/api/v1/duties/?search=%E8%81%8C%E8%B4%A3"),
-    ]
-    for name, path in pages:
-        measure(name, get(client, path), rows)
-    measure("page: org chart / (cached)", get(client, "/"), rows, cold=False)
-    measure("export_org (whole organisation)", organisation_export, rows, repeat=5)
+def configure_environment(url: str) -> dict:
+    """Set production settings for this process; return the environment for gunicorn."""
+    production = {
+        "ENV_FILE": "",  # a developer's .env (DEBUG=1) must not change what is measured
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "ORGPORTAL_HASHED_STATIC": "0",
+        "DATABASE_URL": url,
+    }
+    os.environ.update(production)
+    server_env = {**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
+    # This process prints the table; one log line per request would bury it.
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orgportal.settings")
+    server_env.setdefault("DJANGO_SETTINGS_MODULE", "orgportal.settings")
+    return server_env
 
-    nodes = list(Department.objects.filter(level=2)[:20])
-    targets = list(Department.objects.filter(level=1))
 
-    def moves():
-        for index, node in enumerate(nodes):
-            department_move(
-                department=node, target=targets[index % len(targets)], position="last-child"
-            )
+def _postgres(url: str):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        return None, None
+    name = parts.path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(
+            f"The benchmark drops and creates its database; {name!r} does not look like a "
+            "benchmark database (its name must contain 'bench')."
+        )
+    return parts._replace(path="/postgres").geturl(), name
 
-    measure("20 department moves (locked write path)", moves, rows, repeat=3)
-    measure(
-        "check_tree (SQL invariants)", lambda: call_command("check_tree", stdout=StringIO()), rows
-    )
-    assert tree_problems() == []
-    assert root.pk
 
-    vendor = connection.vendor
-    print(f"\norgportal benchmarks on {vendor}: {departments} departments, {roles} roles\n")
-    print("| what | median ms | worst ms | SQL queries |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, median, worst, queries in rows:
-        print(f"| {name} | {median:.1f} | {worst:.1f} | {queries} |")
+def create_database(url: str) -> None:
+    admin_url, name = _postgres(url)
+    if admin_url is None:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(url: str) -> None:
+    admin_url, name = _postgres(url)
+    if admin_url is None:
+        path = Path(urllib.parse.urlsplit(url).path)
+        if path.name == "bench.sqlite3" and path.parent.name.startswith("orgportal-bench-"):
+            for file in path.parent.iterdir():
+                file.unlink()
+            path.parent.rmdir()
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 if __name__ == "__main__":

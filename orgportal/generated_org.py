@@ -139,7 +139,7 @@ def build_large_org(
                 for number in range(duties_per_role)
             ),
         )
-        _reset_sequences(using)
+        reset_id_sequences(using)
         problems = tree_problems(using=using)
         if problems:
             raise AssertionError(f"The generated tree is invalid: {problems[:5]}")
@@ -181,8 +181,8 @@ def _bulk_create(using, objects):
         type(batch[0]).objects.using(using).bulk_create(batch)
 
 
-def _reset_sequences(using):
-    """Move PostgreSQL's id sequences past the ids written here (SQLite follows by itself)."""
+def reset_id_sequences(using="default"):
+    """Move PostgreSQL's id sequences past ids written explicitly (SQLite follows by itself)."""
     from django.core.management.color import no_style
 
     connection = connections[using]

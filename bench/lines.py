@@ -1,0 +1,526 @@
+"""The benchmark's lines: each timed beside its floor, with its goal from issue 11."""
+
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+from bench import floors, server
+from departments.models import Department
+from departments.services import tree_problems
+from orgportal.generated_org import BROAD_TERM, MISSING_TERM, RARE_TERM, build_large_org
+from roles.models import Duty, Role
+
+# The rows a floor shift moves out of the way and back (far beyond any real edge).
+SHIFT = 10_000_000
+ROUND_TRIP = {
+    True: "Export, import into the empty database, export again: identical bytes.",
+    False: "Export, import, export again: the files DIFFER.",
+    None: "The import was stopped, so its result was not compared.",
+}
+
+
+@dataclass(frozen=True)
+class Goal:
+    text: str
+    met: Callable[["Line"], bool]
+
+
+def at_most_times_floor(factor):
+    return Goal(f"≤ {factor:g} × floor", lambda line: line.ratio <= factor)
+
+
+def at_most_ms(limit):
+    return Goal(f"≤ {limit:g} ms", lambda line: line.median <= limit)
+
+
+@dataclass
+class Line:
+    what: str
+    median: float | None
+    worst: float | None
+    runs: int
+    unit: str = "ms"
+    floor: float | None = None
+    floor_label: str = ""
+    goal: Goal | None = None
+    queries: int | None = None
+    note: str = ""
+
+    @property
+    def ratio(self):
+        if self.median is None or not self.floor:
+            return None
+        return self.median / self.floor
+
+    def cells(self):
+        ratio = self.ratio
+        if ratio is None:
+            ratio_text = "—"
+        elif self.unit == "req/s":
+            ratio_text = f"{ratio:.1%} of floor"
+        else:
+            ratio_text = f"{ratio:,.1f} ×"
+        floor_text = "—"
+        if self.floor is not None:
+            floor_text = f"{_number(self.floor, self.unit)} ({self.floor_label})"
+        goal_text = "—"
+        if self.goal is not None:
+            met = self.median is not None and self.goal.met(self)
+            goal_text = f"{self.goal.text} {'✓' if met else '✗'}"
+        median = self.note or _number(self.median, self.unit)
+        return [
+            self.what,
+            median,
+            _number(self.worst, self.unit),
+            floor_text,
+            ratio_text,
+            goal_text,
+            "—" if self.queries is None else str(self.queries),
+            str(self.runs),
+        ]
+
+
+def _number(value, unit):
+    if value is None:
+        return "—"
+    if unit == "ms":
+        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,.0f} {unit}"
+
+
+class Bench:
+    def __init__(self, *, size, label, plan, server_env):
+        self.size = size
+        self.label = label
+        self.plan = plan
+        self.server_env = server_env
+        self.lines: list[Line] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix="orgportal-bench-files-"))
+        self.started = time.perf_counter()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self):
+        load_before = os.getloadavg()
+        when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        org = build_large_org(departments=self.size, roles_per_department=5, duties_per_role=5)
+        generated = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            # What autovacuum would have done by now on a real server.
+            cursor.execute("ANALYZE")
+        self.progress(f"generated {org.departments:,} departments in {generated:.1f} s")
+        self.set_up_clients()
+        self.read_lines()
+        self.server_lines()
+        self.move_line()
+        self.check_tree_line()
+        self.file_lines(org)
+        self.other_lines()
+        self.print_table(org, generated, when, load_before)
+        # Kept when a line failed: the gunicorn log is there.
+        shutil.rmtree(self.workdir)
+
+    def progress(self, message):
+        elapsed = time.perf_counter() - self.started
+        print(f"[{elapsed:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+    def add(self, line):
+        self.lines.append(line)
+        cells = line.cells()
+        unit = " ms" if line.unit == "ms" and not line.note else ""
+        self.progress(f"{cells[0]}: {cells[1]}{unit}, floor {cells[3]}, {cells[4]}")
+
+    def timed(self, action, *, cold):
+        if cold:
+            cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            action()
+            elapsed = (time.perf_counter() - started) * 1000
+        return elapsed, len(queries.captured_queries)
+
+    def measure(
+        self,
+        what,
+        action,
+        *,
+        floor=None,
+        floor_label="",
+        goal=None,
+        cold=True,
+        warmup=True,
+        runs=None,
+    ):
+        """Time ``action`` and its ``floor`` in turns, up to the plan's runs and budget."""
+        runs = runs or self.plan.runs
+        started = time.perf_counter()
+        if warmup:
+            self.timed(action, cold=cold)
+            if floor is not None:
+                self.timed(floor, cold=cold)
+        times, floor_times, queries = [], [], None
+        while len(times) < runs:
+            elapsed, queries = self.timed(action, cold=cold)
+            times.append(elapsed)
+            if floor is not None:
+                floor_times.append(self.timed(floor, cold=cold)[0])
+            if time.perf_counter() - started > self.plan.budget:
+                break
+        self.add(
+            Line(
+                what,
+                statistics.median(times),
+                max(times),
+                len(times),
+                floor=statistics.median(floor_times) if floor_times else None,
+                floor_label=floor_label,
+                goal=goal,
+                queries=queries,
+            )
+        )
+        return statistics.median(times)
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def set_up_clients(self):
+        user = get_user_model().objects.create_superuser("bench", password="bench-only-password")
+        self.token = Token.objects.create(user=user).key
+        self.client = Client()
+        self.client.force_login(user)
+        self.api = Client(headers={"Authorization": f"Token {self.token}"})
+        by_size = Department.objects.filter(level=1).order_by("lft")
+        self.big = max(by_size, key=lambda department: department.rght - department.lft)
+        self.leaf = Department.objects.filter(children__isnull=True).order_by("-lft").first()
+        self.middle = Department.objects.filter(level=2, lft__gt=self.big.lft).first()
+
+    def get(self, client, path, status=200, **headers):
+        def action():
+            response = client.get(path, headers=headers)
+            assert response.status_code == status, (path, response.status_code)
+            return response
+
+        return action
+
+    # -- the lines -------------------------------------------------------------------------
+
+    def read_lines(self):
+        tree = "/api/v1/departments/tree/"
+        self.measure(
+            "api: `departments/tree/`, uncached",
+            self.get(self.api, tree),
+            floor=floors.tree_json,
+            floor_label="`values()` + parent map + `json.dumps`",
+            goal=at_most_times_floor(1.5),
+        )
+        etag = self.get(self.api, tree)().headers.get("ETag")
+        if etag:
+            self.measure(
+                "api: `departments/tree/`, 304 to `If-None-Match`",
+                self.get(self.api, tree, 304, **{"If-None-Match": etag}),
+                floor=self.get(self.api, "/healthz"),
+                floor_label="`/healthz`",
+                goal=at_most_ms(3),
+                cold=False,
+            )
+        else:
+            self.add(Line("api: `departments/tree/`, 304", None, None, 0, note="no ETag"))
+        self.measure(
+            "page: chart `/`, uncached",
+            self.get(self.client, "/"),
+            floor=floors.chart_html,
+            floor_label="`values()` + HTML join",
+            goal=at_most_ms(100),
+        )
+        self.measure(
+            "page: chart `/`, cached",
+            self.get(self.client, "/"),
+            floor=floors.chart_html,
+            floor_label="`values()` + HTML join",
+            goal=at_most_ms(10),
+            cold=False,
+        )
+        leaf_page = f"/departments/{self.leaf.code}/"
+        self.measure("page: department, a leaf", self.get(self.client, leaf_page))
+        below = (self.big.rght - self.big.lft - 1) // 2
+        self.measure(
+            f"page: department, level 1 ({below:,} below)",
+            self.get(self.client, f"/departments/{self.big.code}/"),
+            floor=self.get(self.client, leaf_page),
+            floor_label="the leaf's page",
+            goal=at_most_ms(25),
+        )
+        for kind, term in (
+            ("broad", BROAD_TERM),
+            ("selective", RARE_TERM),
+            ("no match", MISSING_TERM),
+        ):
+            self.measure(
+                f"page: search, {kind} (“{term}”)",
+                self.get(self.client, "/search/?" + urllib.parse.urlencode({"q": term})),
+                floor=lambda term=term: floors.duty_search(term),
+                floor_label="`icontains` … `LIMIT 101`",
+                goal=at_most_ms(100),
+            )
+
+    def server_lines(self):
+        if server.WRK is None:
+            self.add(Line("api: department detail under gunicorn", None, None, 0, note="no wrk"))
+            return
+        log = self.workdir / "gunicorn.log"
+        headers = {"Authorization": f"Token {self.token}"}
+        with server.gunicorn("bench.constant_app:application", self.server_env, log, "/") as (
+            base,
+            pid,
+        ):
+            floor = server.throughput(
+                base + "/", runs=self.plan.wrk_runs, seconds=self.plan.wrk_seconds
+            )
+            floor_rss, floor_peak = server.worker_memory(pid)
+        with server.gunicorn("orgportal.wsgi:application", self.server_env, log) as (base, pid):
+            detail = f"{base}/api/v1/departments/{self.middle.code}/"
+            result = server.throughput(
+                detail, runs=self.plan.wrk_runs, seconds=self.plan.wrk_seconds, headers=headers
+            )
+            # Memory once the worker has also built the largest answer, the whole tree.
+            server.fetch(base + "/api/v1/departments/tree/", headers, timeout=600)
+            rss, peak = server.worker_memory(pid)
+        threads = server.THREADS
+        self.add(
+            Line(
+                f"api: department detail, gunicorn 1 worker × {threads} threads, wrk",
+                result["rps"],
+                result["worst_rps"],
+                result["runs"],
+                unit="req/s",
+                floor=floor["rps"],
+                floor_label="constant JSON, same gunicorn",
+                goal=Goal("≥ 25 % of floor", lambda line: line.ratio >= 0.25),
+            )
+        )
+        self.add(
+            Line(
+                "… its latency (median, worst p99)",
+                result["p50_ms"],
+                result["p99_ms"],
+                result["runs"],
+                floor=floor["p50_ms"],
+                floor_label="constant JSON",
+            )
+        )
+        self.add(
+            Line(
+                "worker memory after that and one tree (RSS, peak)",
+                rss,
+                peak,
+                1,
+                unit="MiB",
+                floor=floor_rss,
+                floor_label="constant JSON worker",
+            )
+        )
+
+    def move_line(self):
+        """Move a level-2 department to another branch and back through the API."""
+        node = self.middle
+        home = node.parent
+        away = Department.objects.filter(level=1).exclude(pk=home.pk).order_by("-lft").first()
+        times, floor_times, queries = [], [], None
+        started = time.perf_counter()
+        runs = self.plan.runs
+        while len(times) < 2 * runs:
+            for target in (away, home):
+                node.refresh_from_db()
+                target.refresh_from_db()
+                edge = target.rght
+                if edge > node.rght:
+                    low, high = node.lft, edge - 1
+                else:
+                    low, high = edge, node.rght
+                elapsed, queries = self.timed(
+                    lambda target=target: self._move(node, target), cold=False
+                )
+                times.append(elapsed)
+                shift = {"tree_id": node.tree_id, "low": low, "high": high}
+                floor_times.append(
+                    self.timed(lambda s=shift: floors.subtree_shift(**s, offset=SHIFT), cold=False)[
+                        0
+                    ]
+                )
+                floors.subtree_shift(
+                    tree_id=node.tree_id, low=low + SHIFT, high=high + SHIFT, offset=-SHIFT
+                )
+            if time.perf_counter() - started > self.plan.budget:
+                break
+        assert tree_problems() == []
+        below = node.get_descendant_count()
+        self.add(
+            Line(
+                f"api: move a department ({below:,} below) to another branch",
+                statistics.median(times),
+                max(times),
+                len(times),
+                floor=statistics.median(floor_times),
+                floor_label="one UPDATE over the same rows",
+                goal=at_most_times_floor(1.3),
+                queries=queries,
+            )
+        )
+
+    def _move(self, node, target):
+        response = self.api.post(
+            f"/api/v1/departments/{node.code}/move/",
+            {"target": target.code, "position": "last-child"},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+
+    def check_tree_line(self):
+        self.measure(
+            "`check_tree`",
+            lambda: call_command("check_tree", stdout=StringIO()),
+            goal=at_most_ms(2000),
+        )
+
+    def file_lines(self, org):
+        exported = self.workdir / "export.yaml"
+        floor_file = self.workdir / "floor.yaml"
+        self.measure(
+            "`export_org`",
+            lambda: call_command("export_org", str(exported), stdout=StringIO()),
+            floor=lambda: floors.export_yaml(floor_file),
+            floor_label="`values()` + PyYAML's C dumper",
+            goal=at_most_times_floor(1.3),
+            warmup=self.size <= 500,
+        )
+        manage = [sys.executable, "manage.py"]
+        started = server.peak_memory_of([*manage, "shell", "-c", "pass"], self.server_env)
+        export = server.peak_memory_of([*manage, "export_org", str(exported)], self.server_env)
+        self.add(
+            Line(
+                "`export_org`, peak memory (a process of its own)",
+                export["peak_mib"],
+                None,
+                1,
+                unit="MiB",
+                floor=started["peak_mib"],
+                floor_label="`manage.py shell -c pass`",
+                goal=Goal("≤ 150 MiB", lambda line: line.median <= 150),
+            )
+        )
+        # The import floor first: bulk inserts into the emptied tables, in turns.
+        floor_times = []
+        floor_started = time.perf_counter()
+        while len(floor_times) < self.plan.runs:
+            floors.empty_organisation()
+            floor_times.append(self.timed(lambda: floors.import_bulk(exported), cold=False)[0])
+            if time.perf_counter() - floor_started > self.plan.budget:
+                break
+        floors.empty_organisation()
+        self.progress("import_org into the empty database …")
+        result = server.peak_memory_of(
+            [*manage, "import_org", str(exported)],
+            self.server_env,
+            timeout=self.plan.import_timeout,
+        )
+        counts = (Department.objects.count(), Role.objects.count(), Duty.objects.count())
+        finished = result["finished"]
+        if finished:
+            assert counts == (org.departments, org.roles, org.duties), counts
+            assert tree_problems() == []
+        else:
+            floors.import_bulk(exported)
+        self.add(
+            Line(
+                "`import_org` of that export into an empty database",
+                result["seconds"] * 1000,
+                None,
+                1,
+                floor=statistics.median(floor_times),
+                floor_label="bulk inserts",
+                goal=at_most_times_floor(2),
+                note="" if finished else f"> {self.plan.import_timeout:,.0f} s (stopped)",
+            )
+        )
+        self.add(
+            Line(
+                "`import_org`, peak memory" + ("" if finished else " until stopped"),
+                result["peak_mib"],
+                None,
+                1,
+                unit="MiB",
+                floor=started["peak_mib"],
+                floor_label="`manage.py shell -c pass`",
+            )
+        )
+        # None: not compared, because the import was stopped.
+        self.round_trip = exported.read_bytes() == self._export_again() if finished else None
+
+    def _export_again(self):
+        again = self.workdir / "again.yaml"
+        call_command("export_org", str(again), stdout=StringIO())
+        return again.read_bytes()
+
+    def other_lines(self):
+        """Lines without a floor, kept from the first benchmark to watch for regressions."""
+        role = Role.objects.filter(department__children__isnull=True).order_by("-pk").first()
+        under = Department.objects.filter(level=1).order_by("lft").first()
+        for what, client, path in (
+            ("page: role", self.client, f"/roles/{role.code}/"),
+            ("api: `departments/` (first page)", self.api, "/api/v1/departments/"),
+            ("api: `roles/?under=<level 1>`", self.api, f"/api/v1/roles/?under={under.code}"),
+            ("api: `roles/<code>/`", self.api, f"/api/v1/roles/{role.code}/"),
+            (
+                "api: `duties/?search=` (rare term)",
+                self.api,
+                "/api/v1/duties/?" + urllib.parse.urlencode({"search": RARE_TERM}),
+            ),
+        ):
+            self.measure(what, self.get(client, path))
+
+    # -- output ----------------------------------------------------------------------------
+
+    def print_table(self, org, generated, when, load_before):
+        vendor = connection.vendor
+        if vendor == "postgresql":
+            version = connection.pg_version
+            database = f"PostgreSQL {version // 10000}.{version % 10000}"
+        else:
+            import sqlite3
+
+            database = f"SQLite {sqlite3.sqlite_version}"
+        total = time.perf_counter() - self.started
+        load_after = os.getloadavg()
+        print()
+        print(
+            f"orgportal `make bench SIZE={self.label}` on {database}, {when}: "
+            f"{org.departments:,} departments, {org.roles:,} roles, {org.duties:,} duties "
+            f"(generated in {generated:.1f} s). Python {platform.python_version()}, "
+            f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
+            f"{load_after[0]:.1f} after; the run took {total / 60:.1f} min. "
+            + ROUND_TRIP[self.round_trip]
+        )
+        print()
+        print("| what | median ms | worst ms | floor | ratio | goal | SQL queries | runs |")
+        print("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |")
+        for line in self.lines:
+            print("| " + " | ".join(line.cells()) + " |")

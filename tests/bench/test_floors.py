@@ -1,0 +1,60 @@
+"""The benchmark's floors give the same answers as the lines they are compared with."""
+
+import json
+from io import StringIO
+
+import yaml
+from django.core.management import call_command
+
+from bench import floors
+from departments.models import Department
+from departments.services import tree_problems, tree_snapshot
+from orgportal.generated_org import RARE_TERM
+from roles.models import Duty
+
+
+def test_tree_floor_is_the_tree_api_answer(large_org, api, superuser):
+    answer = api(superuser).get("/api/v1/departments/tree/")
+    assert json.loads(floors.tree_json()) == answer.json()
+
+
+def test_chart_floor_links_every_active_department_once(large_org):
+    html = floors.chart_html()
+    assert html.count("<li>") == html.count("</li>") == 500
+    assert html.count("<ul>") == html.count("</ul>")
+    assert 'href="/departments/gen-499/"' in html
+
+
+def test_search_floor_finds_at_most_101_duties_containing_the_term(large_org):
+    found = floors.duty_search("生成职责")
+    assert len(found) == 101 and all("生成职责" in text for _pk, text in found)
+    rare = floors.duty_search(RARE_TERM)
+    assert len(rare) == Duty.objects.filter(text__contains=RARE_TERM).count()
+
+
+def test_shift_floor_and_its_inverse_leave_the_tree_as_it_was(large_org):
+    before = tree_snapshot()
+    floors.subtree_shift(tree_id=1, low=10, high=400, offset=1000)
+    assert tree_problems() != []
+    floors.subtree_shift(tree_id=1, low=1010, high=1400, offset=-1000)
+    assert tree_snapshot() == before
+
+
+def test_export_floor_writes_the_data_of_export_org(large_org, tmp_path):
+    floors.export_yaml(tmp_path / "floor.yaml")
+    call_command("export_org", str(tmp_path / "export.yaml"), stdout=StringIO())
+    floor = yaml.safe_load((tmp_path / "floor.yaml").read_text(encoding="utf-8"))
+    export = yaml.safe_load((tmp_path / "export.yaml").read_text(encoding="utf-8"))
+    assert floor == export
+
+
+def test_import_floor_writes_what_import_org_would(large_org, tmp_path):
+    exported = tmp_path / "export.yaml"
+    call_command("export_org", str(exported), stdout=StringIO())
+    floors.empty_organisation()
+    assert not Department.objects.exists()
+    assert floors.import_bulk(exported) == 500
+    assert tree_problems() == []
+    again = tmp_path / "again.yaml"
+    call_command("export_org", str(again), stdout=StringIO())
+    assert again.read_bytes() == exported.read_bytes()
