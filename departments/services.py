@@ -88,10 +88,10 @@ def tree_problems(*, using: str = "default") -> list[str]:
         ),
         (
             # Walking the edges in order, +1 at each lft and -1 at each rght, the running sum
-            # before a node's lft is the number of ranges open there: its depth. A node inside
-            # a sibling's range, or ranges that overlap without nesting, make it differ from
-            # the level, because with parent containment and levels right every range open
-            # at a node's lft must be one of its ancestors.
+            # before a node's lft counts the ranges open there: its depth. Its ancestors are
+            # all open there (parent containment) and number exactly its level (the level
+            # check), so depth = level means no other range is open there: that rules out a
+            # node inside a sibling's range and ranges that overlap without nesting.
             "nesting",
             "SELECT id, code, level, depth FROM ("
             "SELECT id, code, level, is_lft, SUM(CASE WHEN is_lft = 1 THEN 1 ELSE -1 END) "
