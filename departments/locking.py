@@ -1,10 +1,13 @@
-"""The tree lock: one writer at a time changes the Department nested set."""
+"""Write locks: the tree lock (one writer at a time changes the Department nested set), and
+row locks that keep an update or a delete from racing a concurrent delete."""
 
 import threading
 import zlib
 from contextlib import contextmanager
 
-from django.db import connections, transaction
+from django.core.exceptions import ValidationError
+from django.db import connections, router, transaction
+from django.utils.translation import gettext
 
 # A fixed 64-bit key for pg_advisory_xact_lock, derived from a name so it is easy to find.
 TREE_LOCK_KEY = zlib.crc32(b"orgportal.departments.tree")
@@ -42,3 +45,84 @@ def tree_write(using: str = "default"):
 def in_tree_write() -> bool:
     """Return whether this thread is inside tree_write(), and so holds the lock."""
     return getattr(_writes, "depth", 0) > 0
+
+
+# PostgreSQL row-lock strengths. An update holds its row against deletes and other updates,
+# a delete against everything, and a reference (a row about to point at it) only against a
+# delete, so that moves, which rewrite many rows' tree fields, never wait for one.
+ROW_LOCKS = {"update": "FOR NO KEY UPDATE", "delete": "FOR UPDATE", "reference": "FOR KEY SHARE"}
+
+
+def lock_row(model, pk, *, mode: str, using: str = "default") -> bool:
+    """Lock the row ``pk`` of ``model`` until the transaction ends; return whether it exists.
+
+    SQLite runs every transaction with the database's write lock (see lock_tree), so there
+    this only reads.
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_row() must be called inside transaction.atomic().")
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.pk.column)
+    sql = f"SELECT 1 FROM {table} WHERE {column} = %s"
+    if connection.vendor == "postgresql":
+        sql += " " + ROW_LOCKS[mode]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        return cursor.fetchone() is not None
+
+
+def gone(instance):
+    """Return the DoesNotExist error for ``instance``, deleted while it was being changed."""
+    return type(instance).DoesNotExist(
+        gettext("This %(model)s no longer exists: it was deleted meanwhile.")
+        % {"model": instance._meta.verbose_name}
+    )
+
+
+class RowLockMixin:
+    """Save or delete a model's row only while it exists, holding it locked until the commit.
+
+    Without this, Django saves an instance whose row was deleted meanwhile by inserting it
+    again (a lost delete). A save or delete of a row that no longer exists raises the model's
+    DoesNotExist instead (the API answers 404). ``locked_references`` names the foreign keys
+    whose rows must still exist, locked so that they cannot be deleted before the commit.
+    """
+
+    locked_references = ()
+
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # No savepoint of its own: a failure here fails the caller's transaction anyway.
+        with transaction.atomic(using=using, savepoint=False):
+            # Referenced rows first, then this one: the order every writer keeps.
+            self.lock_references(using)
+            updating = not (self._state.adding or self.pk is None or kwargs.get("force_insert"))
+            if updating and not lock_row(type(self), self.pk, mode="update", using=using):
+                raise gone(self)
+            super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            if not lock_row(type(self), self.pk, mode="delete", using=using):
+                raise gone(self)
+            return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
+
+    def lock_references(self, using):
+        for name in self.locked_references:
+            field = self._meta.get_field(name)
+            value = getattr(self, field.attname)
+            if value is not None and not lock_row(
+                field.related_model, value, mode="reference", using=using
+            ):
+                raise ValidationError(
+                    {
+                        name: gettext("The chosen %(model)s no longer exists.")
+                        % {"model": field.related_model._meta.verbose_name}
+                    }
+                )

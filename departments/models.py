@@ -1,8 +1,11 @@
 """The Department tree: a nested set (django-mptt) whose every write takes the tree lock."""
 
+from types import SimpleNamespace
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import models, router
+from django.db.models import Exists, OuterRef
 from django.db.models.deletion import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +15,7 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
-from departments.locking import in_tree_write, tree_write
+from departments.locking import gone, in_tree_write, lock_row, tree_write
 
 TREE_FIELDS = ("lft", "rght", "tree_id", "level")
 POSITIONS = ("first-child", "last-child", "left", "right")
@@ -20,6 +23,10 @@ POSITIONS = ("first-child", "last-child", "left", "right")
 
 INTO_OWN_SUBTREE = _("A department cannot be moved into itself or one of its own sub-departments.")
 ONE_ROOT = _("The organisation has one root; choose a parent department.")
+UNDER_ARCHIVED = _(
+    "“%(archived)s” is archived, and nothing active may stand under an archived department. "
+    "Restore “%(archived)s” first, or archive this department."
+)
 # Codes that would shadow an API route such as /api/v1/departments/tree/.
 RESERVED_CODES = frozenset({"tree"})
 
@@ -43,9 +50,29 @@ def subtree_q(department, prefix="", include_self=True):
     )
 
 
+def archived_subtree_q(prefix=""):
+    """Return a Q for rows whose department (reached through ``prefix``) is archived or lies
+    below an archived department: what those who may not see archived items never see."""
+    outer = SimpleNamespace(
+        tree_id=OuterRef(f"{prefix}tree_id"),
+        lft=OuterRef(f"{prefix}lft"),
+        rght=OuterRef(f"{prefix}rght"),
+    )
+    archived = Department.objects.ancestors_of(outer, include_self=True).filter(is_active=False)
+    return models.Q(Exists(archived))
+
+
 class DepartmentQuerySet(TreeQuerySet):
     def active(self):
         return self.filter(is_active=True)
+
+    def visible(self):
+        """Return the departments that are active and have no archived department above them."""
+        return self.exclude(archived_subtree_q())
+
+    def hidden(self):
+        """Return the archived departments and every department below one."""
+        return self.filter(archived_subtree_q())
 
     def descendants_of(self, department, include_self=False):
         return self.filter(subtree_q(department, include_self=include_self))
@@ -151,9 +178,15 @@ class Department(MPTTModel):
             # django-mptt's move writes the new parent only in this save().
             archiving = False
             if not self._moving:
-                parent, was_active = self._refresh_tree_state(using)
+                parent, stored = self._refresh_tree_state(using)
                 self._check_tree_position(parent, using=using)
-                archiving = was_active and not self.is_active
+                if self.is_active:
+                    # Naming what the user changed: a new place, or a restore where it stands.
+                    moved = stored is None or stored["parent_id"] != self.parent_id
+                    self._check_not_under_archived(
+                        parent, field="parent" if moved else "is_active", using=using
+                    )
+                archiving = stored is not None and stored["is_active"] and not self.is_active
             super().save(*args, **kwargs)
             if archiving:
                 self.archive_descendants(using=using)
@@ -164,6 +197,9 @@ class Department(MPTTModel):
         """Delete the department under the tree lock, unless something still depends on it."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with tree_write(using):
+            # Locked before the count, so that no role can be added to it meanwhile.
+            if not lock_row(type(self), self.pk, mode="delete", using=using):
+                raise gone(self)
             blockers = self.delete_blockers(using=using)
             if blockers:
                 raise ProtectedError(self.delete_refusal_message(blockers), set())
@@ -188,7 +224,12 @@ class Department(MPTTModel):
             if target is None:
                 raise ValidationError({"target": gettext("Choose a department to move to.")})
             self._refresh_tree_state(using)
-            target.refresh_from_db(using=using, fields=[*TREE_FIELDS, "parent"])
+            try:
+                target.refresh_from_db(using=using, fields=[*TREE_FIELDS, "parent"])
+            except type(self).DoesNotExist:
+                raise ValidationError(
+                    {"target": gettext("The target department no longer exists.")}
+                ) from None
             new_parent = target if position.endswith("child") else target.parent
             if new_parent is None:
                 raise ValidationError(
@@ -201,6 +242,8 @@ class Department(MPTTModel):
             if self.stands_at(target, position):
                 return False
             self._check_not_into_own_subtree(target, field="target")
+            if self.is_active:
+                self._check_not_under_archived(new_parent, field="target", using=using)
             self._moving = True
             try:
                 super().move_to(target, position)
@@ -280,27 +323,29 @@ class Department(MPTTModel):
         django-mptt computes moves from the in-memory tree fields of the node and its parent,
         so a stale instance would corrupt the tree. A parent the caller did not change is taken
         from the database too, so a stale instance never undoes somebody else's move.
-        Return the parent and whether the stored row was active.
+        Return the parent and the stored row (``parent_id``, ``is_active``), None for a new
+        department. A department deleted meanwhile raises DoesNotExist rather than being
+        written back with its old place in the tree.
         """
-        was_active = False
+        stored = None
         if not self._state.adding and self.pk is not None:
-            current = (
+            stored = (
                 type(self)
                 ._base_manager.using(using)
                 .filter(pk=self.pk)
                 .values("parent_id", "is_active", *TREE_FIELDS)
                 .first()
             )
-            if current is not None:
-                was_active = current["is_active"]
-                cached_parent_id = self._mptt_cached_fields.get("parent")
-                if self.parent_id == cached_parent_id:
-                    self.parent_id = current["parent_id"]
-                self._mptt_cached_fields["parent"] = current["parent_id"]
-                for field in TREE_FIELDS:
-                    setattr(self, field, current[field])
+            if stored is None:
+                raise gone(self)
+            cached_parent_id = self._mptt_cached_fields.get("parent")
+            if self.parent_id == cached_parent_id:
+                self.parent_id = stored["parent_id"]
+            self._mptt_cached_fields["parent"] = stored["parent_id"]
+            for field in TREE_FIELDS:
+                setattr(self, field, stored[field])
         if self.parent_id is None:
-            return None, was_active
+            return None, stored
         parent_field = self._meta.get_field("parent")
         # Refresh the caller's parent object in place, so that it stays current afterwards.
         parent = self.parent if parent_field.is_cached(self) else None
@@ -308,13 +353,13 @@ class Department(MPTTModel):
             parent = type(self)._base_manager.using(using).filter(pk=self.parent_id).first()
         else:
             try:
-                parent.refresh_from_db(using=using, fields=list(TREE_FIELDS))
+                parent.refresh_from_db(using=using, fields=[*TREE_FIELDS, "is_active"])
             except type(self).DoesNotExist:
                 parent = None
         if parent is None:
             raise ValidationError({"parent": gettext("The parent department does not exist.")})
         self.parent = parent
-        return parent, was_active
+        return parent, stored
 
     def _check_tree_position(self, parent, using):
         if parent is None:
@@ -325,6 +370,26 @@ class Department(MPTTModel):
                 raise ValidationError({"parent": ONE_ROOT})
             return
         self._check_not_into_own_subtree(parent, field="parent")
+
+    def _check_not_under_archived(self, parent, field, using=None):
+        """Refuse to keep or put this active department under an archived one.
+
+        The invariant of the write path: nothing active stands under an archived department.
+        """
+        if parent is None:
+            return
+        archived = (
+            type(self)
+            .objects.using(using or router.db_for_read(type(self)))
+            .ancestors_of(parent, include_self=True)
+            .filter(is_active=False)
+            .order_by("-lft")
+            .first()
+        )
+        if archived is not None:
+            raise ValidationError(
+                {field: UNDER_ARCHIVED % {"archived": archived.display_name}}, code="archived"
+            )
 
     def _check_not_into_own_subtree(self, target, field):
         if self._state.adding or self.pk is None or self.lft is None:
@@ -341,10 +406,13 @@ class Department(MPTTModel):
             # Read-only here; save() checks again under the lock.
             self._check_tree_position(None, using=router.db_for_read(type(self)))
             return
-        if self.pk is None:
-            return
         manager = type(self)._base_manager
-        stored = manager.filter(pk=self.pk).first()
+        stored = manager.filter(pk=self.pk).first() if self.pk is not None else None
         parent = manager.filter(pk=self.parent_id).first()
-        if stored is not None and parent is not None:
+        if parent is None:
+            return
+        if stored is not None:
             stored._check_not_into_own_subtree(parent, field="parent")
+        if self.is_active:
+            moved = stored is None or stored.parent_id != self.parent_id
+            self._check_not_under_archived(parent, field="parent" if moved else "is_active")

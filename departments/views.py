@@ -60,7 +60,7 @@ def org_tree(departments, *, include_archived=False, accent=0):
     top node's branch (see ``branch_accent``); below the root each branch gets its own.
     """
     tops = with_role_totals(departments.order_by("tree_id", "lft")).get_cached_trees()
-    if not tops:
+    if not tops or not (include_archived or tops[0].is_active):
         return None
     return _build_node(tops[0], include_archived=include_archived, accent=accent)
 
@@ -117,7 +117,8 @@ class DepartmentDetailView(PortalReadMixin, DetailView):
 
     def get_queryset(self):
         departments = Department.objects.all()
-        return departments if self.show_archived else departments.active()
+        # A department below an archived one is as hidden as the archived one itself.
+        return departments if self.show_archived else departments.visible()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department, subtree_q
+from departments.locking import RowLockMixin
+from departments.models import Department, archived_subtree_q, subtree_q
 
 # The largest integer every supported database stores in a positive integer column.
 MAX_INTEGER = 2_147_483_647
@@ -46,12 +47,20 @@ class RoleQuerySet(models.QuerySet):
         )
         return self.filter(pk__in=below)
 
+    def visible(self):
+        """Return the active roles whose department is visible (see Department.visible)."""
+        return self.filter(is_active=True).exclude(archived_subtree_q("department__"))
+
+    def hidden(self):
+        """Return the archived roles and the roles of hidden departments."""
+        return self.filter(models.Q(is_active=False) | archived_subtree_q("department__"))
+
     def under(self, department, include_self=True):
         """Return the roles of ``department`` and of every department below it."""
         return self.filter(subtree_q(department, "department__", include_self=include_self))
 
 
-class Role(models.Model):
+class Role(RowLockMixin, models.Model):
     code = models.SlugField(
         _("code"),
         max_length=64,
@@ -89,6 +98,8 @@ class Role(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = RoleQuerySet.as_manager()
+
+    locked_references = ("department", "reports_to")
 
     class Meta:
         verbose_name = _("role")
@@ -138,6 +149,10 @@ class Role(models.Model):
 
 
 class DutyQuerySet(models.QuerySet):
+    def visible(self):
+        """Return the duties of visible roles (see Role.visible)."""
+        return self.filter(role__is_active=True).exclude(archived_subtree_q("role__department__"))
+
     def in_org_order(self):
         """Order duties as the organisation reads: by department in the tree, role, position."""
         return self.order_by(
@@ -150,7 +165,7 @@ class DutyQuerySet(models.QuerySet):
         )
 
 
-class Duty(models.Model):
+class Duty(RowLockMixin, models.Model):
     role = models.ForeignKey(
         Role, verbose_name=_("role"), on_delete=models.CASCADE, related_name="duties"
     )
@@ -161,6 +176,8 @@ class Duty(models.Model):
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
     objects = DutyQuerySet.as_manager()
+
+    locked_references = ("role",)
 
     class Meta:
         verbose_name = _("duty")

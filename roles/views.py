@@ -1,6 +1,6 @@
 """Role pages."""
 
-from django.http import Http404
+from django.db.models import Exists, OuterRef
 from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
@@ -18,15 +18,15 @@ class RoleDetailView(PortalReadMixin, DetailView):
     template_name = "roles/role_detail.html"
 
     def get_queryset(self):
-        return Role.objects.select_related(
+        roles = Role.objects.select_related(
             "department", "reports_to", "reports_to__department"
         ).prefetch_related("duties")
-
-    def get_object(self, queryset=None):
-        role = super().get_object(queryset)
-        if not self.show_archived and not (role.is_active and role.department.is_active):
-            raise Http404("No role found matching the query")
-        return role
+        if self.show_archived:
+            return roles
+        # A role is hidden when it is archived or its department is hidden, and so is the
+        # role it reports to.
+        visible_boss = Role.objects.visible().filter(pk=OuterRef("reports_to_id"))
+        return roles.visible().annotate(reports_to_visible=Exists(visible_boss))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -36,8 +36,8 @@ class RoleDetailView(PortalReadMixin, DetailView):
         )
         reports_to = role.reports_to
         if not self.show_archived:
-            direct_reports = direct_reports.filter(is_active=True, department__is_active=True)
-            if reports_to and not (reports_to.is_active and reports_to.department.is_active):
+            direct_reports = direct_reports.visible()
+            if not role.reports_to_visible:
                 reports_to = None
         duties = role.duties.all()
         department_path = list(role.department.get_ancestors(include_self=True))

@@ -11,6 +11,7 @@ from django_filters.fields import ModelChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from departments.access import can_change
 from departments.models import Department, subtree_q
 
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
@@ -62,6 +63,29 @@ class CodeFilter(django_filters.ModelChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+def readable(model, request):
+    """Return the rows of ``model`` that the user of ``request`` may read through the API.
+
+    Archived items (and everything below an archived department) are visible only to users
+    who may change them, as on the pages. With no request (the schema) every row counts.
+    """
+    rows = model.objects.all()
+    if request is None or can_change(request.user, model):
+        return rows
+    return rows.visible()
+
+
+def readable_departments(request):
+    return readable(Department, request)
+
+
+def filter_active(queryset, name, value):
+    """Keep what is visible to everyone (true) or what only editors see (false)."""
+    if value is None:
+        return queryset
+    return queryset.visible() if value else queryset.hidden()
+
+
 def search_q(value, fields):
     """Return a Q matching ``value`` as a case-insensitive substring of any of ``fields``."""
     query = Q()
@@ -72,16 +96,20 @@ def search_q(value, fields):
 
 class DepartmentFilter(django_filters.FilterSet):
     parent = CodeFilter(
-        queryset=Department.objects.all(),
+        queryset=readable_departments,
         help_text=_("Only the direct sub-departments of the department with this code."),
     )
     under = CodeFilter(
-        queryset=Department.objects.all(),
+        queryset=readable_departments,
         method="filter_under",
         help_text=_("The department with this code and every department below it."),
     )
     active = StrictBooleanFilter(
-        field_name="is_active", help_text=_("true: only active departments; false: archived.")
+        method=filter_active,
+        help_text=_(
+            "true: only active departments with no archived department above them; "
+            "false: the others (archived, or below an archived department)."
+        ),
     )
     search = django_filters.CharFilter(
         method="filter_search",

@@ -129,17 +129,31 @@ class DepartmentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"level": {"help_text": _("Depth in the tree; the root is 0.")}}
 
     def get_descendant_count(self, department) -> int:
-        return department.get_descendant_count()
+        return visible_descendant_count(department, self.context)
 
     def update(self, instance, validated_data):
-        """Save the fields, then move the department if its parent changed, all or nothing."""
+        """Save the fields and move the department if its parent changed, all or nothing.
+
+        A department being restored moves first and one being archived moves last, so that
+        no step leaves an active department under an archived one.
+        """
         missing = object()
         parent = validated_data.pop("parent", missing)
+        move_first = validated_data.get("is_active") is True and not instance.is_active
         with transaction.atomic():
+            if parent is not missing and move_first:
+                _change_parent(instance, parent)
             instance = super().update(instance, validated_data)
-            if parent is not missing:
+            if parent is not missing and not move_first:
                 _change_parent(instance, parent)
         return instance
+
+
+def visible_descendant_count(department, context) -> int:
+    """Return how many departments below ``department`` the reader of ``context`` may see."""
+    count = department.get_descendant_count()
+    hidden = context.get("hidden_departments")
+    return count - hidden.count_below(department) if hidden is not None else count
 
 
 def _change_parent(department, parent):
@@ -233,7 +247,7 @@ class DepartmentTreeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_descendant_count(self, department) -> int:
-        return department.get_descendant_count()
+        return visible_descendant_count(department, self.context)
 
     @extend_schema_field(DepartmentRoleSummarySerializer(many=True, allow_null=True))
     def get_roles(self, department):
@@ -253,7 +267,12 @@ class DepartmentTreeSerializer(serializers.ModelSerializer):
 
 
 class DepartmentTreeQuerySerializer(serializers.Serializer):
-    """The query parameters of the tree."""
+    """The query parameters of the tree; ``departments`` are those the reader may see."""
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            self.fields["root"].queryset = departments
 
     root = CodeRelatedField(
         queryset=Department.objects.all(),

@@ -1,5 +1,7 @@
 """The department API: CRUD by code, the nested tree, ancestors and descendants, and moves."""
 
+from bisect import bisect_left, bisect_right
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.decorators import method_decorator
@@ -19,7 +21,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from departments.api.filters import CODE_RE, DepartmentFilter
+from departments.access import can_change
+from departments.api.filters import CODE_RE, DepartmentFilter, readable
 from departments.api.serializers import (
     DEPARTMENT_EXAMPLE,
     DepartmentMoveSerializer,
@@ -117,6 +120,17 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     # Set per action: the model permissions an unsafe request needs (default: by method).
     required_model_permissions = None
 
+    def get_queryset(self):
+        """Return the departments the user may read: those below an archived one only to
+        users who may change departments."""
+        return readable(Department, self.request).select_related("parent")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not can_change(self.request.user, Department):
+            context["hidden_departments"] = HiddenDepartments()
+        return context
+
     @extend_schema(
         operation_id="departments_tree",
         summary=_("The department tree"),
@@ -134,12 +148,12 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     )
     @action(detail=False, filter_backends=[], pagination_class=None)
     def tree(self, request):
-        query = DepartmentTreeQuerySerializer(data=request.query_params)
+        nodes = self.get_queryset()
+        query = DepartmentTreeQuerySerializer(data=request.query_params, departments=nodes)
         query.is_valid(raise_exception=True)
         root = query.validated_data.get("root")
         depth = query.validated_data.get("depth")
         include_roles = query.validated_data["include_roles"]
-        nodes = Department.objects.all()
         top_level = 0
         if root is not None:
             nodes = nodes.descendants_of(root, include_self=True)
@@ -148,7 +162,12 @@ class DepartmentViewSet(viewsets.ModelViewSet):
             nodes = nodes.filter(level__lte=top_level + depth)
         if include_roles:
             # A list attribute, not the related manager: 500 querysets would cost more than SQL.
-            nodes = nodes.prefetch_related(Prefetch("roles", to_attr="tree_roles"))
+            # The role model is reached through the relation: departments know nothing of roles.
+            role_model = Department._meta.get_field("roles").related_model
+            roles = role_model.objects.all()
+            if not can_change(request.user, role_model):
+                roles = roles.filter(is_active=True)
+            nodes = nodes.prefetch_related(Prefetch("roles", queryset=roles, to_attr="tree_roles"))
         trees = nodes.get_cached_trees()
         if not trees:
             raise NotFound(gettext("The organisation has no departments yet."))
@@ -165,7 +184,7 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     @action(detail=True, filter_backends=[])
     def ancestors(self, request, code=None):
         department = self.get_object()
-        return self._paginated(Department.objects.ancestors_of(department))
+        return self._paginated(self.get_queryset().ancestors_of(department))
 
     @extend_schema(
         operation_id="departments_descendants",
@@ -177,7 +196,7 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     @action(detail=True, filter_backends=[])
     def descendants(self, request, code=None):
         department = self.get_object()
-        return self._paginated(Department.objects.descendants_of(department))
+        return self._paginated(self.get_queryset().descendants_of(department))
 
     @extend_schema(
         operation_id="departments_children",
@@ -189,7 +208,7 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     @action(detail=True, filter_backends=[])
     def children(self, request, code=None):
         department = self.get_object()
-        return self._paginated(Department.objects.filter(parent=department))
+        return self._paginated(self.get_queryset().filter(parent=department))
 
     @extend_schema(
         operation_id="departments_move",
@@ -216,5 +235,26 @@ class DepartmentViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(moved).data)
 
     def _paginated(self, queryset):
-        page = self.paginate_queryset(queryset.select_related("parent"))
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class HiddenDepartments:
+    """The places of the departments a user may not see, to count only visible descendants.
+
+    Loaded in one query on first use. Nothing active stands under an archived department, so
+    a department's hidden descendants are the hidden departments inside its range.
+    """
+
+    def __init__(self):
+        self._edges = None
+
+    def count_below(self, department) -> int:
+        if self._edges is None:
+            self._edges = {}
+            for tree_id, lft in Department.objects.hidden().values_list("tree_id", "lft"):
+                self._edges.setdefault(tree_id, []).append(lft)
+            for edges in self._edges.values():
+                edges.sort()
+        edges = self._edges.get(department.tree_id, [])
+        return bisect_left(edges, department.rght) - bisect_right(edges, department.lft)

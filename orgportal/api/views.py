@@ -11,10 +11,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.access import can_change
+from departments.models import Department
 from orgportal.api.permissions import CanViewWholeOrganisation
 from orgportal.api.serializers import OrganisationDepartmentSerializer
 from orgportal.orgfiles.orgfile import dump_org_file
 from orgportal.orgfiles.services import organisation_data
+from roles.models import Duty, Role
 
 
 class OrganisationFileRenderer(renderers.BaseRenderer):
@@ -40,7 +43,8 @@ class OrganisationExportView(APIView):
         summary=_("Export the organisation"),
         description=_(
             "The organisation file of `manage.py export_org`: the company with its roles, "
-            "duties and sub-departments, nested, archived parts included. YAML by default; "
+            "duties and sub-departments, nested; archived parts are included for users who "
+            "may change departments, roles and duties. YAML by default; "
             "JSON with `?format=json` (or `Accept: application/json`). Needs view permission "
             "on departments, roles and duties (the `HR editors` group has it)."
         ),
@@ -60,7 +64,9 @@ class OrganisationExportView(APIView):
         tags=["export"],
     )
     def get(self, request):
-        data = organisation_data()
+        # Archived parts only for those who may change every part, as everywhere else.
+        editor = all(can_change(request.user, model) for model in (Department, Role, Duty))
+        data = organisation_data(include_archived=editor)
         if not data:
             raise NotFound(gettext("The organisation has no departments yet."))
         return Response(data)

@@ -318,6 +318,8 @@ class _Reader:
                     break
                 chain.append(current)
                 current = parents[current]
+        if not self.errors:
+            self.check_archived(parents)
         roles = {role.code: role for department in self.departments for role in department.roles}
         for role in roles.values():
             if role.reports_to is None:
@@ -335,6 +337,22 @@ class _Reader:
                     break
                 chain.append(current)
                 current = roles[current].reports_to
+
+    def check_archived(self, parents):
+        """Refuse an active department under an archived one, as the write path does."""
+        archived = {spec.code for spec in self.departments if not spec.is_active}
+        for spec in self.departments:
+            if not spec.is_active:
+                continue
+            current = parents.get(spec.code)
+            while current is not None and current not in archived:
+                current = parents.get(current)
+            if current is not None:
+                self.error(
+                    f"{_join(spec.place)}is_active",
+                    "the department is active but stands under the archived department "
+                    f'"{current}"; archive it too (is_active: false) or restore "{current}"',
+                )
 
     def ordered_departments(self):
         """Return the departments in pre-order of the tree the file describes."""

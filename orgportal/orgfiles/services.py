@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from departments.locking import lock_tree
 from departments.models import Department
@@ -114,16 +114,25 @@ class _Importer:
         else:
             # Earlier moves and archives in this import may have changed it in the database.
             department.refresh_from_db()
+            # A department being restored moves first, one being archived moves last, so that
+            # no step leaves an active department under an archived one.
+            if spec.is_active and not department.is_active:
+                self.place(department, parent, spec, label)
             changed = _assign(department, spec, DEPARTMENT_FIELDS)
             if changed:
                 _full_clean(department, spec.place, exclude=["parent"])
                 department.save()
                 self.report.updated.append(f"{label}: {', '.join(changed)}")
-        if parent is not None:
-            moved_from = self.put_in_order(department, parent, spec)
-            if moved_from is not None and not created:
-                where = f"under {parent.code}" if moved_from != parent.pk else "reordered"
-                self.report.moved.append(f"{label}: {where}")
+        self.place(department, parent, spec, label, created=created)
+
+    def place(self, department, parent, spec, label, created=False):
+        """Put the department in its place under ``parent``, unless it is there already."""
+        if parent is None:
+            return
+        moved_from = self.put_in_order(department, parent, spec)
+        if moved_from is not None and not created:
+            where = f"under {parent.code}" if moved_from != parent.pk else "reordered"
+            self.report.moved.append(f"{label}: {where}")
 
     def put_in_order(self, department, parent, spec):
         """Place the department right after its previous sibling in the file.
@@ -268,16 +277,21 @@ def organisation_export() -> str:
     return dump_org_file(organisation_data())
 
 
-def organisation_data() -> dict:
-    """Return the whole organisation as the mapping an organisation file holds."""
+def organisation_data(*, include_archived: bool = True) -> dict:
+    """Return the whole organisation as the mapping an organisation file holds.
+
+    Without ``include_archived`` it holds only what everyone may see: no archived role, and no
+    archived department or anything below one.
+    """
     duties = Prefetch("duties", queryset=Duty.objects.order_by("sort_order", "pk"))
-    roles = Prefetch(
-        "roles",
-        queryset=Role.objects.select_related("reports_to")
-        .prefetch_related(duties)
-        .order_by("sort_order", "pk"),
-    )
-    nodes = Department.objects.prefetch_related(roles).get_cached_trees()
+    roles = Role.objects.select_related("reports_to").prefetch_related(duties)
+    departments = Department.objects.all()
+    if not include_archived:
+        visible_boss = Role.objects.visible().filter(pk=OuterRef("reports_to_id"))
+        roles = roles.filter(is_active=True).annotate(reports_to_visible=Exists(visible_boss))
+        departments = departments.visible()
+    roles = Prefetch("roles", queryset=roles.order_by("sort_order", "pk"))
+    nodes = departments.prefetch_related(roles).get_cached_trees()
     if not nodes:
         return {}
     return _department_data(nodes[0])
@@ -306,7 +320,9 @@ def _role_data(role):
         "title_en": role.title_en,
         "summary": role.summary,
         "headcount": role.headcount,
-        "reports_to": role.reports_to.code if role.reports_to else None,
+        "reports_to": role.reports_to.code
+        if role.reports_to and getattr(role, "reports_to_visible", True)
+        else None,
     }
     if not role.is_active:
         data["is_active"] = False

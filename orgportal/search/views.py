@@ -86,7 +86,7 @@ class SearchView(PortalReadMixin, TemplateView):
             "code", "name", "name_en", "is_active", "tree_id", "lft", "rght", "level"
         ).order_by("tree_id", "lft")
         if not self.show_archived:
-            departments = departments.filter(is_active=True)
+            departments = departments.visible()
         form = SearchForm(self.request.GET or None, departments=list(departments))
         groups = []
         query = ""
@@ -120,9 +120,9 @@ class SearchView(PortalReadMixin, TemplateView):
             .in_org_order()
         )
         if not self.show_archived:
-            departments = departments.filter(is_active=True)
-            roles = roles.filter(is_active=True, department__is_active=True)
-            duties = duties.filter(role__is_active=True, role__department__is_active=True)
+            departments = departments.visible()
+            roles = roles.visible()
+            duties = duties.visible()
         if within is not None:
             departments = departments.descendants_of(within, include_self=True)
             roles = roles.under(within)

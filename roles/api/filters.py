@@ -7,27 +7,38 @@ from django.utils.translation import gettext_lazy as _
 from departments.api.filters import (
     CodeFilter,
     StrictBooleanFilter,
+    filter_active,
+    readable,
+    readable_departments,
     search_q,
 )
-from departments.models import Department, subtree_q
+from departments.models import subtree_q
 from roles.models import Duty, Role
+
+
+def readable_roles(request):
+    return readable(Role, request)
 
 
 class RoleFilter(django_filters.FilterSet):
     department = CodeFilter(
-        queryset=Department.objects.all(),
+        queryset=readable_departments,
         help_text=_("Only the roles of the department with this code (not of those below it)."),
     )
     under = CodeFilter(
-        queryset=Department.objects.all(),
+        queryset=readable_departments,
         method="filter_under",
         help_text=_("The roles of the department with this code and of every department below it."),
     )
     active = StrictBooleanFilter(
-        field_name="is_active", help_text=_("true: only active roles; false: archived.")
+        method=filter_active,
+        help_text=_(
+            "true: only active roles of visible departments; false: the others (archived, or "
+            "in an archived department or below one)."
+        ),
     )
     reports_to = CodeFilter(
-        queryset=Role.objects.all(), help_text=_("Only the roles that report to this role.")
+        queryset=readable_roles, help_text=_("Only the roles that report to this role.")
     )
     search = django_filters.CharFilter(
         method="filter_search",
@@ -56,14 +67,14 @@ class RoleFilter(django_filters.FilterSet):
 
 
 class DutyFilter(django_filters.FilterSet):
-    role = CodeFilter(queryset=Role.objects.all(), help_text=_("Only the duties of this role."))
+    role = CodeFilter(queryset=readable_roles, help_text=_("Only the duties of this role."))
     department = CodeFilter(
-        queryset=Department.objects.all(),
+        queryset=readable_departments,
         field_name="role__department",
         help_text=_("Only the duties of the roles of the department with this code."),
     )
     under = CodeFilter(
-        queryset=Department.objects.all(),
+        queryset=readable_departments,
         method="filter_under",
         help_text=_("The duties of every role in the department with this code or below it."),
     )

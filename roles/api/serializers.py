@@ -122,6 +122,12 @@ class RoleSerializer(FullCleanMixin, serializers.ModelSerializer):
                 Role.objects.filter(department=instance.department)
             )
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not getattr(instance, "reports_to_visible", True):
+            data["reports_to"] = None
+        return data
+
 
 @extend_schema_serializer(
     examples=[

@@ -1,6 +1,6 @@
 """The role and duty API: CRUD, filters, roles by code with their duties, duties by id."""
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import conditional_page
@@ -12,7 +12,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 
-from departments.api.filters import CODE_RE
+from departments.access import can_change
+from departments.api.filters import CODE_RE, readable
 from roles.api.filters import DutyFilter, RoleFilter
 from roles.api.serializers import DutySerializer, RoleDetailSerializer, RoleSerializer
 from roles.models import Duty, Role
@@ -68,7 +69,11 @@ class RoleViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[-a-zA-Z0-9_]+"
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = readable(Role, self.request).select_related("department", "reports_to")
+        if not can_change(self.request.user, Role):
+            # The role a visible role reports to may itself be hidden: then it shows as null.
+            visible_boss = Role.objects.visible().filter(pk=OuterRef("reports_to_id"))
+            queryset = queryset.annotate(reports_to_visible=Exists(visible_boss))
         if self.action != "list":
             duties = Prefetch("duties", queryset=Duty.objects.order_by("sort_order", "pk"))
             queryset = queryset.prefetch_related(duties)
@@ -100,3 +105,6 @@ class DutyViewSet(viewsets.ModelViewSet):
     serializer_class = DutySerializer
     filterset_class = DutyFilter
     lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return readable(Duty, self.request).select_related("role").in_org_order()

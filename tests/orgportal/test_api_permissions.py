@@ -42,6 +42,11 @@ REQUESTS = [
     ("patch", "/api/v1/duties/{duty}/", {"area": "新方向"}, "change"),
     ("delete", "/api/v1/duties/{duty}/", None, "delete"),
     ("get", "/api/v1/export/", None, "export"),
+    # Archived items: only users who may change them see them, as on the pages.
+    ("get", "/api/v1/departments/archived/", None, "read archived"),
+    ("get", "/api/v1/departments/archived/children/", None, "read archived"),
+    ("get", "/api/v1/roles/archived-role/", None, "read archived"),
+    ("get", "/api/v1/duties/{archived_duty}/", None, "read archived"),
 ]
 
 EXPECTED = {
@@ -50,7 +55,17 @@ EXPECTED = {
     "hr_editor": {"read": 200, "add": 201, "change": 200, "delete": 403, "export": 200},
     "superuser": {"read": 200, "add": 201, "change": 200, "delete": 204, "export": 200},
 }
-PUBLIC_READ = {"read": 200, "add": 401, "change": 401, "delete": 401, "export": 401}
+for _who, _read_archived in (("anonymous", 401), ("viewer", 404), ("hr_editor", 200)):
+    EXPECTED[_who]["read archived"] = _read_archived
+EXPECTED["superuser"]["read archived"] = 200
+PUBLIC_READ = {
+    "read": 200,
+    "read archived": 404,
+    "add": 401,
+    "change": 401,
+    "delete": 401,
+    "export": 401,
+}
 
 
 @pytest.fixture
@@ -60,7 +75,9 @@ def spares(db):
     finance = DepartmentFactory(code="finance", parent=root)
     DepartmentFactory(code="spare", parent=root)
     role = RoleFactory(code="spare-role", department=finance)
-    return {"duty": DutyFactory(role=role).pk}
+    archived = DepartmentFactory(code="archived", parent=root, is_active=False)
+    archived_role = RoleFactory(code="archived-role", department=archived)
+    return {"duty": DutyFactory(role=role).pk, "archived_duty": DutyFactory(role=archived_role).pk}
 
 
 def client_for(request, who):

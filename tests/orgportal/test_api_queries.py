@@ -14,37 +14,38 @@ from roles.models import Duty, Role
 
 # (name, method, url, body, queries, tree locks). {leaf} is the deepest department, {role} a
 # role of it, {duty} a duty of that role. The counts include the request's SAVEPOINT and
-# RELEASE (ATOMIC_REQUESTS), the token lookup and, for writes and the export, the user's
-# permissions. On PostgreSQL every tree lock is one more query (pg_advisory_xact_lock).
+# RELEASE (ATOMIC_REQUESTS), the token lookup and the user's permissions (two queries: reads
+# ask whether the user may see archived items). Writes lock the rows they change and reference
+# (one query each). On PostgreSQL every tree lock is one more query (pg_advisory_xact_lock).
 ENDPOINTS = [
-    ("department list", "get", "/api/v1/departments/", None, 5, 0),
-    ("department list filtered", "get", "/api/v1/departments/?under=company&active=1", None, 6, 0),
-    ("department detail", "get", "/api/v1/departments/{leaf}/", None, 4, 0),
-    ("tree", "get", "/api/v1/departments/tree/", None, 4, 0),
-    ("tree with roles", "get", "/api/v1/departments/tree/?include_roles=1", None, 5, 0),
-    ("tree from a root", "get", "/api/v1/departments/tree/?root=company&depth=2", None, 5, 0),
-    ("ancestors", "get", "/api/v1/departments/{leaf}/ancestors/", None, 6, 0),
-    ("descendants", "get", "/api/v1/departments/company/descendants/", None, 6, 0),
-    ("children", "get", "/api/v1/departments/company/children/", None, 6, 0),
-    ("role list", "get", "/api/v1/roles/", None, 5, 0),
-    ("roles under", "get", "/api/v1/roles/?under=company&search=岗", None, 6, 0),
-    ("role detail", "get", "/api/v1/roles/{role}/", None, 5, 0),
-    ("duty list", "get", "/api/v1/duties/", None, 5, 0),
-    ("duties under", "get", "/api/v1/duties/?under=company", None, 6, 0),
-    ("duty detail", "get", "/api/v1/duties/{duty}/", None, 4, 0),
+    ("department list", "get", "/api/v1/departments/", None, 7, 0),
+    ("department list filtered", "get", "/api/v1/departments/?under=company&active=1", None, 8, 0),
+    ("department detail", "get", "/api/v1/departments/{leaf}/", None, 6, 0),
+    ("tree", "get", "/api/v1/departments/tree/", None, 6, 0),
+    ("tree with roles", "get", "/api/v1/departments/tree/?include_roles=1", None, 7, 0),
+    ("tree from a root", "get", "/api/v1/departments/tree/?root=company&depth=2", None, 7, 0),
+    ("ancestors", "get", "/api/v1/departments/{leaf}/ancestors/", None, 8, 0),
+    ("descendants", "get", "/api/v1/departments/company/descendants/", None, 8, 0),
+    ("children", "get", "/api/v1/departments/company/children/", None, 8, 0),
+    ("role list", "get", "/api/v1/roles/", None, 7, 0),
+    ("roles under", "get", "/api/v1/roles/?under=company&search=岗", None, 8, 0),
+    ("role detail", "get", "/api/v1/roles/{role}/", None, 7, 0),
+    ("duty list", "get", "/api/v1/duties/", None, 7, 0),
+    ("duties under", "get", "/api/v1/duties/?under=company", None, 8, 0),
+    ("duty detail", "get", "/api/v1/duties/{duty}/", None, 6, 0),
     ("export", "get", "/api/v1/export/", None, 8, 0),
     ("export json", "get", "/api/v1/export/?format=json", None, 8, 0),
-    ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 13, 1),
+    ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 14, 1),
     (
         "department move",
         "post",
         "/api/v1/departments/{leaf}/move/",
         {"target": "company", "position": "first-child"},
-        22,
+        23,
         2,
     ),
-    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 10, 0),
-    ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 8, 0),
+    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 12, 0),
+    ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 10, 0),
 ]
 
 

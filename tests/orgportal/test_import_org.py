@@ -299,19 +299,47 @@ def test_if_empty_skips_a_database_that_holds_an_organisation(seeded, tmp_path):
     assert database_state() == seeded
 
 
-def test_archiving_a_parent_in_the_file_keeps_the_children_the_file_lists_active(
-    seed_org, tmp_path
-):
+def test_an_active_department_under_an_archived_one_is_a_placed_error(seed_org, tmp_path):
+    data = seed_data()
+    digital = data["departments"][2]
+    digital["departments"] = [{"code": "seo-team", "name": "SEO组"}]
+    run("import_org", write(tmp_path, data))
+    state = database_state()
+    digital["is_active"] = False
+    _, stderr = import_failure(write(tmp_path, data))
+    assert "departments[2].departments[0].is_active: " in stderr
+    assert 'archived department "digital-operations"' in stderr
+    assert database_state() == state
+
+
+def test_archiving_a_parent_in_the_file_archives_the_children_it_lists_too(seed_org, tmp_path):
     data = seed_data()
     digital = data["departments"][2]
     digital["departments"] = [{"code": "seo-team", "name": "SEO组"}]
     run("import_org", write(tmp_path, data))
     digital["is_active"] = False
+    digital["departments"][0]["is_active"] = False
     out, _ = run("import_org", write(tmp_path, data))
     assert "updated: department digital-operations (数字运营部): is_active" in out
-    assert Department.objects.get(code="seo-team").is_active
+    assert not Department.objects.get(code="seo-team").is_active
     again, _ = run("import_org", write(tmp_path, data))
     assert "0 changes" in again
+
+
+def test_import_restores_a_department_by_moving_it_out_of_an_archived_one(seed_org, tmp_path):
+    data = seed_data()
+    digital = data["departments"][2]
+    digital["departments"] = [{"code": "seo-team", "name": "SEO组"}]
+    run("import_org", write(tmp_path, data))
+    digital["is_active"] = False
+    seo = digital.pop("departments")[0]
+    data["departments"][7].setdefault("departments", []).append(seo)
+    out, _ = run("import_org", write(tmp_path, data))
+    assert "moved: department seo-team (SEO组): under finance" in out
+    seo_db = Department.objects.get(code="seo-team")
+    assert seo_db.is_active and seo_db.parent.code == "finance"
+    assert not Department.objects.get(code="digital-operations").is_active
+    assert tree_problems() == []
 
 
 def test_duplicate_keys_are_refused_with_their_line(seeded, tmp_path):
