@@ -4,9 +4,10 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.db.models.deletion import ProtectedError
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext
@@ -79,8 +80,35 @@ class HistoryEntry:
         return describe_change(self._entry)
 
 
+class ConcurrentChangeAdminMixin:
+    """Answer a save or delete that a concurrent change defeated with a message, not a 500.
+
+    The models refuse to write a row deleted meanwhile (DoesNotExist), to reference one
+    (ValidationError) and to delete a department that gained sub-departments or roles
+    (ProtectedError); the form was valid when it was checked, so the admin says what happened.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ObjectDoesNotExist:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ObjectDoesNotExist:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        except ProtectedError as error:
+            self.message_user(request, error.args[0], messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(Department)
-class DepartmentAdmin(MPTTModelAdmin):
+class DepartmentAdmin(ConcurrentChangeAdminMixin, MPTTModelAdmin):
     """The tree as one table in tree order; static/js/admin-tree.js adds folding and dragging."""
 
     change_list_template = "admin/departments/department/change_list.html"
@@ -150,8 +178,12 @@ class DepartmentAdmin(MPTTModelAdmin):
         description=_("Archive the selected departments and their sub-departments"),
     )
     def archive_selected(self, request, queryset):
-        archived = sum(department_archive(department=department) for department in queryset)
+        archived = 0
         for department in queryset:
+            try:
+                archived += department_archive(department=department)
+            except Department.DoesNotExist:
+                continue  # deleted meanwhile: nothing left to archive
             self.log_change(request, department, gettext("Archived."))
         self.message_user(
             request,
@@ -195,6 +227,11 @@ class DepartmentAdmin(MPTTModelAdmin):
             text = " ".join(getattr(error, "messages", None) or [str(error)])
             self.message_user(request, text, level=messages.ERROR)
             return HttpResponse("FAIL, invalid move.")
+        except Department.DoesNotExist:
+            self.message_user(
+                request, gettext("Those departments no longer exist."), level=messages.ERROR
+            )
+            return HttpResponse("FAIL, invalid objects.")
         LogEntry.objects.log_actions(
             user_id=request.user.pk,
             queryset=[cut_item],

@@ -3,7 +3,7 @@ row locks that keep an update or a delete from racing a concurrent delete."""
 
 import threading
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
@@ -72,6 +72,17 @@ def lock_row(model, pk, *, mode: str, using: str = "default") -> bool:
         return cursor.fetchone() is not None
 
 
+def _in_transaction(using):
+    """Return a transaction for a write, or nothing when the caller's transaction holds it.
+
+    No savepoint of its own: a refusal below raises before anything was written, so the
+    caller's transaction stays usable and the caller decides what to do.
+    """
+    if connections[using].in_atomic_block:
+        return nullcontext()
+    return transaction.atomic(using=using)
+
+
 def gone(instance):
     """Return the DoesNotExist error for ``instance``, deleted while it was being changed."""
     return type(instance).DoesNotExist(
@@ -93,8 +104,7 @@ class RowLockMixin:
 
     def save(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        # No savepoint of its own: a failure here fails the caller's transaction anyway.
-        with transaction.atomic(using=using, savepoint=False):
+        with _in_transaction(using):
             # Referenced rows first, then this one: the order every writer keeps.
             self.lock_references(using)
             updating = not (self._state.adding or self.pk is None or kwargs.get("force_insert"))
@@ -106,7 +116,7 @@ class RowLockMixin:
 
     def delete(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using, savepoint=False):
+        with _in_transaction(using):
             if not lock_row(type(self), self.pk, mode="delete", using=using):
                 raise gone(self)
             return super().delete(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import TreeRelatedFieldListFilter
 from mptt.forms import TreeNodeChoiceField
 
+from departments.admin import ConcurrentChangeAdminMixin
 from roles.models import Duty, Role, next_sort_order
 
 # The button of a duty's row that moves it one place: "<form prefix>:up" or "…:down".
@@ -129,7 +130,7 @@ class RoleChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
     list_display = ("title", "title_en", "code", "department", "headcount", "is_active")
     list_filter = (("department", TreeRelatedFieldListFilter), "is_active")
     list_select_related = ("department",)
@@ -225,10 +226,14 @@ class RoleAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=_("Archive the selected roles"))
     def archive_selected(self, request, queryset):
-        roles = list(queryset.filter(is_active=True))
-        for role in roles:
+        roles = []
+        for role in queryset.filter(is_active=True):
             role.is_active = False
-            role.save(update_fields=["is_active", "updated_at"])
+            try:
+                role.save(update_fields=["is_active", "updated_at"])
+            except Role.DoesNotExist:
+                continue  # deleted meanwhile: nothing left to archive
+            roles.append(role)
             self.log_change(request, role, gettext("Archived."))
         self.message_user(
             request,
@@ -237,7 +242,7 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Duty)
-class DutyAdmin(admin.ModelAdmin):
+class DutyAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
     list_display = ("text", "area", "role", "sort_order")
     list_filter = (("role__department", TreeRelatedFieldListFilter), "area")
     list_select_related = ("role__department",)

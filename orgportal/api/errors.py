@@ -6,14 +6,18 @@ bad field or query parameter to its messages and appears only on validation erro
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models.deletion import ProtectedError
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status, views
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -30,6 +34,28 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "too_large"
+
+
+class Unavailable(exceptions.APIException):
+    """A service the portal needs (the database, the cache) does not answer."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The database does not answer. Try again in a minute.")
+    default_code = "database_unavailable"
+
+
+# PostgreSQL's serialization failure and deadlock: a concurrent change won; sending the same
+# request again is safe.
+RETRYABLE = frozenset({"40001", "40P01"})
+CONCURRENT_CHANGE = _(
+    "The organisation changed while this request ran, so it was not applied. Send it again."
+)
+
+
 def error_body(status_code, code, message, fields=None):
     """Return the body of an error response."""
     error = {"status": status_code, "code": code, "message": str(message)}
@@ -40,8 +66,17 @@ def error_body(status_code, code, message, fields=None):
 
 def exception_handler(exc, context):
     """Answer every exception raised in an API view with the one error format."""
+    original = exc
     exc = _as_api_exception(exc)
     response = views.exception_handler(exc, context)
+    if isinstance(exc, Unavailable):
+        request = context.get("request")
+        logger.error(
+            "Service unavailable: %s",
+            getattr(request, "path", ""),
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        response._has_been_logged = True
     if response is None:
         # Log the way Django does for an unhandled error, so error reporting still sees it.
         request = context.get("request")
@@ -65,6 +100,23 @@ def exception_handler(exc, context):
 def _as_api_exception(exc):
     if isinstance(exc, Http404):
         return exceptions.NotFound(*exc.args)
+    if isinstance(exc, ObjectDoesNotExist):
+        # The object was deleted while the request ran (see departments.locking).
+        return exceptions.NotFound(*exc.args)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return TooLarge(gettext("The request body is larger than %d bytes.") % limit)
+    if isinstance(exc, IntegrityError) or (
+        isinstance(exc, OperationalError)
+        and getattr(getattr(exc, "__cause__", None), "sqlstate", None) in RETRYABLE
+    ):
+        return Conflict(CONCURRENT_CHANGE, code="conflict")
+    if isinstance(exc, OperationalError | InterfaceError):
+        return Unavailable()
+    if isinstance(exc, RedisError):
+        return Unavailable(
+            gettext("The cache does not answer. Try again in a minute."), code="cache_unavailable"
+        )
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, DjangoValidationError):

@@ -1,5 +1,7 @@
 """Every API error, whatever its cause, comes in the one error format."""
 
+import logging
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -62,3 +64,42 @@ def test_an_unexpected_failure_is_a_500_in_the_error_format_and_logged(hr, monke
     logged = [record for record in caplog.records if record.name == "django.request"]
     assert len(logged) == 1
     assert logged[0].exc_info[1].args == ("boom",)
+
+
+def test_a_body_over_the_size_limit_is_a_413_without_an_error_in_the_log(hr, caplog):
+    body = '{"code": "big", "name": "' + "大" * (4 * 1024 * 1024) + '"}'
+    response = hr.generic("POST", "/api/v1/departments/", body, content_type="application/json")
+    assert error_of(response, 413)["code"] == "too_large"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_a_body_read_before_the_parser_is_a_413_too(hr, caplog, monkeypatch):
+    # Django refuses request.body above DATA_UPLOAD_MAX_MEMORY_SIZE with RequestDataTooBig.
+    def read_body_first(self, request, *args, **kwargs):
+        request.body  # noqa: B018 - reading it is the point
+        return original(self, request, *args, **kwargs)
+
+    original = DepartmentViewSet.create
+    monkeypatch.setattr(DepartmentViewSet, "create", read_body_first)
+    body = '{"code": "big", "name": "' + "x" * (3 * 1024 * 1024) + '"}'
+    response = hr.generic("POST", "/api/v1/departments/", body, content_type="application/json")
+    assert error_of(response, 413)["code"] == "too_large"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 50_000 + "]" * 50_000, '{"a":' * 50_000 + "1" + "}" * 50_000, "[" * 40 + "]" * 40],
+    ids=["50,000 nested arrays", "50,000 nested objects", "40 nested arrays"],
+)
+def test_a_deeply_nested_body_is_a_400_parse_error(hr, caplog, body):
+    response = hr.generic("POST", "/api/v1/departments/", body, content_type="application/json")
+    assert error_of(response, 400)["code"] == "parse_error"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_nested_values_in_a_field_are_a_400_naming_the_field(hr):
+    response = hr.post(
+        "/api/v1/departments/", {"code": "x", "name": [[["深"]]], "parent": "company"}
+    )
+    assert set(error_of(response, 400)["fields"]) == {"name"}
