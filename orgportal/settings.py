@@ -199,6 +199,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["orgportal.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orgportal.api.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "orgportal.api.pagination.OrganisationPagination",
     "EXCEPTION_HANDLER": "orgportal.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "orgportal.api.schema.OrganisationAutoSchema",

@@ -3,11 +3,12 @@
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from departments.api.filters import CODE_RE
 from departments.models import ONE_ROOT, POSITIONS, Department
@@ -24,16 +25,75 @@ assert [value for value, _label in POSITION_CHOICES] == list(POSITIONS)
 
 @extend_schema_field({"type": "string", "pattern": f"^{CODE_RE.pattern}$", "maxLength": 64})
 class CodeRelatedField(serializers.SlugRelatedField):
-    """A related object given by its code; a malformed code never reaches the database."""
+    """A related object given by its code; a malformed code never reaches the database.
+
+    An empty string is refused, not taken for null as DRF does for HTML forms.
+    """
+
+    default_error_messages = {"blank": _("Give a code (or null where none is allowed).")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "code")
         super().__init__(**kwargs)
 
+    def get_value(self, dictionary):
+        # Query parameters: DRF skips an empty ?root=, as if it were not there.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if not isinstance(data, str) or not CODE_RE.fullmatch(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
         return super().to_internal_value(data)
+
+
+class StrictTypeMixin:
+    """Refuse a JSON value of another type instead of converting it (12345 is not text)."""
+
+    accepted_types = ()
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) != (bool in self.accepted_types) or not isinstance(
+            data, self.accepted_types
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictTypeMixin, serializers.CharField):
+    accepted_types = (str,)
+
+
+class StrictSlugField(StrictTypeMixin, serializers.SlugField):
+    accepted_types = (str,)
+
+
+class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
+    accepted_types = (int,)
+
+
+class StrictBooleanField(StrictTypeMixin, serializers.BooleanField):
+    accepted_types = (bool,)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose text, number and yes/no fields take only JSON of that type."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.BooleanField: StrictBooleanField,
+    }
 
 
 class CodeURLField(serializers.HyperlinkedIdentityField):
@@ -91,7 +151,7 @@ DEPARTMENT_EXAMPLE = {
         ),
     ]
 )
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(StrictModelSerializer):
     """A department; ``parent`` is the parent's code (null only for the root)."""
 
     url = CodeURLField("api:department-detail")

@@ -106,6 +106,8 @@ def _as_api_exception(exc):
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return TooLarge(gettext("The request body is larger than %d bytes.") % limit)
+    if isinstance(exc, ProtectedError):
+        return Conflict(exc.args[0] if exc.args else None, code="protected")
     if isinstance(exc, IntegrityError) or (
         isinstance(exc, OperationalError)
         and getattr(getattr(exc, "__cause__", None), "sqlstate", None) in RETRYABLE

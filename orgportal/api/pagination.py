@@ -1,7 +1,7 @@
 """Page-number pagination whose parameters are validated, not silently ignored."""
 
 from django.utils.translation import gettext
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -31,6 +31,9 @@ class OrganisationPagination(PageNumberPagination):
             return 1
         if value in self.last_page_strings:
             return paginator.num_pages
+        if _is_huge_number(value):
+            # A number too long to be any page's: past the end, like any other.
+            raise NotFound(gettext("Invalid page."))
         number = _positive_int(value)
         if number is None:
             raise ValidationError(
@@ -59,6 +62,10 @@ class OrganisationPagination(PageNumberPagination):
                     "Number of results per page (default %(default)d, at most %(max)d)."
                 ) % {"default": self.page_size, "max": self.max_page_size}
         return parameters
+
+
+def _is_huge_number(value):
+    return value.isascii() and value.isdigit() and len(value) > 18 and value.strip("0") != ""
 
 
 def _positive_int(value):

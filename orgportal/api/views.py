@@ -1,13 +1,12 @@
 """API endpoints that span departments and roles: the organisation export."""
 
-from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -70,12 +69,6 @@ class OrganisationExportView(APIView):
         if not data:
             raise NotFound(gettext("The organisation has no departments yet."))
         return Response(data)
-
-    def perform_content_negotiation(self, request, force=False):
-        try:
-            return super().perform_content_negotiation(request, force=force)
-        except Http404 as error:
-            raise ValidationError({"format": [gettext("Choose yaml or json.")]}) from error
 
     def handle_exception(self, exc):
         # Errors keep the API's one error format (JSON), whatever format was asked for.

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from departments.api.serializers import CodeRelatedField, CodeURLField
+from departments.api.serializers import CodeRelatedField, CodeURLField, StrictModelSerializer
 from departments.models import Department
 from roles.models import MAX_INTEGER, Duty, Role, next_sort_order
 
@@ -76,7 +76,7 @@ class RoleDutySerializer(serializers.ModelSerializer):
         ),
     ]
 )
-class RoleSerializer(FullCleanMixin, serializers.ModelSerializer):
+class RoleSerializer(FullCleanMixin, StrictModelSerializer):
     """A role; ``department`` and ``reports_to`` are codes."""
 
     url = CodeURLField("api:role-detail")
@@ -169,7 +169,7 @@ class RoleDetailSerializer(RoleSerializer):
         ),
     ]
 )
-class DutySerializer(FullCleanMixin, serializers.ModelSerializer):
+class DutySerializer(FullCleanMixin, StrictModelSerializer):
     """A duty; ``role`` is the role's code."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:duty-detail")
