@@ -120,6 +120,17 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     # Set per action: the model permissions an unsafe request needs (default: by method).
     required_model_permissions = None
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # departments/tree/ is also where a department coded "tree" would be. That code is
+        # reserved, so a write there finds no department, as for any unknown code.
+        if set(self.action_map.values()) == {"tree"} and request.method in (
+            "PUT",
+            "PATCH",
+            "DELETE",
+        ):
+            raise NotFound(gettext("No department has the code “tree”: it is reserved."))
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def get_queryset(self):
         """Return the departments the user may read: those below an archived one only to
         users who may change departments."""

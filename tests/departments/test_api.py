@@ -381,3 +381,11 @@ def test_detail_and_tree_answer_304_to_a_current_etag(hr):
 def test_etag_is_the_same_for_the_same_content(hr):
     assert hr.get(detail_url("finance"))["ETag"] == hr.get(detail_url("finance"))["ETag"]
     assert hr.get(detail_url("finance"))["ETag"] != hr.get(detail_url("company"))["ETag"]
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_write_to_the_reserved_code_tree_is_a_404_like_any_unknown_code(hr, method):
+    response = getattr(hr, method)("/api/v1/departments/tree/", {"name": "树"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert hr.post("/api/v1/departments/tree/", {}).status_code == 405
