@@ -10,10 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # The dependencies listed in pyproject.toml first, in their own layer, so that a change to the
-# code does not reinstall them.
-COPY pyproject.toml ./
+# code does not reinstall them; at the versions pinned in constraints.txt (`make lock`).
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
+    && pip install -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 # Then the project itself. It runs from /app, where templates/, static/, locale/ and data/ live.

@@ -6,16 +6,22 @@ PORT ?= 8000
 POSTGRES_URL ?= postgres://root@127.0.0.1:5432/orgportal
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres lint format bench venv catalogs messages clean screenshots
+.PHONY: run test test-postgres lint format bench venv catalogs messages clean lock screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall whenever pyproject.toml changes, so `make test` also updates an existing .venv.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Reinstall whenever pyproject.toml or the pins change, so `make test` also updates an existing
+# .venv. constraints.txt pins every package to the version CI and production install.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Regenerate constraints.txt after a change to pyproject.toml's dependencies: new packages are
+# resolved, every other pin is kept. UPGRADE=1 resolves everything to the newest allowed.
+lock: | $(BIN)/python
+	$(BIN)/python scripts/lock.py $(if $(UPGRADE),--upgrade)
 
 venv: $(VENV)/.installed
 
