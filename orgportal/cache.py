@@ -23,8 +23,17 @@ _MISSING = object()
 logger = logging.getLogger(__name__)
 
 
+# Set when a change could not invalidate the cache because it did not answer: the next access
+# that reaches it invalidates first, so entries cached before the outage are not served again.
+_bump_pending = False
+
+
 def org_version() -> int:
     """Return the current organisation version, starting one if the cache has none."""
+    global _bump_pending
+    if _bump_pending:
+        _bump()
+        _bump_pending = False
     version = cache.get(VERSION_KEY)
     if version is None:
         version = _new_version()
@@ -37,10 +46,14 @@ def org_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Invalidate every cached organisation entry, now and again when the transaction commits.
 
     The second bump matters: a reader between the change and the commit may cache the old
-    data under the new version. If the cache cannot be reached the first bump raises, so the
-    change is refused rather than hidden from the other processes.
+    data under the new version. A cache that does not answer fails no change: nobody can read
+    stale entries from it meanwhile, and the first access that reaches it again invalidates
+    them (see org_version).
     """
-    _bump()
+    try:
+        _bump()
+    except RedisError:
+        _remember_failed_bump()
     transaction.on_commit(_bump_after_commit, using=using)
 
 
@@ -86,8 +99,15 @@ def _bump_after_commit() -> None:
     try:
         _bump()
     except RedisError:
-        # The change is committed; entries cached since the first bump expire on their own.
-        logger.exception(
-            "The cache does not answer; organisation entries may be stale for up to %s seconds.",
-            settings.ORGPORTAL_CACHE_TIMEOUT,
-        )
+        _remember_failed_bump()
+
+
+def _remember_failed_bump() -> None:
+    global _bump_pending
+    _bump_pending = True
+    logger.warning(
+        "The cache does not answer; the change is saved and cached organisation entries are "
+        "invalidated once it answers again (they expire within %s seconds in any case).",
+        settings.ORGPORTAL_CACHE_TIMEOUT,
+        exc_info=True,
+    )

@@ -1,16 +1,21 @@
 """Health checks for load balancers and orchestrators: no login, never cached, cheap.
 
 /healthz says the process answers and touches no database; /readyz says this process can serve:
-the database answers and no migration is pending.
+the database answers and no migration is pending. With REDIS_URL set it also reports the cache;
+a cache that does not answer leaves it ready but "degraded": the portal then serves and
+writes without it (see orgportal/cache.py), slower.
 """
 
 import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,21 @@ def readyz(request):
         return _unavailable("database unreachable")
     if pending:
         return _unavailable("migrations pending", pending=pending)
-    return JsonResponse({"status": "ok"})
+    if not settings.REDIS_URL:
+        return JsonResponse({"status": "ok"})
+    if cache_answers():
+        return JsonResponse({"status": "ok", "cache": "ok"})
+    return JsonResponse({"status": "degraded", "cache": "unreachable"})
+
+
+def cache_answers():
+    """Return whether the shared cache (Redis) answers."""
+    try:
+        cache.get("orgportal:readyz")
+    except RedisError:
+        logger.warning("Readiness check: the cache does not answer.", exc_info=True)
+        return False
+    return True
 
 
 def pending_migrations():

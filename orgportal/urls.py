@@ -3,6 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# Errors outside the views: the API's error format under /api/, branded pages elsewhere.
+handler400 = "orgportal.error_pages.bad_request"
+handler500 = "orgportal.error_pages.server_error"
+
 urlpatterns = [
     path("", include("orgportal.chart.urls")),
     path("search/", include("orgportal.search.urls")),

@@ -57,6 +57,7 @@ class Smoke:
         self.processes = []
         self.workdir = Path(tempfile.mkdtemp(prefix="orgportal-smoke-"))
         self.redis_prefix = f"smoke-{secrets.token_hex(4)}"
+        self.redis = False
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -146,7 +147,8 @@ class Smoke:
         env = self.base_env()
         env.update(DATABASE_URL=database_url, PORT=str(free_port()))
         env["GUNICORN_BIND"] = f"127.0.0.1:{env['PORT']}"
-        if redis_answers(REDIS_URL):
+        self.redis = redis_answers(REDIS_URL)
+        if self.redis:
             print(f"  Redis answers at {REDIS_URL}: two workers share it as the cache.")
             env.update(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=self.redis_prefix)
             env["WEB_CONCURRENCY"] = "2"
@@ -179,6 +181,21 @@ class Smoke:
             f"/readyz is 503 'database unreachable' without a database ({response})",
         )
         self.check("127.0.0.1" not in response.text, "/readyz does not reveal the database address")
+        response = down_server.get("/api/v1/departments/")
+        self.check(
+            response.status == 503
+            and response.json().get("error", {}).get("code") == "database_unavailable",
+            f"the API answers 503 database_unavailable in its error format ({response})",
+        )
+        response = down_server.get("/")
+        request_id = response.header("X-Request-ID")
+        self.check(
+            response.status == 500
+            and bool(request_id)
+            and request_id in response.text
+            and "portal.css" in response.text,
+            f"a page answers the branded 500 page with its request id ({response})",
+        )
         self.check_healthcheck_script(down)
 
     def check_health(self, server):
@@ -190,9 +207,10 @@ class Smoke:
         )
         self.check("no-store" in response.header("Cache-Control"), "/healthz is never cached")
         response = server.get("/readyz")
+        expected = {"status": "ok", "cache": "ok"} if self.redis else {"status": "ok"}
         self.check(
-            response.status == 200 and response.json() == {"status": "ok"},
-            f"/readyz is 200 ({response})",
+            response.status == 200 and response.json() == expected,
+            f"/readyz is 200 and {expected} ({response})",
         )
 
     def check_login_pages(self, server, static_root):

@@ -97,6 +97,33 @@ def exception_handler(exc, context):
     return response
 
 
+def error_response(exc, request, *, log):
+    """Answer an exception raised outside an API view (in a middleware, at the commit) in the
+    error format; ``log`` logs a 5xx with its traceback, for callers Django does not log for."""
+    api_exception = _as_api_exception(exc) if exc is not None else None
+    if isinstance(api_exception, exceptions.APIException):
+        status_code = api_exception.status_code
+        body = _body_for(api_exception, status_code)
+    else:
+        status_code = 500
+        body = error_body(500, "server_error", gettext("Internal server error."))
+    response = JsonResponse(
+        body,
+        status=status_code,
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
+    if log and status_code >= 500:
+        logger.error(
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"status_code": status_code, "request": request},
+        )
+        response._has_been_logged = True
+    return response
+
+
 def _as_api_exception(exc):
     if isinstance(exc, Http404):
         return exceptions.NotFound(*exc.args)

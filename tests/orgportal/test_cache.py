@@ -221,11 +221,11 @@ def test_reads_build_from_the_database_while_redis_does_not_answer(unreachable_r
     assert "The cache does not answer" in caplog.text
 
 
-def test_a_change_that_cannot_invalidate_the_cache_is_refused(seed_org, unreachable_redis):
-    with pytest.raises(redis.exceptions.ConnectionError):
-        DepartmentFactory(parent=seed_org, code="while-redis-is-down")
+def test_a_change_succeeds_while_redis_does_not_answer(seed_org, unreachable_redis, caplog):
+    DepartmentFactory(parent=seed_org, code="while-redis-is-down")
 
-    assert not Department.objects.filter(code="while-redis-is-down").exists()
+    assert Department.objects.filter(code="while-redis-is-down").exists()
+    assert "The cache does not answer; the change is saved" in caplog.text
 
 
 # -- Several processes sharing the local Redis --------------------------------------------------
@@ -325,3 +325,12 @@ def test_entries_in_redis_expire_after_the_configured_timeout(shared_redis, sett
     assert 0 < client.ttl(entry) <= 120
     [version] = list(client.scan_iter(match=f"{shared_redis}:*{VERSION_KEY}"))
     assert client.ttl(version) == -1  # the version itself never expires
+
+
+def test_entries_cached_before_an_outage_are_invalidated_once_redis_answers_again(shared_redis, db):
+    assert org_cached("probe", lambda: "before") == "before"
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    with override_settings(CACHES=redis_cache_settings(url, shared_redis)):
+        DepartmentFactory(code="changed-during-the-outage")
+
+    assert org_cached("probe", lambda: "after") == "after"
