@@ -42,7 +42,7 @@ def bad_request(request, exception, template_name="400.html"):
     return page_bad_request(request, exception, template_name)
 
 
-def server_error(request, template_name="500.html"):
+def server_error(request, template_name="orgportal/errors/500.html"):
     """Answer an unhandled error: JSON under /api/, else a page that touches no database."""
     exception = sys.exc_info()[1]
     if is_api(request):

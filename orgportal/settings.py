@@ -1,8 +1,10 @@
 """Settings for orgportal, read from the environment (see .env.example for every variable)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "orgportal",
     "departments",
     "roles",
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "orgportal.middleware.RequestLogMiddleware",
     "orgportal.error_pages.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orgportal.urls"
@@ -139,6 +145,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chart:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -184,6 +196,54 @@ CACHES = {
 # that shares the cache; without REDIS_URL another process sees a change within this time.
 ORGPORTAL_CACHE_TIMEOUT = env.int("ORGPORTAL_CACHE_TIMEOUT", default=300)
 
+# Content-Security-Policy: everything the portal needs comes from the portal itself, with no
+# inline script or style (django-csp). The API's ReDoc page relaxes it for itself (see
+# orgportal/api/urls.py). CSP_REPORT_ONLY=1 reports violations without enforcing the policy.
+_csp = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env("CSP_REPORT_URI", default=""):
+    _csp["DIRECTIVES"]["report-uri"] = [env("CSP_REPORT_URI")]
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+else:
+    CONTENT_SECURITY_POLICY = _csp
+
+# How many proxies in front of the portal append to X-Forwarded-For; 0 trusts no such header
+# and takes the connection's address. Login lockouts and API throttles count per address.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for LOGIN_LOCKOUT_MINUTES; a good login resets the count.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Unlock with `manage.py axes_reset_username USERNAME` (or axes_reset); the admin stays HR's.
+AXES_ENABLE_ADMIN = False
+AXES_CLIENT_IP_CALLABLE = "orgportal.api.throttling.client_ip"
+
+# API throttling (DRF): requests per user (token or session) and, with ORGPORTAL_PUBLIC_READ,
+# per address for anonymous readers, as "number/second|minute|hour|day"; empty turns one off.
+# Counted in the cache: per process without REDIS_URL, shared with it.
+ORGPORTAL_API_THROTTLE_RATES = {
+    "user": env("API_THROTTLE_RATE", default="1200/minute") or None,
+    "anon": env("API_THROTTLE_ANON_RATE", default="120/minute") or None,
+}
+
 # Anonymous visitors may read the portal and the API only when this is on.
 ORGPORTAL_PUBLIC_READ = env.bool("ORGPORTAL_PUBLIC_READ", default=False)
 # The organisation file that `make run` and the container load into an empty database.
@@ -203,6 +263,11 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orgportal.api.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "orgportal.api.pagination.OrganisationPagination",
     "EXCEPTION_HANDLER": "orgportal.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "orgportal.api.throttling.UserThrottle",
+        "orgportal.api.throttling.AnonThrottle",
+    ],
+    "NUM_PROXIES": NUM_PROXIES or None,
     "DEFAULT_SCHEMA_CLASS": "orgportal.api.schema.OrganisationAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -243,6 +308,8 @@ LOGGING = logging_config(
     root_level=LOG_LEVEL,
     loggers={
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # django-axes says at INFO that it starts and each failed login; lockouts are WARNINGs.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # runserver already prints every request in development.
         "orgportal.requests": {
             "handlers": ["console"],

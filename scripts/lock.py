@@ -34,10 +34,8 @@ def main():
         python = str(Path(directory) / "bin" / "python")
         pip = [python, "-m", "pip", "--disable-pip-version-check", "--quiet"]
         subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-        install = [*pip, "install", "-e", f"{ROOT}[dev]"]
-        if CONSTRAINTS.exists() and not upgrade:
-            install[4:4] = ["-c", str(CONSTRAINTS)]
-        subprocess.run(install, check=True)
+        keep = ["-c", str(CONSTRAINTS)] if CONSTRAINTS.exists() and not upgrade else []
+        subprocess.run([*pip, "install", *keep, "-e", f"{ROOT}[dev]"], check=True)
         subprocess.run([*pip, "check"], check=True)
         frozen = subprocess.run(
             [*pip, "freeze", "--exclude-editable", "--all"],

@@ -9,8 +9,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
-from orgportal.api.errors import TooLarge
-
 # The organisation's bodies are flat objects; nothing needs more nesting than this.
 MAX_DEPTH = 32
 
@@ -56,6 +54,9 @@ def _content_length(request):
 
 
 def _too_large(limit):
+    # Imported here: orgportal.api.errors imports DRF's views, whose settings load this parser.
+    from orgportal.api.errors import TooLarge
+
     return TooLarge(gettext("The request body is larger than %d bytes.") % limit)
 
 

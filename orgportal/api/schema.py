@@ -12,7 +12,9 @@ ERROR_DESCRIPTIONS = {
     "403": _("Authenticated, but without the permission this needs."),
     "404": _("No object with this code or id, or no such page."),
     "409": _("The current state of the organisation refuses the request."),
+    "413": _("The body is larger than the portal accepts (2.5 MB)."),
     "415": _("The body is not JSON: send `Content-Type: application/json`."),
+    "429": _("Too many requests: wait the seconds that `Retry-After` says, then try again."),
 }
 ETAG_HEADER = {
     "description": _("Identifies this version of the response; send it back in If-None-Match."),
@@ -47,7 +49,12 @@ too. Unknown codes in the path are 404; in a body or a query parameter, a 400 na
 `fields` appears only on validation errors (400). `code` is stable: `invalid`,
 `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`,
 `method_not_allowed`, `parse_error`, `unsupported_media_type`, `protected` (409: a department
-that still has sub-departments or roles cannot be deleted).
+that still has sub-departments or roles cannot be deleted), `conflict` (409: a concurrent
+change won; send the request again), `too_large` (413), `throttled` (429: wait `Retry-After`
+seconds), `database_unavailable` and `cache_unavailable` (503).
+
+**Archived items** (and everything below an archived department) are visible only to users
+who may change them; for everyone else they answer 404 and lists leave them out.
 
 **Lists** are paginated: `?page=2&page_size=100` (at most 500), answered as
 `{"count", "next", "previous", "results"}`. The tree is not paginated.
@@ -140,7 +147,7 @@ class OrganisationAutoSchema(AutoSchema):
             return None
         responses = operation["responses"]
         locations = {parameter["in"] for parameter in operation.get("parameters", [])}
-        errors = {"401", "403"}
+        errors = {"401", "403", "429"}
         if "path" in locations:
             errors.add("404")
         if "query" in locations or "requestBody" in operation:
@@ -148,7 +155,7 @@ class OrganisationAutoSchema(AutoSchema):
         if any(parameter["name"] == "page" for parameter in operation.get("parameters", [])):
             errors.add("404")
         if "requestBody" in operation:
-            errors.add("415")
+            errors.update(("413", "415"))
         for status in errors:
             responses.setdefault(status, {})
         error_schema = self.resolve_serializer(ErrorSerializer, "response").ref

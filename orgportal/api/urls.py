@@ -1,8 +1,13 @@
 """The REST API: one router for departments, roles and duties, plus the OpenAPI contract."""
 
+from csp.decorators import csp_update
 from django.db import transaction
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import SimpleRouter
 
 from departments.api.views import DepartmentViewSet
@@ -27,8 +32,21 @@ urlpatterns = [
     path("v1/export/", OrganisationExportView.as_view(), name="export"),
     # The contract and its documentation never touch the database.
     path("schema/", _without_transaction(SpectacularAPIView), name="schema"),
-    path("docs/", _without_transaction(SpectacularSwaggerView, url_name="api:schema"), name="docs"),
-    path("redoc/", _without_transaction(SpectacularRedocView, url_name="api:schema"), name="redoc"),
+    # Swagger UI's page and its script are two requests, so that no inline script is needed.
+    path(
+        "docs/",
+        _without_transaction(SpectacularSwaggerSplitView, url_name="api:schema"),
+        name="docs",
+    ),
+    # ReDoc styles its page with generated <style> elements and searches in a worker it makes
+    # from a blob: its page alone allows both.
+    path(
+        "redoc/",
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            _without_transaction(SpectacularRedocView, url_name="api:schema")
+        ),
+        name="redoc",
+    ),
     # Anything else under /api/ answers 404 in the API's error format, not as an HTML page.
     re_path(r"", not_found, name="not-found"),
 ]
