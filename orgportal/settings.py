@@ -244,6 +244,19 @@ ORGPORTAL_API_THROTTLE_RATES = {
     "anon": env("API_THROTTLE_ANON_RATE", default="120/minute") or None,
 }
 
+# E-mail, as a URL (django-environ): smtp+tls://USER:PASSWORD@smtp.example.com:587 (or
+# smtp+ssl://…:465, or consolemail:// to print mails in development). Password reset by
+# e-mail is offered only when it is set.
+EMAIL_URL = env("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env("DEFAULT_FROM_EMAIL", default="orgportal@localhost")
+ORGPORTAL_PASSWORD_RESET = bool(EMAIL_URL)
+# Reset requests allowed per client address (number/period; empty: no limit).
+ORGPORTAL_API_THROTTLE_RATES["password_reset"] = (
+    env("PASSWORD_RESET_RATE", default="5/hour") or None
+)
+
 # Anonymous visitors may read the portal and the API only when this is on.
 ORGPORTAL_PUBLIC_READ = env.bool("ORGPORTAL_PUBLIC_READ", default=False)
 # The organisation file that `make run` and the container load into an empty database.

@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/", include("orgportal.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("orgportal.accounts.urls")),
     path("departments/", include("departments.urls")),
     path("roles/", include("roles.urls")),
 ]
