@@ -1,10 +1,11 @@
 """Import and export of organisation files: the writes that span departments and roles."""
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 
 from departments.locking import lock_tree
 from departments.models import Department
@@ -41,28 +42,226 @@ class ImportReport:
         )
 
 
-class _DryRunRollback(Exception):
-    pass
-
-
 def organisation_import(
     *, spec: OrganisationSpec, prune: bool = False, dry_run: bool = False
 ) -> ImportReport:
     """Create, update and move departments, roles and duties by code to match ``spec``.
 
-    The whole import is one transaction under the tree lock. A dry run does the same work and
-    rolls it back, so its plan is exactly what a real run would do.
+    First the import is planned from one read of the database, without a transaction or a
+    lock: that checks the file against the organisation (errors raise OrgFileError) and is the
+    whole of a dry run. A real import then applies the file in one transaction under the tree
+    lock, which it holds only while it writes.
     """
+    plan = ImportReport()
+    _Planner(spec, plan).run(prune=prune)
+    if dry_run:
+        return plan
     report = ImportReport()
-    try:
-        with transaction.atomic():
-            lock_tree()
-            _Importer(spec, report).run(prune=prune)
-            if dry_run:
-                raise _DryRunRollback
-    except _DryRunRollback:
-        pass
+    with transaction.atomic():
+        lock_tree()
+        _Importer(spec, report).run(prune=prune)
     return report
+
+
+def _root_mismatch(root_code, spec):
+    """Return the placed error of a file whose root is not the organisation's, or None."""
+    if root_code is None or root_code == spec.root.code:
+        return None
+    return OrgFileError(
+        [
+            (
+                "code",
+                f"the organisation's root is \"{root_code}\"; the file's root must have the "
+                "same code",
+            )
+        ]
+    )
+
+
+def _match_duties(existing, duty_specs):
+    """Pair each duty of the file with an existing duty: the same text first, then in order.
+
+    Return the matched duties (None for a new one), and the existing ones left unmatched.
+    """
+    unmatched = list(existing)
+    matched = [None] * len(duty_specs)
+    for index, duty_spec in enumerate(duty_specs):
+        for duty in unmatched:
+            if (duty.area, duty.text) == (duty_spec.area, duty_spec.text):
+                matched[index] = duty
+                unmatched.remove(duty)
+                break
+    for index in range(len(duty_specs)):
+        if matched[index] is None and unmatched:
+            matched[index] = unmatched.pop(0)
+    return matched, unmatched
+
+
+class _Planner:
+    """Work out what an import would change, from one read of the database, writing nothing.
+
+    It follows the steps of _Importer on rows held in memory (departments with their order
+    among their siblings, roles, duties); tests compare its report with a real run's.
+    """
+
+    def __init__(self, spec, report):
+        self.spec = spec
+        self.report = report
+        rows = list(
+            Department.objects.order_by("tree_id", "lft").values(
+                "pk", "code", "parent_id", *DEPARTMENT_FIELDS
+            )
+        )
+        codes = {row["pk"]: row["code"] for row in rows}
+        self.departments = {}
+        self.children = {}
+        for row in rows:
+            parent = codes.get(row["parent_id"])
+            self.departments[row["code"]] = {**row, "parent": parent}
+            self.children.setdefault(parent, []).append(row["code"])
+        self.roles = {
+            row["code"]: row
+            for row in Role.objects.values(
+                "pk",
+                "code",
+                "sort_order",
+                *ROLE_FIELDS,
+                department_code=F("department__code"),
+                reports_to_code=F("reports_to__code"),
+            )
+        }
+        self.duties = {}
+        for duty in Duty.objects.order_by("role_id", "sort_order", "pk").values(
+            "pk", "role_id", "area", "text", "sort_order"
+        ):
+            self.duties.setdefault(duty["role_id"], []).append(SimpleNamespace(**duty))
+        self.siblings = {}
+        for department_spec in spec.departments[1:]:
+            self.siblings.setdefault(department_spec.parent, []).append(department_spec.code)
+
+    def run(self, *, prune):
+        root = self.children.get(None, [None])[0]
+        error = _root_mismatch(root, self.spec)
+        if error:
+            raise error
+        for department_spec in self.spec.departments:
+            self.plan_department(department_spec)
+        for department_spec in self.spec.departments:
+            for index, role_spec in enumerate(department_spec.roles):
+                self.plan_role(role_spec, department_spec.code, index)
+        for role_spec in self.spec.roles:
+            role = self.roles[role_spec.code]
+            if role["reports_to_code"] != role_spec.reports_to:
+                role["reports_to_code"] = role_spec.reports_to
+                self.report.updated.append(f"role {role_spec.code} ({role_spec.title}): reports_to")
+        for role_spec in self.spec.roles:
+            self.plan_duties(role_spec)
+        if prune:
+            self.plan_prune()
+
+    def plan_department(self, spec):
+        department = self.departments.get(spec.code)
+        label = f"department {spec.code} ({spec.name})"
+        wanted = {name: getattr(spec, name) for name in DEPARTMENT_FIELDS}
+        if department is None:
+            _clean_fields(Department(code=spec.code, **wanted), spec.place, exclude=["parent"])
+            self.departments[spec.code] = {"code": spec.code, "parent": spec.parent, **wanted}
+            self.children.setdefault(spec.parent, []).append(spec.code)
+            self.report.created.append(label)
+            self.place(spec, label, created=True)
+            return
+        if spec.is_active and not department["is_active"]:
+            self.place(spec, label)
+        changed = [name for name in DEPARTMENT_FIELDS if department[name] != wanted[name]]
+        if changed:
+            _clean_fields(Department(code=spec.code, **wanted), spec.place, exclude=["parent"])
+            if department["is_active"] and not spec.is_active:
+                self.archive_below(spec.code)
+            department.update(wanted)
+            self.report.updated.append(f"{label}: {', '.join(changed)}")
+        self.place(spec, label)
+
+    def place(self, spec, label, created=False):
+        """Move the department after its previous sibling in the file, as _Importer does."""
+        if spec.parent is None:
+            return
+        department = self.departments[spec.code]
+        siblings = self.siblings[spec.parent]
+        index = siblings.index(spec.code)
+        previous = siblings[index - 1] if index else None
+        old_parent = department["parent"]
+        current = self.children[old_parent]
+        position = current.index(spec.code)
+        current_previous = current[position - 1] if position else None
+        if old_parent == spec.parent and current_previous == previous:
+            return
+        current.remove(spec.code)
+        target = self.children.setdefault(spec.parent, [])
+        target.insert(target.index(previous) + 1 if previous else 0, spec.code)
+        department["parent"] = spec.parent
+        if not created:
+            where = f"under {spec.parent}" if old_parent != spec.parent else "reordered"
+            self.report.moved.append(f"{label}: {where}")
+
+    def archive_below(self, code):
+        for child in self.children.get(code, []):
+            self.departments[child]["is_active"] = False
+            self.archive_below(child)
+
+    def plan_role(self, spec, department_code, index):
+        role = self.roles.get(spec.code)
+        label = f"role {spec.code} ({spec.title})"
+        wanted = {name: getattr(spec, name) for name in ROLE_FIELDS}
+        if role is None:
+            _clean_fields(Role(code=spec.code, **wanted), spec.place, exclude=["department"])
+            self.roles[spec.code] = {
+                "pk": None,
+                "code": spec.code,
+                "department_code": department_code,
+                "sort_order": index,
+                "reports_to_code": None,
+                **wanted,
+            }
+            self.report.created.append(label)
+            return
+        changed = [name for name in ROLE_FIELDS if role[name] != wanted[name]]
+        if role["sort_order"] != index:
+            changed.append("sort_order")
+        moved = role["department_code"] != department_code
+        if changed:
+            _clean_fields(Role(code=spec.code, **wanted), spec.place, exclude=["department"])
+        role.update(wanted, sort_order=index, department_code=department_code)
+        if moved:
+            self.report.moved.append(f"{label}: to department {department_code}")
+        if changed:
+            self.report.updated.append(f"{label}: {', '.join(changed)}")
+
+    def plan_duties(self, spec):
+        role = self.roles[spec.code]
+        existing = self.duties.get(role["pk"], []) if role["pk"] else []
+        matched, unmatched = _match_duties(existing, spec.duties)
+        label = f"role {spec.code} ({spec.title})"
+        for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
+            if duty is None:
+                self.report.created.append(f"duty {index + 1} of {label}")
+            elif (duty.area, duty.text, duty.sort_order) != (duty_spec.area, duty_spec.text, index):
+                self.report.updated.append(f"duty {index + 1} of {label}")
+        for duty in unmatched:
+            self.report.kept.append(
+                f"duty “{duty.text}” of {label} is not in the file; imports never delete duties"
+            )
+
+    def plan_prune(self):
+        listed_departments = {spec.code for spec in self.spec.departments}
+        listed_roles = {spec.code for spec in self.spec.roles}
+        for code, department in self.departments.items():
+            if code not in listed_departments and department["is_active"]:
+                department["is_active"] = False
+                self.archive_below(code)
+                self.report.archived.append(f"department {code} ({department['name']})")
+        for code, role in self.roles.items():
+            if code not in listed_roles and role["is_active"]:
+                self.report.archived.append(f"role {code} ({role['title']})")
 
 
 class _Importer:
@@ -88,16 +287,9 @@ class _Importer:
 
     def check_root(self):
         root = Department.objects.root_nodes().first()
-        if root is not None and root.code != self.spec.root.code:
-            raise OrgFileError(
-                [
-                    (
-                        "code",
-                        f"the organisation's root is \"{root.code}\"; the file's root must "
-                        "have the same code",
-                    )
-                ]
-            )
+        error = _root_mismatch(root.code if root else None, self.spec)
+        if error:
+            raise error
 
     def place_department(self, spec):
         department = self.departments.get(spec.code)
@@ -199,17 +391,7 @@ class _Importer:
         """Match duties by their text, then edits by position; never delete a duty."""
         role = self.roles[spec.code]
         existing = list(role.duties.all()) if role.pk else []
-        unmatched = list(existing)
-        matched = [None] * len(spec.duties)
-        for index, duty_spec in enumerate(spec.duties):
-            for duty in unmatched:
-                if (duty.area, duty.text) == (duty_spec.area, duty_spec.text):
-                    matched[index] = duty
-                    unmatched.remove(duty)
-                    break
-        for index in range(len(spec.duties)):
-            if matched[index] is None and unmatched:
-                matched[index] = unmatched.pop(0)
+        matched, unmatched = _match_duties(existing, spec.duties)
         label = f"role {spec.code} ({spec.title})"
         for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
             if duty is None:
@@ -235,6 +417,9 @@ class _Importer:
         listed_departments = {spec.code for spec in self.spec.departments}
         listed_roles = {spec.code for spec in self.spec.roles}
         for code, department in self.departments.items():
+            # Archiving a department above it may have archived it already.
+            if department.pk is not None:
+                department.refresh_from_db(fields=["is_active"])
             if code not in listed_departments and department.is_active:
                 department.is_active = False
                 department.save()
@@ -246,19 +431,31 @@ class _Importer:
                 self.report.archived.append(f"role {code} ({role.title})")
 
 
+def _clean_fields(instance, place, exclude):
+    """Validate the fields of an instance that is not saved yet; place what fails."""
+    try:
+        instance.clean_fields(exclude=exclude)
+    except ValidationError as error:
+        raise _placed(error, place) from error
+
+
+def _placed(error, place):
+    prefix = f"{place}." if place else ""
+    return OrgFileError(
+        [
+            ((place or "file") if name == NON_FIELD_ERRORS else f"{prefix}{name}", message)
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    )
+
+
 def _full_clean(instance, place, exclude=None):
     """Validate ``instance`` as the model does; report what fails at its place in the file."""
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as error:
-        prefix = f"{place}." if place else ""
-        raise OrgFileError(
-            [
-                ((place or "file") if name == NON_FIELD_ERRORS else f"{prefix}{name}", message)
-                for name, messages in error.message_dict.items()
-                for message in messages
-            ]
-        ) from error
+        raise _placed(error, place) from error
 
 
 def _assign(instance, spec, fields):

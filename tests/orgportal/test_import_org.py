@@ -354,3 +354,98 @@ def test_yaml_aliases_are_refused(seeded, tmp_path):
     _, stderr = import_failure(write(tmp_path, text))
     assert "line 4" in stderr and "aliases" in stderr
     assert database_state() == seeded
+
+
+# -- Planning without the lock (a dry run is a plan; a real run plans before it locks) ---------
+
+
+def changed_seed():
+    """A seed file with one of every kind of change an import makes."""
+    data = seed_data()
+    finance = data["departments"].pop()
+    finance["name"] = "财务中心"
+    data["departments"][0]["departments"].append(finance)
+    data["departments"][1], data["departments"][2] = data["departments"][2], data["departments"][1]
+    data["departments"][1]["departments"] = [{"code": "video", "name": "视频组"}]
+    role = data["departments"][3]["roles"].pop(0)
+    data["departments"][4]["roles"].append(role)
+    duties = data["departments"][4]["roles"][0]["duties"]
+    duties[0]["text"] = "改写的职责"
+    duties.pop()
+    data["departments"][5]["is_active"] = False
+    return data
+
+
+@pytest.mark.parametrize(
+    ("start", "mutate", "options"),
+    [
+        ("empty", lambda d: None, []),
+        ("seed", lambda d: None, []),
+        ("seed", lambda d: d.update(changed_seed()), []),
+        ("seed", lambda d: d.update(changed_seed()), ["--prune"]),
+        ("seed", lambda d: d["departments"].pop(2), ["--prune"]),
+    ],
+    ids=["into an empty database", "unchanged", "changes", "changes and prune", "prune"],
+)
+def test_a_dry_run_plans_exactly_what_the_import_then_does(db, tmp_path, start, mutate, options):
+    if start == "seed":
+        run("import_org", str(SEED))
+    data = seed_data()
+    mutate(data)
+    path = write(tmp_path, data)
+    plan, _ = run("import_org", path, "--dry-run", *options)
+    done, _ = run("import_org", path, *options)
+    assert plan.splitlines()[:-1] == done.splitlines()[:-1]
+    assert plan.splitlines()[-1].endswith(done.splitlines()[-1].removeprefix("Imported: "))
+
+
+@pytest.fixture
+def tree_locks(monkeypatch):
+    """Record every time the tree lock is taken."""
+    from departments import locking
+    from orgportal.orgfiles import services
+
+    taken = []
+    lock = locking.lock_tree
+
+    def recording_lock(using="default"):
+        taken.append(using)
+        return lock(using)
+
+    monkeypatch.setattr(locking, "lock_tree", recording_lock)
+    monkeypatch.setattr(services, "lock_tree", recording_lock)
+    return taken
+
+
+def test_a_dry_run_takes_no_lock_and_writes_nothing(seeded, tmp_path, tree_locks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = write(tmp_path, changed_seed())
+    with CaptureQueriesContext(connection) as queries:
+        out, _ = run("import_org", path, "--dry-run", "--prune")
+    assert "changes" in out and "0 changes" not in out
+    assert tree_locks == []
+    assert all(query["sql"].lstrip().upper().startswith("SELECT") for query in queries)
+    assert database_state() == seeded
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.update(code="another-company"),
+        lambda d: d["departments"].append({"code": "tree", "name": "树"}),
+    ],
+    ids=["another root", "a reserved code"],
+)
+def test_a_real_import_finds_errors_before_it_takes_the_lock(seeded, tmp_path, tree_locks, mutate):
+    data = seed_data()
+    mutate(data)
+    import_failure(write(tmp_path, data))
+    assert tree_locks == []
+    assert database_state() == seeded
+
+
+def test_a_real_import_takes_the_lock_once_planned(seeded, tmp_path, tree_locks):
+    run("import_org", write(tmp_path, changed_seed()))
+    assert tree_locks
