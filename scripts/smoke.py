@@ -193,7 +193,7 @@ class Smoke:
             response.status == 500
             and bool(request_id)
             and request_id in response.text
-            and "portal.css" in response.text,
+            and "/static/css/portal." in response.text,
             f"a page answers the branded 500 page with its request id ({response})",
         )
         self.check_healthcheck_script(down)
