@@ -166,6 +166,15 @@ class Department(MPTTModel):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["tree_id", "lft"]
+        indexes = [
+            # The ranges of archived departments, which archived_subtree_q() looks up for
+            # every row it hides or shows: a few rows, so the lookup stays small.
+            models.Index(
+                fields=["tree_id", "lft", "rght"],
+                condition=models.Q(is_active=False),
+                name="department_archived_range",
+            )
+        ]
 
     def __str__(self):
         return self.display_name
