@@ -14,12 +14,19 @@ ACCENTS = 8
 
 @dataclass
 class OrgNode:
-    """A department in a loaded tree, with the totals of its visible subtree."""
+    """A department in a loaded tree, with the totals of its visible subtree.
+
+    ``role_count`` counts the department's own active roles; ``subtree_role_count`` those of
+    the department and every active department below it. ``seats`` adds up the planned seats
+    of those roles that have a headcount, and ``seats_unknown`` counts the ones without.
+    """
 
     department: Department
     children: list["OrgNode"] = field(default_factory=list)
     role_count: int = 0
-    headcount: int = 0
+    subtree_role_count: int = 0
+    seats: int = 0
+    seats_unknown: int = 0
     descendant_count: int = 0
     accent: int = 0
     is_open: bool = False
@@ -43,11 +50,13 @@ class OrgNode:
 
 
 def with_role_totals(departments):
-    """Annotate each department with the number and headcount of its own active roles."""
+    """Annotate each department with its own active roles: how many, their planned seats, and
+    how many of them have no headcount."""
     active_roles = Q(roles__is_active=True)
     return departments.annotate(
         active_role_count=Count("roles", filter=active_roles),
-        own_headcount=Coalesce(Sum("roles__headcount", filter=active_roles), 0),
+        own_seats=Coalesce(Sum("roles__headcount", filter=active_roles), 0),
+        own_seats_unknown=Count("roles", filter=active_roles & Q(roles__headcount__isnull=True)),
     )
 
 
@@ -55,9 +64,9 @@ def org_tree(departments, *, include_archived=False, accent=0):
     """Load ``departments`` (one subtree) in one query and return its top node with totals.
 
     Archived departments, and everything below them, are left out unless ``include_archived``.
-    The headcount of a node is that of the active roles in it and in its active
-    sub-departments: an archived department plans no seats. ``accent`` is the colour of the
-    top node's branch (see ``branch_accent``); below the root each branch gets its own.
+    The totals of a node count the active roles in it and in its active sub-departments: an
+    archived department plans no seats. ``accent`` is the colour of the top node's branch
+    (see ``branch_accent``); below the root each branch gets its own.
     """
     tops = with_role_totals(departments.order_by("tree_id", "lft")).get_cached_trees()
     if not tops or not (include_archived or tops[0].is_active):
@@ -69,7 +78,9 @@ def _build_node(department, *, include_archived, accent):
     node = OrgNode(
         department=department,
         role_count=department.active_role_count,
-        headcount=department.own_headcount,
+        subtree_role_count=department.active_role_count,
+        seats=department.own_seats,
+        seats_unknown=department.own_seats_unknown,
         accent=accent,
     )
     children = [child for child in department.get_children() if include_archived or child.is_active]
@@ -79,7 +90,9 @@ def _build_node(department, *, include_archived, accent):
         node.children.append(child_node)
         node.descendant_count += 1 + child_node.descendant_count
         if child.is_active:
-            node.headcount += child_node.headcount
+            node.subtree_role_count += child_node.subtree_role_count
+            node.seats += child_node.seats
+            node.seats_unknown += child_node.seats_unknown
     return node
 
 

@@ -78,7 +78,10 @@ class Role(RowLockMixin, models.Model):
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     headcount = models.PositiveIntegerField(
-        _("headcount"), default=1, help_text=_("Planned number of seats for this role.")
+        _("planned seats"),
+        null=True,
+        blank=True,
+        help_text=_("Planned number of seats for this role; empty while it is not known."),
     )
     reports_to = models.ForeignKey(
         "self",

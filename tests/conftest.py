@@ -1,5 +1,6 @@
 """Shared fixtures: the seed organisation, a generated large organisation, users by role."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,20 @@ from orgportal.orgfiles.services import organisation_import
 from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
+
+
+def figures(html):
+    """Return the figures in ``html`` by what they count, as shown: {"branch-roles": "5", ...}.
+
+    Unknown planned seats show as "—", or "N+" when only some roles have a headcount.
+    """
+    found = re.findall(r'data-figure="([\w-]+)"[^>]*>.*?<dd>(.*?)</dd>', html, re.S)
+    return {
+        name: re.sub(
+            r"<[^>]+>", "", re.sub(r'<span class="visually-hidden">.*?</span>', "", value)
+        ).strip()
+        for name, value in found
+    }
 
 
 def pytest_collection_modifyitems(config, items):

@@ -267,7 +267,9 @@ class DepartmentRoleSummarySerializer(serializers.Serializer):
     url = CodeURLField("api:role-detail")
     title = serializers.CharField(read_only=True)
     title_en = serializers.CharField(read_only=True)
-    headcount = serializers.IntegerField(read_only=True)
+    headcount = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("Planned seats; null when not known.")
+    )
     is_active = serializers.BooleanField(read_only=True)
 
 

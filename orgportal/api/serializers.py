@@ -16,7 +16,9 @@ class OrganisationRoleSerializer(serializers.Serializer):
     title = serializers.CharField()
     title_en = serializers.CharField()
     summary = serializers.CharField()
-    headcount = serializers.IntegerField(min_value=0)
+    headcount = serializers.IntegerField(
+        min_value=0, required=False, help_text=_("Planned seats; left out when not known.")
+    )
     reports_to = serializers.SlugField(
         allow_null=True, help_text=_("Code of the role this one reports to.")
     )

@@ -63,11 +63,9 @@ class OrgChartView(PortalReadMixin, TemplateView):
         summary = OrgNode(
             department=root.department,
             role_count=root.role_count,
-            headcount=root.headcount,
+            subtree_role_count=root.subtree_role_count,
+            seats=root.seats,
+            seats_unknown=root.seats_unknown,
             descendant_count=root.descendant_count,
         )
-        return {
-            "root": summary,
-            "role_total": sum(node.role_count for node in root.walk()),
-            "tree_html": tree_html,
-        }
+        return {"root": summary, "tree_html": tree_html}

@@ -84,7 +84,7 @@ class RoleSpec:
     title: str
     title_en: str
     summary: str
-    headcount: int
+    headcount: int | None
     reports_to: str | None
     is_active: bool
     duties: list[DutySpec]
@@ -210,14 +210,18 @@ class _Reader:
             self.error(place, "must be a mapping with at least code and title")
             return None
         self.unknown_keys(data, ROLE_KEYS, prefix)
-        headcount = data.get("headcount", 1)
-        if (
+        # No headcount (or null) means that the planned seats are not known.
+        headcount = data.get("headcount")
+        if headcount is not None and (
             not isinstance(headcount, int)
             or isinstance(headcount, bool)
             or not 0 <= headcount <= MAX_HEADCOUNT
         ):
-            self.error(f"{prefix}headcount", f"must be a whole number from 0 to {MAX_HEADCOUNT}")
-            headcount = 0
+            self.error(
+                f"{prefix}headcount",
+                f"must be a whole number from 0 to {MAX_HEADCOUNT}, or left out when unknown",
+            )
+            headcount = None
         reports_to = data.get("reports_to")
         if reports_to is not None and not isinstance(reports_to, str):
             self.error(f"{prefix}reports_to", "must be the code of another role")

@@ -516,11 +516,15 @@ def _role_data(role):
         "title": role.title,
         "title_en": role.title_en,
         "summary": role.summary,
-        "headcount": role.headcount,
-        "reports_to": role.reports_to.code
-        if role.reports_to and getattr(role, "reports_to_visible", True)
-        else None,
     }
+    # Written only when known, like is_active only when false.
+    if role.headcount is not None:
+        data["headcount"] = role.headcount
+    data["reports_to"] = (
+        role.reports_to.code
+        if role.reports_to and getattr(role, "reports_to_visible", True)
+        else None
+    )
     if not role.is_active:
         data["is_active"] = False
     data["duties"] = [{"area": duty.area, "text": duty.text} for duty in role.duties.all()]

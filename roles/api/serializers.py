@@ -22,7 +22,7 @@ ROLE_EXAMPLE = {
     "summary": "",
     "department": "digital-operations",
     "reports_to": None,
-    "headcount": 1,
+    "headcount": None,
     "sort_order": 0,
     "is_active": True,
     "created_at": "2025-01-06T09:30:00+08:00",

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from departments.models import Department
 from departments.services import department_archive
+from tests.conftest import figures
 from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFactory
 
 # The request's savepoint and release, session, user, the department, its ancestors, the
@@ -57,9 +58,7 @@ def test_department_page_lists_roles_with_their_duties_grouped_by_area(viewer_cl
     assert content.count(">SEO方向</h4>") == 1
 
 
-def test_department_page_lists_sub_departments_and_the_headcount_of_its_subtree(
-    viewer_client, seed_org
-):
+def test_department_page_labels_its_own_and_its_branchs_figures(viewer_client, seed_org):
     digital = Department.objects.get(code="digital-operations")
     team = DepartmentFactory(code="seo-team", name="搜索优化组", parent=digital)
     squad = DepartmentFactory(code="seo-squad", parent=team)
@@ -76,8 +75,21 @@ def test_department_page_lists_sub_departments_and_the_headcount_of_its_subtree(
     assert department_url("seo-squad") not in content  # grandchildren are on the child's page
     assert "旧小组" not in content
     hero = re.search(r'<header class="hero">.*?</header>', content, re.S).group(0)
-    roles, headcount, sub_departments, duties = re.findall(r"<dd>(\d+)</dd>", hero)
-    assert (roles, headcount, sub_departments, duties) == ("3", str(3 + 4 + 5), "1", "12")
+    assert figures(hero) == {
+        "own-roles": "3",
+        "branch-roles": "5",
+        "branch-seats": "9+",  # 4 + 5, and the own roles' seats are not known
+        "sub-departments": "1",
+        "own-duties": "12",
+    }
+    for label in ("本部门岗位", "含下级岗位", "含下级计划编制", "下级部门", "本部门职责"):
+        assert f"<dt>{label}</dt>" in hero
+
+
+def test_roles_without_a_headcount_say_so_instead_of_one_seat(viewer_client, seed_org):
+    content = viewer_client.get(department_url("finance")).content.decode()
+    assert content.count("编制未定") == 2
+    assert "1 个计划编制" not in content and "编制 1 人" not in content
 
 
 def test_edit_link_shows_only_to_users_who_may_change_departments(

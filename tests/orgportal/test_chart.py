@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from departments.models import Department
 from departments.services import department_archive
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, figures
 from tests.factories import DepartmentFactory, RoleFactory, UserFactory
 
 # The request's savepoint and its release (ATOMIC_REQUESTS), session, user, the viewer's two
@@ -25,8 +25,8 @@ def card(content, code):
 
 
 def card_numbers(content, code):
-    """Return the numbers a card shows: (roles, headcount)."""
-    return [int(number) for number in re.findall(r"<dd>(\d+)</dd>", card(content, code))]
+    """Return the figures the chart card of department ``code`` shows."""
+    return figures(card(content, code))
 
 
 def branch_open(content, code):
@@ -119,7 +119,7 @@ def test_chart_has_a_card_for_the_root_and_all_eight_departments(viewer_client, 
     assert "流量转化,渠道深耕" in card(content, "digital-operations")
 
 
-def test_card_shows_its_roles_and_the_headcount_of_its_whole_subtree(viewer_client, seed_org):
+def test_cards_count_the_roles_and_planned_seats_of_their_whole_branch(viewer_client, seed_org):
     digital = Department.objects.get(code="digital-operations")
     team = DepartmentFactory(code="seo-team", parent=digital)
     squad = DepartmentFactory(code="seo-squad", parent=team)
@@ -129,12 +129,26 @@ def test_card_shows_its_roles_and_the_headcount_of_its_whole_subtree(viewer_clie
 
     content = viewer_client.get(reverse("chart:home")).content.decode()
 
-    # 数字运营部 has three roles of one seat each; 4 + 5 more seats are planned below it.
-    assert card_numbers(content, "digital-operations") == [3, 3 + 4 + 5]
-    assert card_numbers(content, "seo-team") == [1, 4 + 5]
-    assert card_numbers(content, "seo-squad") == [1, 5]
-    # The root's card counts departments instead of its own (no) roles.
-    assert card_numbers(content, "company") == [10, 19 + 9]
+    # 数字运营部's own three roles have no headcount (the seed states none): 4 + 5 seats are
+    # planned below it, and more may come, so "9+".
+    assert card_numbers(content, "digital-operations") == {
+        "branch-roles": "5",
+        "branch-seats": "9+",
+    }
+    assert card_numbers(content, "seo-team") == {"branch-roles": "2", "branch-seats": "9"}
+    assert card_numbers(content, "seo-squad") == {"branch-roles": "1", "branch-seats": "5"}
+    assert card_numbers(content, "finance") == {"branch-roles": "2", "branch-seats": "—"}
+    # The root's card counts the departments and all roles.
+    assert card_numbers(content, "company") == {"departments": "10", "branch-roles": "21"}
+    assert "含下级岗位" in card(content, "finance") and "含下级编制" in card(content, "finance")
+
+
+def test_the_chart_never_invents_a_headcount_for_the_seed(viewer_client, seed_org):
+    content = viewer_client.get(reverse("chart:home")).content.decode()
+    head = content.split('<div class="toolbar">')[0]
+
+    assert figures(head) == {"departments": "8", "branch-roles": "19", "branch-seats": "—"}
+    assert "19 个岗位尚未填写计划编制" in head
 
 
 def test_archived_departments_are_left_out_of_the_chart_and_its_headcount(viewer_client, seed_org):
@@ -146,7 +160,10 @@ def test_archived_departments_are_left_out_of_the_chart_and_its_headcount(viewer
     content = viewer_client.get(reverse("chart:home") + "?archived=1").content.decode()
 
     assert 'id="dept-seo-team"' not in content
-    assert card_numbers(content, "digital-operations") == [3, 3]
+    assert card_numbers(content, "digital-operations") == {
+        "branch-roles": "3",
+        "branch-seats": "—",
+    }
 
 
 def test_hr_sees_archived_departments_on_request(client, hr_editor, seed_org):
@@ -159,8 +176,9 @@ def test_hr_sees_archived_departments_on_request(client, hr_editor, seed_org):
     assert 'id="dept-finance"' not in default
     assert "is-archived" in card(archived, "finance")
     assert "?archived=1" in default  # the switch that asks for them
-    # An archived department plans no seats, so the root's headcount leaves it out.
-    assert card_numbers(archived, "company")[1] == card_numbers(default, "company")[1]
+    # An archived department has no active roles, so the root's totals leave it out.
+    assert card_numbers(archived, "company")["branch-roles"] == "17"
+    assert card_numbers(default, "company")["branch-roles"] == "17"
 
 
 def test_collapsible_branches_work_without_javascript(viewer_client, seed_org):
@@ -298,7 +316,10 @@ def test_the_drawn_chart_is_cached_until_the_organisation_changes(
     assert "数字增长部" in changed and "数字运营部" not in changed
 
     RoleFactory(department=digital, headcount=5)
-    assert card_numbers(viewer_client.get(home).content.decode(), "digital-operations") == [4, 8]
+    assert card_numbers(viewer_client.get(home).content.decode(), "digital-operations") == {
+        "branch-roles": "4",
+        "branch-seats": "5+",
+    }
 
 
 def test_cached_charts_differ_by_language_and_view(viewer_client, seed_org):
@@ -324,3 +345,16 @@ def test_unknown_focus_codes_share_one_drawing(viewer_client, seed_org, monkeypa
     assert len(drawings) == 1
     viewer_client.get(reverse("chart:home"), {"focus": "finance"})
     assert len(drawings) == 2
+
+
+def test_the_outline_labels_the_companys_own_and_all_roles_apart(viewer_client, seed_org):
+    content = viewer_client.get(reverse("chart:home") + "?view=outline").content.decode()
+    row = re.search(r'id="outline-company".*?</div>', content, re.S).group(0)
+    shown = {
+        name: re.sub(r"<[^>]+>", "", re.sub(r'<span class="visually-hidden">.*?</span>', "", value))
+        for name, value in re.findall(r'data-figure="([\w-]+)".*?<b>(.*?)</b>', row, re.S)
+    }
+
+    assert shown == {"own-roles": "0", "branch-roles": "19", "branch-seats": "—"}
+    for label in ("本部门岗位", "含下级岗位", "含下级编制"):
+        assert label in row

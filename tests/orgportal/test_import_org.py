@@ -272,6 +272,8 @@ def test_import_reactivates_an_archived_department_the_file_lists(seed_org):
 
 def test_export_import_export_is_byte_identical(seed_org, tmp_path):
     Role.objects.filter(code="visual-designer").update(is_active=False)
+    Role.objects.filter(code="data-analyst").update(headcount=3)
+    Role.objects.filter(code="software-engineer").update(headcount=0)
     first = tmp_path / "first.yaml"
     run("export_org", str(first))
     Duty.objects.all().delete()
@@ -284,6 +286,29 @@ def test_export_import_export_is_byte_identical(seed_org, tmp_path):
     run("export_org", str(second))
     assert first.read_bytes() == second.read_bytes()
     assert "is_active: false" in first.read_text(encoding="utf-8")
+    assert "headcount: 3" in first.read_text(encoding="utf-8")
+    assert Role.objects.get(code="software-engineer").headcount == 0
+    assert Role.objects.get(code="online-customer-service").headcount is None
+
+
+def test_the_seed_file_states_no_headcount_and_imports_none(seed_org):
+    assert "headcount" not in SEED.read_text(encoding="utf-8")
+    assert not Role.objects.filter(headcount__isnull=False).exists()
+
+
+@pytest.mark.parametrize(("value", "stored"), [(None, None), (0, 0), (12, 12)])
+def test_a_role_may_leave_its_headcount_unknown(db, tmp_path, value, stored):
+    data = seed_data()
+    data["departments"][0]["roles"][0]["headcount"] = value
+    run("import_org", write(tmp_path, data))
+    assert Role.objects.get(code="market-research-specialist").headcount == stored
+
+
+def test_importing_the_seed_again_clears_an_invented_headcount(seed_org):
+    Role.objects.update(headcount=1)
+    out, _ = run("import_org", str(SEED))
+    assert "updated: role data-analyst (数据分析师): headcount" in out
+    assert not Role.objects.filter(headcount__isnull=False).exists()
 
 
 def test_export_of_the_seed_is_the_seed_file(seed_org):

@@ -282,3 +282,15 @@ def test_unknown_role_code_and_duty_id_are_404(hr):
     assert hr.get(role_url("no-such-role")).status_code == 404
     assert hr.get(duty_url(10**9)).status_code == 404
     assert hr.get("/api/v1/duties/not-a-number/").status_code == 404
+
+
+def test_a_role_s_headcount_is_null_until_it_is_planned(hr):
+    assert hr.get(role_url("data-analyst")).json()["headcount"] is None
+
+    created = hr.post(
+        ROLES_URL, {"code": "live-host", "title": "直播运营", "department": "digital-operations"}
+    )
+    assert created.json()["headcount"] is None
+    assert hr.patch(role_url("live-host"), {"headcount": 2}).json()["headcount"] == 2
+    assert hr.patch(role_url("live-host"), {"headcount": None}).json()["headcount"] is None
+    assert Role.objects.get(code="live-host").headcount is None

@@ -9,6 +9,7 @@ from django.urls import reverse
 from departments.models import Department
 from departments.services import department_archive
 from roles.models import Role
+from tests.conftest import figures
 from tests.factories import DutyFactory, RoleFactory, UserFactory
 
 # The request's savepoint and release, session, user, the role with its department and
@@ -178,3 +179,17 @@ def test_archived_view_of_a_role_runs_a_fixed_number_of_queries(
         response = client.get(role_url(role.code, "?archived=1"))
 
     assert response.status_code == 200
+
+
+def test_role_page_says_when_its_planned_seats_are_not_known(viewer_client, seed_org):
+    content = viewer_client.get(role_url("data-analyst")).content.decode()
+    hero = re.search(r'<header class="hero">.*?</header>', content, re.S).group(0)
+
+    assert figures(hero)["role-seats"] == "—"
+    assert "<dt>计划编制</dt>" in hero and "尚未规划" in hero
+
+
+def test_role_page_shows_a_known_headcount(viewer_client, seed_org):
+    Role.objects.filter(code="data-analyst").update(headcount=2)
+    content = viewer_client.get(role_url("data-analyst")).content.decode()
+    assert figures(content)["role-seats"] == "2"
