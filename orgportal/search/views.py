@@ -1,4 +1,4 @@
-"""The search page: departments, roles and duties whose texts contain the query."""
+"""The search page: departments, roles and duties whose texts contain every term of the query."""
 
 import re
 from dataclasses import dataclass, field
@@ -15,15 +15,46 @@ from departments.models import Department, subtree_q
 from roles.models import Duty, Role
 
 SEARCH_LIMIT = 100
+QUERY_MAX_LENGTH = 100
+# A phrase in straight or Chinese double quotes, or a word between spaces.
+TERM = re.compile(r'"([^"]+)"|“([^”]+)”|(\S+)')
+QUOTES = '"“”'
 
 
-def highlight(text, query):
-    """Return ``text`` escaped, with every case-insensitive match of ``query`` in <mark>."""
-    if not query:
+def search_terms(query):
+    """Split a query into the terms that a result must all contain, in any order.
+
+    Words are split at spaces (also the ideographic space); a phrase in double quotes, straight
+    or Chinese, is one term as typed, spaces included. Repeated terms count once.
+    """
+    terms = []
+    for phrase, chinese_phrase, word in TERM.findall(query):
+        term = phrase or chinese_phrase or word.strip(QUOTES)
+        if term.strip() and term.casefold() not in {known.casefold() for known in terms}:
+            terms.append(term)
+    return terms
+
+
+def matching(terms, fields):
+    """Return a Q for rows where every term is in at least one of ``fields``."""
+    condition = Q()
+    for term in terms:
+        in_any_field = Q()
+        for name in fields:
+            in_any_field |= Q(**{f"{name}__icontains": term})
+        condition &= in_any_field
+    return condition
+
+
+def highlight(text, terms):
+    """Return ``text`` escaped, with every case-insensitive match of a term in <mark>."""
+    if not terms:
         return escape(text)
+    # Longer terms first, so that a term inside another does not split its mark.
+    pattern = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
     parts = []
     last = 0
-    for match in re.finditer(re.escape(query), text, flags=re.IGNORECASE):
+    for match in re.finditer(pattern, text, flags=re.IGNORECASE):
         parts.append(escape(text[last : match.start()]))
         parts.append(format_html("<mark>{}</mark>", match.group()))
         last = match.end()
@@ -32,8 +63,10 @@ def highlight(text, query):
     return mark_safe("".join(parts))
 
 
-def contains(text, query):
-    return query.casefold() in text.casefold()
+def contains(text, terms):
+    """Return whether ``text`` contains any of the terms, ignoring case."""
+    folded = text.casefold()
+    return any(term.casefold() in folded for term in terms)
 
 
 @dataclass
@@ -58,7 +91,14 @@ class SearchGroup:
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Search for"), max_length=100, required=False)
+    q = forms.CharField(
+        label=_("Search for"),
+        max_length=QUERY_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": _("Search terms are at most %(limit_value)d characters long.")
+        },
+    )
     department = forms.ChoiceField(label=_("Within department"), required=False)
 
     def __init__(self, *args, departments, **kwargs):
@@ -75,7 +115,7 @@ class SearchForm(forms.Form):
 
 
 class SearchView(PortalReadMixin, TemplateView):
-    """Find departments, roles and duties whose texts contain the query."""
+    """Find departments, roles and duties whose texts contain every term of the query."""
 
     archived_model = Department
     template_name = "orgportal/search/search_results.html"
@@ -90,32 +130,33 @@ class SearchView(PortalReadMixin, TemplateView):
         form = SearchForm(self.request.GET or None, departments=list(departments))
         groups = []
         query = ""
+        terms = []
         if form.is_valid():
             query = form.cleaned_data["q"]
-            if query:
-                groups = self.search(query, within=form.cleaned_data["department"])
+            terms = search_terms(query)
+            if terms:
+                groups = self.search(terms, within=form.cleaned_data["department"])
         context.update(
             form=form,
             query=query,
+            terms=terms,
             groups=groups,
             total=sum(len(group.hits) for group in groups),
         )
         return context
 
-    def search(self, query, *, within):
+    def search(self, terms, *, within):
+        """Return the groups of departments, roles and duties that contain every term."""
         departments = Department.objects.filter(
-            Q(name__icontains=query)
-            | Q(name_en__icontains=query)
-            | Q(tagline__icontains=query)
-            | Q(positioning__icontains=query)
+            matching(terms, ["name", "name_en", "tagline", "positioning"])
         ).order_by("tree_id", "lft")
         roles = (
-            Role.objects.filter(Q(title__icontains=query) | Q(title_en__icontains=query))
+            Role.objects.filter(matching(terms, ["title", "title_en"]))
             .select_related("department")
             .order_by("department__tree_id", "department__lft", "sort_order", "pk")
         )
         duties = (
-            Duty.objects.filter(Q(text__icontains=query) | Q(area__icontains=query))
+            Duty.objects.filter(matching(terms, ["text", "area"]))
             .select_related("role__department")
             .in_org_order()
         )
@@ -136,43 +177,43 @@ class SearchView(PortalReadMixin, TemplateView):
         for kind, label, queryset, make_hit in found:
             rows = list(queryset[: SEARCH_LIMIT + 1])
             if rows:
-                hits = [make_hit(row, query) for row in rows[:SEARCH_LIMIT]]
+                hits = [make_hit(row, terms) for row in rows[:SEARCH_LIMIT]]
                 groups.append(SearchGroup(kind, label, hits, more=len(rows) > SEARCH_LIMIT))
         return groups
 
-    def department_hit(self, department, query):
+    def department_hit(self, department, terms):
         context = [
-            highlight(text, query)
+            highlight(text, terms)
             for text in (department.tagline, department.positioning)
-            if text and contains(text, query)
+            if text and contains(text, terms)
         ]
         return SearchHit(
             url=with_archived(department.get_absolute_url(), self.show_archived),
-            title=highlight(department.display_name, query),
+            title=highlight(department.display_name, terms),
             subtitle=highlight(
-                other_name(department.display_name, department.name, department.name_en), query
+                other_name(department.display_name, department.name, department.name_en), terms
             ),
             context=context or ([escape(department.tagline)] if department.tagline else []),
             is_archived=not department.is_active,
         )
 
-    def role_hit(self, role, query):
+    def role_hit(self, role, terms):
         return SearchHit(
             url=with_archived(role.get_absolute_url(), self.show_archived),
-            title=highlight(role.display_title, query),
-            subtitle=highlight(other_name(role.display_title, role.title, role.title_en), query),
+            title=highlight(role.display_title, terms),
+            subtitle=highlight(other_name(role.display_title, role.title, role.title_en), terms),
             context=[escape(role.department.display_name)],
             is_archived=not (role.is_active and role.department.is_active),
         )
 
-    def duty_hit(self, duty, query):
+    def duty_hit(self, duty, terms):
         role = duty.role
         return SearchHit(
             url=with_archived(role.get_absolute_url(), self.show_archived) + f"#duty-{duty.pk}",
             title=escape(role.display_title),
             context=[escape(role.department.display_name)],
-            area=highlight(duty.area, query),
-            text=highlight(duty.text, query),
+            area=highlight(duty.area, terms),
+            text=highlight(duty.text, terms),
             is_archived=not (role.is_active and role.department.is_active),
         )
 

@@ -152,6 +152,73 @@ def test_too_long_a_query_is_an_error_on_the_query_field(viewer_client, seed_org
     assert 'id="results-' not in content
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("zh-hans", "搜索词最多 100 个字"), ("en", "Search terms are at most 100 characters long.")],
+)
+def test_too_long_a_query_gets_a_plain_message(viewer_client, seed_org, language, message):
+    viewer_client.cookies["django_language"] = language
+    content = search(viewer_client, q="小" * 101)
+    error = re.search(r'<p class="form__error" id="q-error">(.*?)</p>', content).group(1)
+    assert error == message
+
+
+def duties_with_all(*words):
+    return [d for d in Duty.objects.all() if all(word in d.text + d.area for word in words)]
+
+
+@pytest.mark.parametrize(
+    "query", ["抖音 小红书", "小红书 抖音", "小红书\u3000抖音", "  抖音   小红书 "]
+)
+def test_several_words_find_the_duties_that_contain_all_of_them(viewer_client, seed_org, query):
+    expected = duties_with_all("抖音", "小红书")
+
+    duties = group(search(viewer_client, q=query), "duties")
+
+    assert len(expected) >= 2
+    assert hits(duties) == len(expected)
+    for duty in expected:
+        assert f"#duty-{duty.pk}" in duties
+    assert "<mark>抖音</mark>" in duties and "<mark>小红书</mark>" in duties
+
+
+def test_words_may_match_in_different_fields(viewer_client, seed_org):
+    # "SEO方向" is a duty's area, "算法" is in its text.
+    duties = group(search(viewer_client, q="SEO方向 算法"), "duties")
+    expected = [d for d in Duty.objects.filter(area="SEO方向") if "算法" in d.text]
+    assert hits(duties) == len(expected) == 1
+    assert "<mark>SEO方向</mark>" in duties
+
+
+def test_a_word_that_no_item_contains_leaves_nothing(viewer_client, seed_org):
+    content = search(viewer_client, q="小红书 不存在的词")
+    assert 'id="results-' not in content
+    assert "共 0 条结果" in content
+    assert "没有同时包含这些词的内容" in content
+
+
+@pytest.mark.parametrize("quotes", ['"{}"', "“{}”"])
+def test_a_quoted_phrase_matches_as_typed(viewer_client, seed_org, quotes):
+    DutyFactory(text="季度 复盘 报告")
+    DutyFactory(text="复盘 季度 数据")
+
+    phrase = group(search(viewer_client, q=quotes.format("季度 复盘")), "duties")
+    words = group(search(viewer_client, q="季度 复盘"), "duties")
+
+    assert hits(phrase) == 1 and "季度 复盘 报告" not in phrase  # marked, so split by <mark>
+    assert "<mark>季度 复盘</mark> 报告" in phrase
+    assert hits(words) == 2
+
+
+def test_several_words_find_departments_and_roles_too(viewer_client, seed_org):
+    content = search(viewer_client, q="运营 数字")
+    assert reverse("departments:detail", kwargs={"code": "digital-operations"}) in group(
+        content, "departments"
+    )
+    roles = group(search(viewer_client, q="Operations Social"), "roles")
+    assert hits(roles) == 1 and "社交媒体运营" in roles
+
+
 def test_search_leaves_out_archived_items_unless_hr_asks(client, seed_org, hr_editor):
     department_archive(department=Department.objects.get(code="brand-content-marketing"))
     client.force_login(hr_editor)
