@@ -83,9 +83,12 @@ def _build_node(department, *, include_archived, accent):
         seats_unknown=department.own_seats_unknown,
         accent=accent,
     )
-    children = [child for child in department.get_children() if include_archived or child.is_active]
-    for index, child in enumerate(children):
-        child_accent = accent or index % ACCENTS + 1
+    all_children = department.get_children()
+    # Below the root, each branch takes a colour by its age (see branch_accent).
+    ranks = {child.pk: rank for rank, child in enumerate(sorted(all_children, key=_pk))}
+    children = [child for child in all_children if include_archived or child.is_active]
+    for child in children:
+        child_accent = accent or ranks[child.pk] % ACCENTS + 1
         child_node = _build_node(child, include_archived=include_archived, accent=child_accent)
         node.children.append(child_node)
         node.descendant_count += 1 + child_node.descendant_count
@@ -96,19 +99,22 @@ def _build_node(department, *, include_archived, accent):
     return node
 
 
-def branch_accent(path, *, include_archived=False):
+def _pk(department):
+    return department.pk
+
+
+def branch_accent(path):
     """Return the colour the chart gives the branch of ``path`` (root first) in one query.
 
-    The chart numbers the root's visible children in order; every department below one of
-    them shares its colour, so pages match the chart.
+    The root's children, archived ones included, take the colours in the order they were
+    created, so a department keeps its colour when HR reorder or archive its siblings. Every
+    department below one of them shares its colour, so pages match the chart.
     """
     if len(path) < 2:
         return 0
     branch = path[1]
-    earlier = Department.objects.filter(parent_id=branch.parent_id, lft__lt=branch.lft)
-    if not include_archived:
-        earlier = earlier.filter(is_active=True)
-    return earlier.count() % ACCENTS + 1
+    older = Department._base_manager.filter(parent_id=branch.parent_id, pk__lt=branch.pk)
+    return older.count() % ACCENTS + 1
 
 
 def group_by_area(items):
@@ -140,7 +146,7 @@ class DepartmentDetailView(PortalReadMixin, DetailView):
         node = org_tree(
             Department.objects.descendants_of(department, include_self=True),
             include_archived=self.show_archived,
-            accent=branch_accent([*ancestors, department], include_archived=self.show_archived),
+            accent=branch_accent([*ancestors, department]),
         )
         roles = department.roles.order_by("sort_order", "pk").prefetch_related("duties")
         if not self.show_archived:

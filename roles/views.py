@@ -43,7 +43,7 @@ class RoleDetailView(PortalReadMixin, DetailView):
         department_path = list(role.department.get_ancestors(include_self=True))
         context.update(
             department_path=department_path,
-            accent=branch_accent(department_path, include_archived=self.show_archived),
+            accent=branch_accent(department_path),
             reports_to=reports_to,
             direct_reports=list(direct_reports),
             duty_groups=group_by_area(duties),
