@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
@@ -117,6 +120,64 @@ def branch_accent(path):
     return older.count() % ACCENTS + 1
 
 
+def last_visible(path):
+    """Return the deepest department of ``path`` (root first) that staff see, or None.
+
+    That is the last active one going down from the root: below an archived department
+    nothing is shown.
+    """
+    visible = None
+    for department in path:
+        if not department.is_active:
+            break
+        visible = department
+    return visible
+
+
+class ArchivedPageMixin:
+    """Answer an old link to an archived item with 410 Gone and a way on, not a bare 404.
+
+    The page says that the item was archived and links to the nearest department that is
+    still shown; it shows nothing of the item itself. ``archived_item(code)`` returns the
+    stored item behind the link (archived or under an archived department), or None.
+    """
+
+    archived_template_name = "departments/archived.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            item = self.archived_item(kwargs[self.slug_url_kwarg])
+            if item is None:
+                raise
+        # A role's way on may be its own department; a department's is above it.
+        department = getattr(item, "department", item)
+        way_on = last_visible(department.get_ancestors(include_self=department is not item))
+        return TemplateResponse(
+            request,
+            self.archived_template_name,
+            {
+                "kind": self.model._meta.verbose_name,
+                "way_on": way_on,
+                "can_see_archived": self.can_see_archived(),
+            },
+            status=410,
+        )
+
+    def can_see_archived(self):
+        return self.archived_model is not None and can_change(
+            self.request.user, self.archived_model
+        )
+
+
+def way_back_url(path):
+    """Return where "Hide archived" leads from an archived page: the nearest shown department
+    of ``path`` (root first), or the chart."""
+    department = last_visible(path)
+    return department.get_absolute_url() if department else reverse("chart:home")
+
+
 def group_by_area(items):
     """Group objects that have an ``area`` (such as duties) by area, in order of appearance."""
     groups = {}
@@ -125,7 +186,7 @@ def group_by_area(items):
     return list(groups.items())
 
 
-class DepartmentDetailView(PortalReadMixin, DetailView):
+class DepartmentDetailView(ArchivedPageMixin, PortalReadMixin, DetailView):
     """Show a department: its place in the tree, sub-departments, roles and their duties."""
 
     model = Department
@@ -138,6 +199,9 @@ class DepartmentDetailView(PortalReadMixin, DetailView):
         departments = Department.objects.all()
         # A department below an archived one is as hidden as the archived one itself.
         return departments if self.show_archived else departments.visible()
+
+    def archived_item(self, code):
+        return Department._base_manager.filter(code=code).first()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -156,6 +220,10 @@ class DepartmentDetailView(PortalReadMixin, DetailView):
             role.duty_groups = group_by_area(role.duties.all())
         context.update(
             ancestors=ancestors,
+            # Without ?archived=1 an archived department is gone: hiding them leads above it.
+            hide_archived_url=None
+            if last_visible([*ancestors, department]) == department
+            else way_back_url(ancestors),
             node=node,
             roles=roles,
             duty_count=sum(len(role.duties.all()) for role in roles),

@@ -4,11 +4,17 @@ from django.db.models import Exists, OuterRef
 from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
-from departments.views import branch_accent, group_by_area
+from departments.views import (
+    ArchivedPageMixin,
+    branch_accent,
+    group_by_area,
+    last_visible,
+    way_back_url,
+)
 from roles.models import Role
 
 
-class RoleDetailView(PortalReadMixin, DetailView):
+class RoleDetailView(ArchivedPageMixin, PortalReadMixin, DetailView):
     """Show a role: where it sits, whom it reports to, who reports to it, and its duties."""
 
     model = Role
@@ -28,6 +34,9 @@ class RoleDetailView(PortalReadMixin, DetailView):
         visible_boss = Role.objects.visible().filter(pk=OuterRef("reports_to_id"))
         return roles.visible().annotate(reports_to_visible=Exists(visible_boss))
 
+    def archived_item(self, code):
+        return Role._base_manager.select_related("department").filter(code=code).first()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         role = self.object
@@ -41,7 +50,10 @@ class RoleDetailView(PortalReadMixin, DetailView):
                 reports_to = None
         duties = role.duties.all()
         department_path = list(role.department.get_ancestors(include_self=True))
+        visible = role.is_active and last_visible(department_path) == role.department
         context.update(
+            # Without ?archived=1 an archived role is gone: hiding them leads to its department.
+            hide_archived_url=None if visible else way_back_url(department_path),
             department_path=department_path,
             accent=branch_accent(department_path),
             reports_to=reports_to,

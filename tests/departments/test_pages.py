@@ -124,9 +124,10 @@ def test_archived_department_is_hidden_unless_hr_asks_for_it(client, seed_org, v
     hr_default = client.get(department_url("finance"))
     hr_asking = client.get(department_url("finance", "?archived=1"))
 
-    assert viewer_default.status_code == 404
-    assert viewer_asking.status_code == 404
-    assert hr_default.status_code == 404
+    # Gone (410) rather than shown; see test_an_old_link_to_an_archived_department_*.
+    assert viewer_default.status_code == 410
+    assert viewer_asking.status_code == 410
+    assert hr_default.status_code == 410
     assert hr_asking.status_code == 200
     assert "badge--archived" in hr_asking.content.decode()
     # Links from an archived page keep HR in the archived view.
@@ -187,3 +188,53 @@ def test_archived_view_of_a_department_runs_a_fixed_number_of_queries(
         response = client.get(department_url(code, "?archived=1"))
 
     assert response.status_code == 200
+
+
+def test_an_old_link_to_an_archived_department_says_so_and_leads_on(client, seed_org, viewer):
+    digital = Department.objects.get(code="digital-operations")
+    team = DepartmentFactory(code="seo-team", name="搜索优化组", parent=digital)
+    squad = DepartmentFactory(code="seo-squad", name="搜索小队", parent=team)
+    RoleFactory(department=squad, title="秘密岗位")
+    department_archive(department=team)
+    client.force_login(viewer)
+
+    for code in ("seo-team", "seo-squad"):
+        response = client.get(department_url(code))
+        content = response.content.decode()
+        assert response.status_code == 410
+        assert "该部门已归档" in content
+        main = content.split('<main id="main"')[1]
+        assert "搜索优化组" not in main and "搜索小队" not in main and "秘密岗位" not in main
+        # The nearest department that staff still see is 数字运营部, above the archived team.
+        assert f'href="{department_url("digital-operations")}"' in main
+        assert "前往“数字运营部”" in main
+        assert "?archived=1" not in main  # a viewer may not ask for archived items
+
+
+def test_an_unknown_department_is_still_a_plain_404(viewer_client, seed_org):
+    assert viewer_client.get(department_url("never-was")).status_code == 404
+
+
+def test_hr_on_an_old_link_may_open_the_archived_department(client, seed_org, hr_editor):
+    department_archive(department=Department.objects.get(code="finance"))
+    client.force_login(hr_editor)
+    content = client.get(department_url("finance")).content.decode()
+    assert 'href="?archived=1"' in content
+
+
+def test_hiding_archived_items_from_an_archived_department_leads_to_its_visible_parent(
+    client, seed_org, hr_editor
+):
+    digital = Department.objects.get(code="digital-operations")
+    team = DepartmentFactory(code="seo-team", parent=digital)
+    department_archive(department=team)
+    client.force_login(hr_editor)
+
+    content = client.get(department_url("seo-team", "?archived=1")).content.decode()
+    hero = re.search(r'<header class="hero">.*?</header>', content, re.S).group(0)
+
+    toggle = re.search(r'<a class="button[^"]*button--toggled" href="([^"]+)"', hero)
+    assert toggle, "no way back from the archived view"
+    assert toggle.group(1) == department_url("digital-operations")
+    assert "隐藏已归档" in hero
+    assert client.get(toggle.group(1)).status_code == 200
