@@ -121,7 +121,8 @@
     });
   }
 
-  // A chart wider than the screen opens scrolled to its root, which sits in the middle.
+  // A chart wider than the screen opens scrolled to its root, which sits in the middle (on a
+  // phone the root stands at the left, so the chart opens at its start).
   function centreChartRoot() {
     var scroller = document.querySelector(".chart-scroll");
     var card = scroller && scroller.querySelector(".org-card--root");
@@ -130,6 +131,33 @@
       var view = scroller.getBoundingClientRect();
       scroller.scrollLeft += box.left + box.width / 2 - (view.left + scroller.clientWidth / 2);
     }
+  }
+
+  // On a narrow screen a long introduction shows three lines and a button that opens it all.
+  // Without the script it shows in full.
+  function clampLongText(element) {
+    if (!window.matchMedia("(max-width: 720px)").matches) {
+      return;
+    }
+    element.classList.add("is-clamped");
+    if (element.scrollHeight <= element.clientHeight + 1) {
+      element.classList.remove("is-clamped");
+      return;
+    }
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "lead-toggle";
+    toggle.textContent = element.dataset.more;
+    toggle.setAttribute("aria-expanded", "false");
+    if (element.id) {
+      toggle.setAttribute("aria-controls", element.id);
+    }
+    toggle.addEventListener("click", function () {
+      var open = element.classList.toggle("is-clamped") === false;
+      toggle.textContent = open ? element.dataset.less : element.dataset.more;
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    element.after(toggle);
   }
 
   function fitChartToPage() {
@@ -169,6 +197,8 @@
     document.querySelectorAll("[data-js-only]").forEach(function (element) {
       element.hidden = false;
     });
+
+    document.querySelectorAll("[data-clamp]").forEach(clampLongText);
 
     centreChartRoot();
   });

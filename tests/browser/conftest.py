@@ -91,8 +91,8 @@ def log_in(page, username="staff"):
 def logged_in(new_page, staff_user, seed_org):
     """Return a function that opens a logged-in page at a viewport size."""
 
-    def open_logged_in(viewport=DESKTOP):
-        page = new_page(viewport)
+    def open_logged_in(viewport=DESKTOP, **options):
+        page = new_page(viewport, **options)
         log_in(page)
         return page
 
