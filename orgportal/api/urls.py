@@ -3,14 +3,11 @@
 from csp.decorators import csp_update
 from django.db import transaction
 from django.urls import include, path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from departments.api.views import DepartmentViewSet
+from orgportal.api.docs import OfflineRedocView, redoc_bundle_view
 from orgportal.api.errors import not_found
 from orgportal.api.views import OrganisationExportView
 from roles.api.views import DutyViewSet, RoleViewSet
@@ -39,13 +36,16 @@ urlpatterns = [
         name="docs",
     ),
     # ReDoc styles its page with generated <style> elements and searches in a worker it makes
-    # from a blob: its page alone allows both.
+    # from a blob: its page alone allows both. Its bundle comes from the portal (docs.py).
     path(
         "redoc/",
         csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
-            _without_transaction(SpectacularRedocView, url_name="api:schema")
+            _without_transaction(OfflineRedocView, url_name="api:schema")
         ),
         name="redoc",
+    ),
+    path(
+        "redoc/bundle.js", transaction.non_atomic_requests(redoc_bundle_view), name="redoc-bundle"
     ),
     # Anything else under /api/ answers 404 in the API's error format, not as an HTML page.
     re_path(r"", not_found, name="not-found"),

@@ -111,9 +111,25 @@ def test_the_documentation_pages_use_only_local_assets(url):
     response = APIClient().get(url)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "/static/drf_spectacular_sidecar/" in page
+    assert "/static/drf_spectacular_sidecar/" in page or "/api/redoc/bundle.js" in page
     assert "https://" not in page and 'src="//' not in page and 'href="//' not in page
     if url == "/api/docs/":
         # Swagger UI's settings come from a script of their own (no inline script, see CSP).
         page = APIClient().get(url, {"script": ""}).content.decode()
     assert "/api/schema/" in page
+
+
+def test_redoc_loads_a_bundle_that_asks_no_cdn_for_its_logo():
+    page = APIClient().get("/api/redoc/").content.decode()
+    assert '<script src="/api/redoc/bundle.js">' in page
+
+    response = APIClient().get("/api/redoc/bundle.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["ETag"] and "max-age=86400" in response["Cache-Control"]
+    bundle = response.content
+    assert b"Redoc" in bundle and len(bundle) > 500_000
+    assert b"cdn.redoc.ly" not in bundle
+    again = APIClient().get("/api/redoc/bundle.js", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
