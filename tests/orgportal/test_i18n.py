@@ -15,7 +15,7 @@ from departments.models import Department
 from tests.factories import DepartmentFactory
 
 CATALOGS = Path(settings.BASE_DIR) / "locale"
-PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]")
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[sd]|\{\w+\}")
 
 
 @pytest.fixture(scope="module", autouse=True)
