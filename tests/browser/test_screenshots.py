@@ -14,6 +14,8 @@ from tests.browser.conftest import DESKTOP, PHONE, screenshot
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+# A phone is a touch screen (which, for one, shows no arrow-key hint).
+DEVICES = {"desktop": {}, "phone": {"has_touch": True, "is_mobile": True}}
 # Each picture: the page, and a heading that shows it is the right one.
 PAGES = {
     "chart": (reverse("chart:home"), "互联网营销企业"),
@@ -41,7 +43,7 @@ README_PICTURES = [
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("name", PAGES)
 def test_readme_picture(logged_in, name, viewport):
-    page = logged_in(VIEWPORTS[viewport])
+    page = logged_in(VIEWPORTS[viewport], **DEVICES[viewport])
     url, heading = PAGES[name]
 
     page.goto(url)
@@ -54,7 +56,7 @@ def test_readme_picture(logged_in, name, viewport):
 @pytest.mark.parametrize("name", ADMIN_PAGES)
 def test_readme_admin_picture(admin_page, name, viewport):
     url, heading = ADMIN_PAGES[name]
-    page = admin_page(url(), VIEWPORTS[viewport])
+    page = admin_page(url(), VIEWPORTS[viewport], **DEVICES[viewport])
 
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     screenshot(page, f"{name}-{viewport}")

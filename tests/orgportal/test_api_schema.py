@@ -132,4 +132,3 @@ def test_redoc_loads_a_bundle_that_asks_no_cdn_for_its_logo():
     assert b"cdn.redoc.ly" not in bundle
     again = APIClient().get("/api/redoc/bundle.js", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
-
