@@ -135,11 +135,13 @@ def last_visible(path):
 
 
 class ArchivedPageMixin:
-    """Answer an old link to an archived item with 410 Gone and a way on, not a bare 404.
+    """Answer an old link to an archived item with a page that says so, not a bare 404.
 
-    The page says that the item was archived and links to the nearest department that is
-    still shown; it shows nothing of the item itself. ``archived_item(code)`` returns the
-    stored item behind the link (archived or under an archived department), or None.
+    The page says that the item was archived (or lies below an archived department) and links
+    to the nearest department that is still shown; it shows nothing of the item itself. It
+    still answers 404: the item is not there for this reader, and archived items may come
+    back, which 410 Gone would deny. ``archived_item(code)`` returns the stored item behind
+    the link, or None.
     """
 
     archived_template_name = "departments/archived.html"
@@ -159,10 +161,11 @@ class ArchivedPageMixin:
             self.archived_template_name,
             {
                 "kind": self.model._meta.verbose_name,
+                "archived_itself": not item.is_active,
                 "way_on": way_on,
                 "can_see_archived": self.can_see_archived(),
             },
-            status=410,
+            status=404,
         )
 
     def can_see_archived(self):

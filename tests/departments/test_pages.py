@@ -124,10 +124,10 @@ def test_archived_department_is_hidden_unless_hr_asks_for_it(client, seed_org, v
     hr_default = client.get(department_url("finance"))
     hr_asking = client.get(department_url("finance", "?archived=1"))
 
-    # Gone (410) rather than shown; see test_an_old_link_to_an_archived_department_*.
-    assert viewer_default.status_code == 410
-    assert viewer_asking.status_code == 410
-    assert hr_default.status_code == 410
+    # Not shown (see test_an_old_link_to_an_archived_department_* for what the 404 says).
+    assert viewer_default.status_code == 404
+    assert viewer_asking.status_code == 404
+    assert hr_default.status_code == 404
     assert hr_asking.status_code == 200
     assert "badge--archived" in hr_asking.content.decode()
     # Links from an archived page keep HR in the archived view.
@@ -198,10 +198,11 @@ def test_an_old_link_to_an_archived_department_says_so_and_leads_on(client, seed
     department_archive(department=team)
     client.force_login(viewer)
 
+    # Archiving the team archived the squad below it too.
     for code in ("seo-team", "seo-squad"):
         response = client.get(department_url(code))
         content = response.content.decode()
-        assert response.status_code == 410
+        assert response.status_code == 404
         assert "该部门已归档" in content
         main = content.split('<main id="main"')[1]
         assert "搜索优化组" not in main and "搜索小队" not in main and "秘密岗位" not in main
@@ -211,8 +212,11 @@ def test_an_old_link_to_an_archived_department_says_so_and_leads_on(client, seed
         assert "?archived=1" not in main  # a viewer may not ask for archived items
 
 
-def test_an_unknown_department_is_still_a_plain_404(viewer_client, seed_org):
-    assert viewer_client.get(department_url("never-was")).status_code == 404
+def test_an_unknown_department_is_a_plain_404(viewer_client, seed_org):
+    response = viewer_client.get(department_url("never-was"))
+    assert response.status_code == 404
+    assert "该部门已归档" not in response.content.decode()
+    assert "前往" not in response.content.decode()
 
 
 def test_hr_on_an_old_link_may_open_the_archived_department(client, seed_org, hr_editor):

@@ -130,8 +130,8 @@ def test_archived_role_is_hidden_unless_hr_asks_for_it(client, seed_org, viewer,
     hr_default = client.get(role_url("data-analyst"))
     hr_asking = client.get(role_url("data-analyst", "?archived=1"))
 
-    assert viewer_asking.status_code == 410
-    assert hr_default.status_code == 410
+    assert viewer_asking.status_code == 404
+    assert hr_default.status_code == 404
     assert hr_asking.status_code == 200
     assert "badge--archived" in hr_asking.content.decode()
     toggle = re.search(r'button--toggled" href="([^"]+)"', hr_asking.content.decode())
@@ -143,8 +143,8 @@ def test_role_of_an_archived_department_is_hidden(viewer_client, seed_org):
 
     response = viewer_client.get(role_url("financial-accountant"))
     content = response.content.decode()
-    assert response.status_code == 410
-    assert "该岗位已归档" in content
+    assert response.status_code == 404
+    assert "该岗位位于已归档的部门之下" in content
     main = content.split('<main id="main"')[1]
     assert "财务会计" not in main and "财务部" not in main
     assert f'href="{reverse("departments:detail", kwargs={"code": "company"})}"' in main
@@ -153,6 +153,7 @@ def test_role_of_an_archived_department_is_hidden(viewer_client, seed_org):
 def test_an_archived_role_in_a_shown_department_leads_to_that_department(viewer_client, seed_org):
     Role.objects.filter(code="data-analyst").update(is_active=False)
     content = viewer_client.get(role_url("data-analyst")).content.decode()
+    assert "该岗位已归档" in content
     assert "前往“数据与技术部”" in content
     assert "数据分析师" not in content.split('<main id="main"')[1]
 
