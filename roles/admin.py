@@ -9,10 +9,9 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from mptt.admin import TreeRelatedFieldListFilter
 from mptt.forms import TreeNodeChoiceField
 
-from departments.admin import ConcurrentChangeAdminMixin
+from departments.admin import ConcurrentChangeAdminMixin, DepartmentTreeFilter
 from roles.models import Duty, Role, next_sort_order
 
 # The button of a duty's row that moves it one place: "<form prefix>:up" or "…:down".
@@ -132,7 +131,7 @@ class RoleChoiceField(forms.ModelChoiceField):
 @admin.register(Role)
 class RoleAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
     list_display = ("title", "title_en", "code", "department", "headcount", "is_active")
-    list_filter = (("department", TreeRelatedFieldListFilter), "is_active")
+    list_filter = (("department", DepartmentTreeFilter), "is_active")
     list_select_related = ("department",)
     search_fields = ("title", "title_en", "code", "summary", "duties__text", "duties__area")
     autocomplete_fields = ("reports_to",)
@@ -244,7 +243,7 @@ class RoleAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
 @admin.register(Duty)
 class DutyAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
     list_display = ("text", "area", "role", "sort_order")
-    list_filter = (("role__department", TreeRelatedFieldListFilter), "area")
+    list_filter = (("role__department", DepartmentTreeFilter), "area")
     list_select_related = ("role__department",)
     search_fields = ("text", "area", "role__title", "role__title_en")
     autocomplete_fields = ("role",)

@@ -219,3 +219,23 @@ def test_role_picker_labels_show_title_and_department(admin_client):
     role.save()
     page = admin_client.get(reverse("admin:roles_role_change", args=[role.pk])).content.decode()
     assert "营销策划经理 · 市场调研与策略部" in page
+
+
+INLINE_STYLE = re.compile(r'<[^>]+\sstyle="')
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>")
+
+
+def test_admin_pages_need_no_inline_style_or_script(admin_client):
+    """A content security policy without 'unsafe-inline' leaves the admin working."""
+    problems = []
+    urls = [*admin_pages(), reverse("admin:roles_role_changelist") + "?is_active__exact=1"]
+    for url in urls:
+        page = admin_client.get(url).content.decode()
+        problems += [f"{url}: {tag[:60]}" for tag in INLINE_STYLE.findall(page)]
+        problems += [f"{url}: {tag[:60]}" for tag in INLINE_SCRIPT.findall(page)]
+    assert problems == []
+
+
+def test_the_filter_by_department_indents_with_classes(admin_client):
+    page = admin_client.get(reverse("admin:roles_role_changelist")).content.decode()
+    assert 'class="tree-filter-level-1"' in page
