@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("docs", ["api:redoc", "api:docs"])
-def test_the_api_docs_load_every_asset_from_the_portal(new_page, live_server, db, docs):
+def test_the_api_docs_load_every_asset_from_the_portal(new_page, live_server, docs):
     page = new_page(DESKTOP)
     requested = []
     page.on("request", lambda request: requested.append(request.url))
