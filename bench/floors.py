@@ -196,7 +196,7 @@ def import_bulk(path) -> int:
                     title=role_spec["title"],
                     title_en=role_spec.get("title_en") or "",
                     summary=role_spec.get("summary") or "",
-                    headcount=role_spec.get("headcount") or 1,
+                    headcount=role_spec.get("headcount"),
                     is_active=role_spec.get("is_active", True),
                     sort_order=order,
                 )
