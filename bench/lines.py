@@ -30,6 +30,8 @@ from roles.models import Duty, Role
 
 # The rows a floor shift moves out of the way and back (far beyond any real edge).
 SHIFT = 10_000_000
+# An import this many times slower than its floor has missed its goal (2 ×) by far: stop it.
+IMPORT_FLOOR_FACTOR = 5
 ROUND_TRIP = {
     True: "Export, import into the empty database, export again: identical bytes.",
     False: "Export, import, export again: the files DIFFER.",
@@ -457,11 +459,15 @@ class Bench:
             if time.perf_counter() - floor_started > self.plan.budget:
                 break
         floors.empty_organisation()
-        self.progress("import_org into the empty database …")
+        timeout = self.plan.import_timeout
+        if self.plan.import_relative:
+            floor_seconds = statistics.median(floor_times) / 1000
+            timeout = min(timeout, max(60, IMPORT_FLOOR_FACTOR * floor_seconds))
+        self.progress(f"import_org into the empty database, for {timeout:,.0f} s at most …")
         result = server.peak_memory_of(
             [*manage, "import_org", str(exported)],
             self.server_env,
-            timeout=self.plan.import_timeout,
+            timeout=timeout,
         )
         counts = (Department.objects.count(), Role.objects.count(), Duty.objects.count())
         finished = result["finished"]
@@ -477,7 +483,7 @@ class Bench:
                 floor=statistics.median(floor_times),
                 floor_label="bulk inserts",
                 goal=at_most_times_floor(2),
-                note="" if finished else f"> {self.plan.import_timeout:,.0f} s (stopped)",
+                note="" if finished else f"> {timeout:,.0f} s (stopped)",
                 stopped=not finished,
             )
         )
