@@ -16,7 +16,9 @@ from mptt.admin import MPTTModelAdmin, TreeRelatedFieldListFilter
 from mptt.exceptions import InvalidMove
 
 from departments.models import Department
+from departments.resources import DepartmentResource
 from departments.services import department_archive, department_move
+from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 
 # Where the tree's script (static/js/admin-tree.js) may drop a department.
 ADMIN_POSITIONS = ("first-child", "last-child", "left", "right")
@@ -130,9 +132,13 @@ class ConcurrentChangeAdminMixin:
 
 
 @admin.register(Department)
-class DepartmentAdmin(ConcurrentChangeAdminMixin, MPTTModelAdmin):
-    """The tree as one table in tree order; static/js/admin-tree.js adds folding and dragging."""
+class DepartmentAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, MPTTModelAdmin):
+    """The tree as one table in tree order; static/js/admin-tree.js adds folding and dragging.
 
+    Import and export as .xlsx and .csv (departments/resources.py).
+    """
+
+    resource_classes = [DepartmentResource]
     change_list_template = "admin/departments/department/change_list.html"
     list_display = ("tree_handle", "tree_name", "code", "name_en", "tagline", "is_active")
     list_display_links = ("tree_name",)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "import_export",
     "orgportal",
     "departments",
     "roles",
@@ -192,6 +193,14 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Files uploaded to the admin's import wait here between the preview and the confirmation
+# (orgportal/orgfiles/spreadsheets.py): in Redis, which every web container shares, when
+# REDIS_URL is set; otherwise in the memory of the one process that serves the portal.
+CACHES["imports"] = (
+    {**CACHES["default"], "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="") + "imports"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "imports"}
+)
 # Seconds an organisation cache entry lives. Changes invalidate entries at once in every process
 # that shares the cache; without REDIS_URL another process sees a change within this time.
 ORGPORTAL_CACHE_TIMEOUT = env.int("ORGPORTAL_CACHE_TIMEOUT", default=300)
@@ -256,6 +265,11 @@ ORGPORTAL_PASSWORD_RESET = bool(EMAIL_URL)
 ORGPORTAL_API_THROTTLE_RATES["password_reset"] = (
     env("PASSWORD_RESET_RATE", default="5/hour") or None
 )
+
+# HR's spreadsheets in the admin (django-import-export): every import in one transaction; blank
+# rows that spreadsheet programs leave at the end are not rows.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 
 # Anonymous visitors may read the portal and the API only when this is on.
 ORGPORTAL_PUBLIC_READ = env.bool("ORGPORTAL_PUBLIC_READ", default=False)

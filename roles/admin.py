@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from mptt.forms import TreeNodeChoiceField
 
 from departments.admin import ConcurrentChangeAdminMixin, DepartmentTreeFilter
+from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from roles.models import Duty, Role, next_sort_order
+from roles.resources import DutyResource, RoleResource
 
 # The button of a duty's row that moves it one place: "<form prefix>:up" or "…:down".
 MOVE_DUTY = "_move_duty"
@@ -129,7 +131,8 @@ class RoleChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Role)
-class RoleAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
+class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, admin.ModelAdmin):
+    resource_classes = [RoleResource]
     list_display = ("title", "title_en", "code", "department", "headcount", "is_active")
     list_filter = (("department", DepartmentTreeFilter), "is_active")
     list_select_related = ("department",)
@@ -241,7 +244,8 @@ class RoleAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Duty)
-class DutyAdmin(ConcurrentChangeAdminMixin, admin.ModelAdmin):
+class DutyAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, admin.ModelAdmin):
+    resource_classes = [DutyResource]
     list_display = ("text", "area", "role", "sort_order")
     list_filter = (("role__department", DepartmentTreeFilter), "area")
     list_select_related = ("role__department",)

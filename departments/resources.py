@@ -1,0 +1,61 @@
+"""Departments in HR's spreadsheets: one row per department, its parent named by code.
+
+The import goes through Department.save(), so every insert and move takes the tree lock, and
+the archived rule (nothing active under an archived department) refuses a row as its error.
+Rows may come in any order: a department is imported after its parent (see OrgResource).
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+from orgportal.orgfiles.spreadsheets import (
+    ActiveWidget,
+    CodeWidget,
+    OrgResource,
+    ReadOnlyColumn,
+    column,
+)
+
+
+def _label(name):
+    return Department._meta.get_field(name).verbose_name
+
+
+class DepartmentResource(OrgResource):
+    # The whole-organisation workbook's columns for readers (orgportal/orgfiles/workbook.py).
+    path = ReadOnlyColumn(_("path"))
+    code = column("code", _label("code"))
+    parent = column("parent", _("parent department code"), CodeWidget(Department))
+    name = column("name", _label("name"))
+    name_en = column("name_en", _label("name_en"))
+    tagline = column("tagline", _label("tagline"))
+    positioning = column("positioning", _label("positioning"))
+    description = column("description", _label("description"))
+    is_active = column("is_active", _label("is_active"), ActiveWidget())
+    roles = ReadOnlyColumn(_("roles in the department"))
+    seats = ReadOnlyColumn(_("planned seats in branch"))
+    seats_unknown = ReadOnlyColumn(_("roles in branch without planned seats"))
+
+    references = "parent"
+
+    class Meta:
+        model = Department
+        import_id_fields = ("code",)
+        fields = (
+            "path",
+            "code",
+            "parent",
+            "name",
+            "name_en",
+            "tagline",
+            "positioning",
+            "description",
+            "is_active",
+            "roles",
+            "seats",
+            "seats_unknown",
+        )
+
+    def filter_export(self, queryset, **kwargs):
+        # Parents before their children, so that the file imports in its own order too.
+        return queryset.select_related("parent").order_by("tree_id", "lft")

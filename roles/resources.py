@@ -1,0 +1,76 @@
+"""Roles and duties in HR's spreadsheets: roles by code, duties by role code and position.
+
+Roles name their department and the role they report to by code; a role is imported after the
+role it reports to when both are in the file. Every row goes through the model's save().
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+from orgportal.orgfiles.spreadsheets import (
+    ActiveWidget,
+    CodeWidget,
+    OrgResource,
+    PositionWidget,
+    ReadOnlyColumn,
+    WholeNumberWidget,
+    column,
+)
+from roles.models import Duty, Role
+
+
+def _label(model, name):
+    return model._meta.get_field(name).verbose_name
+
+
+class RoleResource(OrgResource):
+    # The whole-organisation workbook's columns for readers (orgportal/orgfiles/workbook.py).
+    department_path = ReadOnlyColumn(_("department path"))
+    code = column("code", _label(Role, "code"))
+    department = column("department", _("department code"), CodeWidget(Department))
+    title = column("title", _label(Role, "title"))
+    title_en = column("title_en", _label(Role, "title_en"))
+    summary = column("summary", _label(Role, "summary"))
+    reports_to_title = ReadOnlyColumn(_label(Role, "reports_to"))
+    reports_to = column("reports_to", _("reports to (role code)"), CodeWidget(Role))
+    headcount = column("headcount", _label(Role, "headcount"), WholeNumberWidget())
+    sort_order = column("sort_order", _label(Role, "sort_order"), WholeNumberWidget())
+    is_active = column("is_active", _label(Role, "is_active"), ActiveWidget())
+
+    references = "reports_to"
+
+    class Meta:
+        model = Role
+        import_id_fields = ("code",)
+        fields = (
+            "department_path",
+            "code",
+            "department",
+            "title",
+            "title_en",
+            "summary",
+            "reports_to_title",
+            "reports_to",
+            "headcount",
+            "sort_order",
+            "is_active",
+        )
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("department", "reports_to")
+
+
+class DutyResource(OrgResource):
+    role = column("role", _("role code"), CodeWidget(Role))
+    role_title = ReadOnlyColumn(Role._meta.verbose_name)
+    sort_order = column("sort_order", _("position"), PositionWidget())
+    area = column("area", _label(Duty, "area"))
+    text = column("text", _label(Duty, "text"))
+
+    class Meta:
+        model = Duty
+        import_id_fields = ("role", "sort_order")
+        fields = ("role", "role_title", "area", "sort_order", "text")
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("role").in_org_order()
