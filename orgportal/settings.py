@@ -337,6 +337,9 @@ LOGGING = logging_config(
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         # django-axes says at INFO that it starts and each failed login; lockouts are WARNINGs.
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint reports each step of every PDF at INFO, and fontTools each font subset.
+        "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "fontTools": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # runserver already prints every request in development.
         "orgportal.requests": {
             "handlers": ["console"],

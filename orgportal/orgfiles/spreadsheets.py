@@ -332,11 +332,18 @@ class OrgResource(resources.ModelResource):
         ]
 
     def column_aliases(self):
-        """Return every way a file may head each column: field name, label in any language."""
+        """Return every way a file may head each column: field name, label in any language.
+
+        Field names win over labels, and this language's labels over the others'.
+        """
         aliases = {}
-        for name, field in self.fields.items():
-            for alias in {name, *in_every_language(field.column_name)}:
+        for field in self.fields.values():
+            for alias in in_every_language(field.column_name):
                 aliases[normalised(alias)] = field
+        for field in self.fields.values():
+            aliases[normalised(field.column_name)] = field
+        for name, field in self.fields.items():
+            aliases[normalised(name)] = field
         return aliases
 
     def label_of(self, name):
@@ -436,10 +443,21 @@ class OrgResource(resources.ModelResource):
         key = str(self.fields[self.get_import_id_fields()[0]].column_name)
         cycle = getattr(self, "cycles", {}).get(_code(row.get(key)))
         if cycle:
-            field = self.fields[self.references]
-            errors.setdefault(field.attribute, []).append(
+            # Said instead of "no such code": the codes exist, in rows that wait for each other.
+            errors[self.fields[self.references].attribute] = [
                 gettext("These rows refer to each other in a circle: %(cycle)s.") % {"cycle": cycle}
-            )
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Validate as the model does; a column that could not be read reports that alone."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
+        except ValidationError as error:
+            for name, found in error.update_error_dict({}).items():
+                errors.setdefault(name, found)
         if errors:
             raise ValidationError(errors)
 

@@ -1,0 +1,66 @@
+"""The handbook of job descriptions (岗位说明书) as a PDF, made on the server with WeasyPrint.
+
+The HTML comes from templates/orgportal/orgfiles/handbook.html and its layout from
+static/css/handbook.css (page sizes, running headers, page numbers, the contents' page
+numbers through ``target-counter``). WeasyPrint needs Pango and a CJK font from the system:
+.ci/run and the Dockerfile install them.
+"""
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from orgportal.cache import org_cached
+from orgportal.orgfiles.snapshot import org_snapshot
+
+PDF_CONTENT_TYPE = "application/pdf"
+STYLESHEET = "css/handbook.css"
+
+
+def handbook_html(*, top=None, role=None, include_archived=False) -> str:
+    """Return the handbook's HTML: the organisation, the branch below ``top``, or ``role``."""
+    snapshot = org_snapshot(top=top, role=role, include_archived=include_archived)
+    departments = [
+        department
+        for department in snapshot.departments
+        # The company is the cover; it gets a section only when it has roles of its own.
+        if department.level > 0 or department.roles
+    ]
+    if role is not None:
+        scope = snapshot.roles[0].title if snapshot.roles else ""
+    elif top is not None and departments:
+        scope = departments[0].name
+    else:
+        scope = ""
+    return render_to_string(
+        "orgportal/orgfiles/handbook.html",
+        {
+            "organisation": snapshot.organisation,
+            "scope": scope,
+            "single_role": role is not None,
+            "departments": departments,
+            "role_count": len(snapshot.roles),
+            "today": timezone.localdate(),
+            "language": get_language() or "zh-hans",
+        },
+    )
+
+
+def handbook_pdf(*, top=None, role=None, include_archived=False) -> bytes:
+    """Return the handbook as PDF bytes (see handbook_html)."""
+    import weasyprint
+
+    html = handbook_html(top=top, role=role, include_archived=include_archived)
+    stylesheet = weasyprint.CSS(filename=finders.find(STYLESHEET))
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[stylesheet])
+
+
+def cached_handbook_pdf(*, top=None, role=None, include_archived=False) -> bytes:
+    """Return handbook_pdf(), made once per organisation version, language and day (the cover
+    shows the date), then served from the cache (orgportal.cache) until anything changes."""
+    subject = f"role:{role.code}" if role else f"department:{top.code}" if top else "all"
+    key = f"orgfiles:handbook:{subject}:{int(include_archived)}:{timezone.localdate():%Y%m%d}"
+    return org_cached(
+        key, lambda: handbook_pdf(top=top, role=role, include_archived=include_archived)
+    )

@@ -1,0 +1,118 @@
+"""The whole-organisation workbook: sheets of departments, roles and duties for readers.
+
+Sheet names, headers and texts are in the interface language. The columns are the admin's
+spreadsheet columns (departments/resources.py, roles/resources.py) plus read-only ones for
+readers (paths, counts), so the admin imports the workbook sheet by sheet and, when nothing
+was edited, changes nothing.
+
+The company itself (the root department) is the workbook's organisation, not a row of the
+departments sheet: the sheet lists the departments below it, as the chart's cards do (the seed
+has 8). A branch's workbook lists the branch's department and everything below it.
+"""
+
+import openpyxl
+from django.utils.text import capfirst
+from django.utils.timezone import localdate
+from django.utils.translation import get_language
+
+from departments.models import Department
+from departments.resources import DepartmentResource
+from orgportal.cache import org_cached
+from orgportal.orgfiles.snapshot import Snapshot, org_snapshot
+from orgportal.orgfiles.spreadsheets import sheet_title, workbook_bytes, write_sheet
+from roles.models import Duty, Role
+from roles.resources import DutyResource, RoleResource
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _english():
+    return (get_language() or "").startswith("en")
+
+
+def _labels(resource_class, names):
+    fields = resource_class.fields
+    return [fields[name].column_name for name in names]
+
+
+def _text_column(name):
+    """Return the column of a text in the interface language: ``name_en`` in English.
+
+    The header names the language's own column, so re-importing an English workbook writes
+    the English names where they came from.
+    """
+    return f"{name}_en" if _english() else name
+
+
+def department_sheet(snapshot: Snapshot):
+    names = ["path", "code", _text_column("name"), "tagline", "positioning"]
+    names += ["roles", "seats", "seats_unknown"]
+    rows = [
+        [
+            department.path_text,
+            department.code,
+            department.name,
+            department.tagline,
+            department.positioning,
+            len(department.active_roles),
+            department.seats if department.seats or not department.seats_unknown else None,
+            department.seats_unknown,
+        ]
+        for department in snapshot.departments
+        if department.level > 0
+    ]
+    return _labels(DepartmentResource, names), rows
+
+
+def role_sheet(snapshot: Snapshot):
+    names = ["department_path", "code", _text_column("title"), "reports_to_title"]
+    names += ["reports_to", "headcount"]
+    rows = [
+        [
+            role.department.path_text or role.department.name,
+            role.code,
+            role.title,
+            role.reports_to_title,
+            role.reports_to_code,
+            role.headcount,
+        ]
+        for role in snapshot.roles
+    ]
+    return _labels(RoleResource, names), rows
+
+
+def duty_sheet(snapshot: Snapshot):
+    names = ["role", "role_title", "area", "sort_order", "text"]
+    rows = [
+        [role.code, role.title, duty.area, duty.position, duty.text]
+        for role in snapshot.roles
+        for duty in role.duties
+    ]
+    return _labels(DutyResource, names), rows
+
+
+def organisation_workbook(*, top=None) -> bytes:
+    """Return the workbook of the organisation, or of the branch below ``top``, as .xlsx bytes.
+
+    It holds what staff see: nothing archived, nothing below an archived department.
+    """
+    snapshot = org_snapshot(top=top)
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for model, sheet in (
+        (Department, department_sheet),
+        (Role, role_sheet),
+        (Duty, duty_sheet),
+    ):
+        headers, rows = sheet(snapshot)
+        worksheet = workbook.create_sheet(sheet_title(capfirst(model._meta.verbose_name_plural)))
+        write_sheet(worksheet, headers, rows)
+    workbook.properties.title = snapshot.organisation
+    workbook.properties.creator = "orgportal"
+    return workbook_bytes(workbook)
+
+
+def cached_organisation_workbook(*, top=None) -> bytes:
+    """Return organisation_workbook(), made once per organisation version, language and day."""
+    key = f"orgfiles:workbook:{top.code if top else ''}:{localdate():%Y%m%d}"
+    return org_cached(key, lambda: organisation_workbook(top=top))
