@@ -18,12 +18,15 @@ from uuid import uuid4
 
 import openpyxl
 import tablib
+from diff_match_patch import diff_match_patch
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.html import format_html_join
 from django.utils.timezone import localdate
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -293,6 +296,30 @@ class ReadOnlyColumn(fields.Field):
         super().__init__(attribute=None, column_name=label, readonly=True)
 
 
+class MarkedDiff(resources.Diff):
+    """The preview's changes marked with <ins> and <del> (import.css colours them), without
+    the style attributes of diff-match-patch's HTML, which the content security policy refuses.
+    """
+
+    def as_html(self):
+        cells = []
+        matcher = diff_match_patch()
+        for old, new in zip(self.left, self.right, strict=True):
+            if old != new and self.new:
+                old = ""
+            changes = matcher.diff_main(force_str(old), force_str(new))
+            matcher.diff_cleanupSemantic(changes)
+            tags = {matcher.DIFF_INSERT: "ins", matcher.DIFF_DELETE: "del"}
+            cells.append(
+                format_html_join(
+                    "",
+                    "<{}>{}</{}>",
+                    ((tags.get(op, "span"), text, tags.get(op, "span")) for op, text in changes),
+                )
+            )
+        return cells
+
+
 # -- resources ------------------------------------------------------------------------------
 
 
@@ -317,6 +344,9 @@ class OrgResource(resources.ModelResource):
     def get_display_name(cls):
         return str(cls._meta.model._meta.verbose_name_plural)
 
+    def get_diff_class(self):
+        return MarkedDiff
+
     # Columns.
 
     def get_export_fields(self, selected_fields=None):
@@ -334,16 +364,17 @@ class OrgResource(resources.ModelResource):
     def column_aliases(self):
         """Return every way a file may head each column: field name, label in any language.
 
-        Field names win over labels, and this language's labels over the others'.
+        This language's labels win over field names, and those over other languages' labels
+        (in English the role title's column is "role", which is also the role code's name).
         """
         aliases = {}
         for field in self.fields.values():
             for alias in in_every_language(field.column_name):
                 aliases[normalised(alias)] = field
-        for field in self.fields.values():
-            aliases[normalised(field.column_name)] = field
         for name, field in self.fields.items():
             aliases[normalised(name)] = field
+        for field in self.fields.values():
+            aliases[normalised(field.column_name)] = field
         return aliases
 
     def label_of(self, name):

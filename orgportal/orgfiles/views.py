@@ -41,7 +41,8 @@ class DownloadView(PortalReadMixin, View):
 
     def get_subject(self, code):
         if code is None:
-            if not Department.objects.root_nodes().exists():
+            self.root = Department.objects.root_nodes().first()
+            if self.root is None:
                 raise Http404(gettext("The organisation has no departments yet."))
             return None
         departments = Department.objects.all()
@@ -50,10 +51,7 @@ class DownloadView(PortalReadMixin, View):
         return get_object_or_404(departments, code=code)
 
     def title(self, subject):
-        if subject is None:
-            root = Department.objects.root_nodes().first()
-            return root.display_name if root else ""
-        return str(subject)
+        return str(self.root if subject is None else subject)
 
 
 class HandbookView(DownloadView):

@@ -78,6 +78,28 @@ def test_the_admin_works_under_the_policy(admin_page):
     assert violations(page) == []
 
 
+def test_the_admins_import_and_export_work_under_the_policy(admin_page):
+    page = watched(admin_page(reverse("admin:index")))
+    visit(page, reverse("admin:roles_role_export"))
+    expect(page.locator("#id_format")).to_be_visible()
+    visit(page, reverse("admin:departments_department_import"))
+    page.set_input_files(
+        "#id_import_file",
+        files=[
+            {
+                "name": "departments.csv",
+                "mimeType": "text/csv",
+                "buffer": "code,parent,name\nnew-team,digital-operations,新团队\n".encode(),
+            }
+        ],
+    )
+    page.select_option("#id_format", label="csv")
+    page.locator("#content form [type=submit]").click()
+    expect(page.locator("table.import-preview")).to_be_visible()
+    expect(page.locator("input[name=confirm]")).to_be_visible()
+    assert violations(page) == []
+
+
 def test_swagger_ui_works_under_the_policy(new_page, staff_user, seed_org):
     page = watched(new_page())
     log_in(page)

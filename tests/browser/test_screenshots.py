@@ -4,12 +4,15 @@ In a normal test run they go to the ignored test-results/screenshots/; `make scr
 ORGPORTAL_SCREENSHOTS_DIR to docs/screenshots/ and runs only this module.
 """
 
+import pypdfium2
 import pytest
+from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from roles.models import Role
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, screenshot
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +38,17 @@ ADMIN_PAGES = {
         "修改 岗位",
     ),
 }
+# A changed department, a new one and an unchanged one, as HR would upload them.
+IMPORT_CSV = (
+    "代码,上级部门代码,部门名称,英文名称,标语\n"
+    'digital-operations,company,数字运营部,Digital Operations,"流量转化,渠道深耕,全域增长"\n'
+    "seo-group,digital-operations,SEO组,SEO Group,搜索流量\n"
+    'data-technology,company,数据与技术部,Data & Technology,"技术赋能,数据驱动"\n'
+)
 README_PICTURES = [
-    f"{page}-{viewport}" for page in [*PAGES, *ADMIN_PAGES] for viewport in VIEWPORTS
+    *(f"{page}-{viewport}" for page in [*PAGES, *ADMIN_PAGES] for viewport in VIEWPORTS),
+    "admin-import-preview-desktop",
+    "handbook-role-page",
 ]
 
 
@@ -60,3 +72,29 @@ def test_readme_admin_picture(admin_page, name, viewport):
 
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     screenshot(page, f"{name}-{viewport}")
+
+
+def test_readme_admin_import_preview_picture(admin_page):
+    page = admin_page(reverse("admin:departments_department_import"))
+    page.set_input_files(
+        "#id_import_file",
+        files=[{"name": "部门.csv", "mimeType": "text/csv", "buffer": IMPORT_CSV.encode()}],
+    )
+    page.select_option("#id_format", label="csv")
+    page.locator("#content form [type=submit]").click()
+
+    expect(page.locator("table.import-preview tr.new")).to_have_count(1)
+    expect(page.locator("table.import-preview tr.update")).to_have_count(1)
+    screenshot(page, "admin-import-preview-desktop")
+
+
+def test_readme_handbook_picture(seed_org):
+    """A role's page of the handbook, rendered from the PDF the portal serves."""
+    client = Client()
+    client.force_login(UserFactory(username="reader"))
+    url = reverse("orgfiles:role-handbook", kwargs={"code": "seo-sem-specialist"})
+    pdf = pypdfium2.PdfDocument(client.get(url).content)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf[1].render(scale=1.5).to_pil().save(SCREENSHOTS / "handbook-role-page.png")
+    assert len(pdf) == 2

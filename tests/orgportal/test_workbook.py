@@ -1,0 +1,197 @@
+"""The whole-organisation workbook: its sheets, its downloads and its way back into the admin."""
+
+import io
+
+import openpyxl
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from departments.models import Department
+from departments.services import department_archive
+from roles.models import Duty, Role
+from tests.conftest import token_client
+from tests.factories import UserFactory
+from tests.orgportal.test_admin_spreadsheets import confirm, preview, stored
+
+WORKBOOK = reverse("orgfiles:workbook")
+API_EXPORT = "/api/v1/export/"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def open_workbook(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    return openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+def rows(sheet):
+    """Return a sheet's rows below its headers, as dicts by header."""
+    values = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+
+
+def test_the_workbook_has_the_seeds_departments_roles_and_duties(seed_org, viewer_client):
+    book = open_workbook(viewer_client.get(WORKBOOK))
+
+    assert book.sheetnames == ["部门", "岗位", "职责"]
+    departments, roles, duties = (rows(book[name]) for name in book.sheetnames)
+    # The company is the workbook's organisation, not a row: the 8 departments below it.
+    assert len(departments) == 8 == Department.objects.filter(level=1).count()
+    assert "互联网营销企业" not in [row["部门名称"] for row in departments]
+    assert len(roles) == 19
+    assert len(duties) == 60
+    digital = next(row for row in departments if row["代码"] == "digital-operations")
+    assert digital["路径"] == "数字运营部"
+    assert digital["部门定位"].startswith("通过数字渠道")
+    assert digital["本部门岗位数"] == 3
+    # The seed plans no seats: unknown, not zero.
+    assert digital["含下级计划编制"] is None
+    assert digital["含下级编制未定岗位"] == 3
+    seo = next(row for row in roles if row["代码"] == "seo-sem-specialist")
+    assert seo["部门路径"] == "数字运营部"
+    assert seo["计划编制"] is None
+    first = next(row for row in duties if row["岗位代码"] == "seo-sem-specialist")
+    assert (first["岗位"], first["方向"], first["序号"]) == ("SEO/SEM优化师", "SEO方向", 1)
+
+
+def test_every_sheet_has_frozen_filtered_headers_and_fitting_widths(seed_org, viewer_client):
+    book = open_workbook(viewer_client.get(WORKBOOK))
+
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == sheet.dimensions
+        assert all(cell.font.b for cell in sheet[1])
+    duties = book["职责"]
+    text_column = [cell.value for cell in duties[1]].index("职责内容") + 1
+    # A column of long Chinese duties is wide (a Chinese character counts double), up to 60.
+    assert duties.column_dimensions[openpyxl.utils.get_column_letter(text_column)].width == 60
+
+
+def test_the_workbook_speaks_the_interface_language(seed_org, viewer_client):
+    viewer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    book = open_workbook(viewer_client.get(WORKBOOK))
+
+    assert book.sheetnames == ["Departments", "Roles", "Duties"]
+    departments = rows(book["Departments"])
+    digital = next(row for row in departments if row["code"] == "digital-operations")
+    assert digital["English name"] == "Digital Operations"
+    assert digital["path"] == "Digital Operations"
+
+
+def test_a_department_page_downloads_its_branch(seed_org, viewer_client):
+    url = reverse("orgfiles:department-workbook", kwargs={"code": "digital-operations"})
+
+    book = open_workbook(viewer_client.get(url))
+
+    departments = rows(book["部门"])
+    assert [row["代码"] for row in departments] == ["digital-operations"]
+    assert {row["代码"] for row in rows(book["岗位"])} == set(
+        Role.objects.filter(department__code="digital-operations").values_list("code", flat=True)
+    )
+
+
+def test_the_workbook_holds_nothing_archived(seed_org, viewer_client):
+    department_archive(department=Department.objects.get(code="digital-operations"))
+    Role.objects.filter(code="visual-designer").update(is_active=False)
+
+    book = open_workbook(viewer_client.get(WORKBOOK))
+
+    assert "digital-operations" not in [row["代码"] for row in rows(book["部门"])]
+    roles = [row["代码"] for row in rows(book["岗位"])]
+    assert "seo-sem-specialist" not in roles and "visual-designer" not in roles
+    assert len(rows(book["职责"])) == Duty.objects.visible().count()
+
+
+def test_reading_the_workbook_needs_a_login(seed_org, client):
+    response = client.get(WORKBOOK)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    url = reverse("orgfiles:department-workbook", kwargs={"code": "digital-operations"})
+    assert client.get(url).status_code == 302
+    with override_settings(ORGPORTAL_PUBLIC_READ=True):
+        assert client.get(WORKBOOK).status_code == 200
+
+
+def test_an_archived_departments_workbook_is_not_found(seed_org, viewer_client):
+    department_archive(department=Department.objects.get(code="digital-operations"))
+    url = reverse("orgfiles:department-workbook", kwargs={"code": "digital-operations"})
+    assert viewer_client.get(url).status_code == 404
+    assert viewer_client.get(url + "?archived=1").status_code == 404
+
+
+def test_the_download_buttons_are_on_the_chart_and_department_pages(seed_org, viewer_client):
+    chart = viewer_client.get(reverse("chart:home")).content.decode()
+    assert f'href="{WORKBOOK}"' in chart
+    department = viewer_client.get(
+        reverse("departments:detail", kwargs={"code": "digital-operations"})
+    ).content.decode()
+    assert (
+        reverse("orgfiles:department-workbook", kwargs={"code": "digital-operations"}) in department
+    )
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_reimporting_the_workbook_in_the_admin_changes_nothing(seed_org, client, language):
+    client.force_login(UserFactory(username="hr-admin", is_staff=True, groups=["HR editors"]))
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    content = client.get(WORKBOOK).content
+    before = {model: stored(model) for model in (Department, Role, Duty)}
+
+    for model in (Department, Role, Duty):
+        previewed = preview(client, model, content, "xlsx")
+        result = previewed.context["result"]
+        assert not result.has_validation_errors() and not result.has_errors(), model
+        # Each admin reads its own sheet of the workbook.
+        expected = {Department: 8, Role: 19, Duty: 60}[model]
+        assert result.totals["skip"] == expected, model
+        confirm(client, model, previewed)
+
+    assert {model: stored(model) for model in (Department, Role, Duty)} == before
+
+
+def test_the_api_exports_the_workbook(seed_org, hr_editor):
+    response = token_client(hr_editor).get(API_EXPORT, {"format": "xlsx"})
+
+    book = open_workbook(response)
+    assert book.sheetnames == ["部门", "岗位", "职责"]
+    assert len(rows(book["职责"])) == 60
+    assert "attachment;" in response["Content-Disposition"]
+
+
+def test_the_apis_workbook_follows_accept_language(seed_org, hr_editor):
+    response = token_client(hr_editor).get(
+        API_EXPORT, {"format": "xlsx"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert open_workbook(response).sheetnames == ["Departments", "Roles", "Duties"]
+
+
+def test_the_apis_workbook_needs_the_exports_permission(seed_org, viewer):
+    assert APIClient().get(API_EXPORT, {"format": "xlsx"}).status_code == 401
+    response = token_client(viewer).get(API_EXPORT, {"format": "xlsx"})
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+
+
+def test_the_schema_documents_the_workbook(db):
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    export = schema["paths"]["/api/v1/export/"]["get"]
+    assert XLSX in export["responses"]["200"]["content"]
+    [parameter] = [p for p in export["parameters"] if p["name"] == "format"]
+    assert "xlsx" in parameter["schema"]["enum"]
+
+
+def test_the_workbook_is_made_once_until_the_organisation_changes(
+    seed_org, viewer_client, django_assert_num_queries
+):
+    first = viewer_client.get(WORKBOOK).content
+    # The request's savepoint and its release, the session, the user, the company's name.
+    with django_assert_num_queries(5):
+        assert viewer_client.get(WORKBOOK).content == first
+    role = Role.objects.get(code="seo-sem-specialist")
+    role.title = "搜索优化师"
+    role.save()
+    book = open_workbook(viewer_client.get(WORKBOOK))
+    assert "搜索优化师" in [row["岗位名称"] for row in rows(book["岗位"])]
