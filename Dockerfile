@@ -9,6 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint, which makes the handbook PDF, needs Pango from the system, and the handbook
+# needs a font with Chinese: Noto CJK (simplified and traditional).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # The dependencies listed in pyproject.toml first, in their own layer, so that a change to the
 # code does not reinstall them; at the versions pinned in constraints.txt (`make lock`).
 COPY pyproject.toml constraints.txt ./

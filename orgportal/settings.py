@@ -270,6 +270,9 @@ ORGPORTAL_API_THROTTLE_RATES["password_reset"] = (
 # rows that spreadsheet programs leave at the end are not rows.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
+# The uploaded file waits for the confirmation in the "imports" cache above, which every web
+# container reaches (not in one container's /tmp); see docs/deploy.md, Scale-out.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "orgportal.orgfiles.spreadsheets.ImportFileStorage"
 
 # Anonymous visitors may read the portal and the API only when this is on.
 ORGPORTAL_PUBLIC_READ = env.bool("ORGPORTAL_PUBLIC_READ", default=False)

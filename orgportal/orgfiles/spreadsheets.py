@@ -568,7 +568,6 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     export_form_class = ExportForm
     import_template_name = "admin/orgportal/import.html"
-    tmp_storage_class = ImportFileStorage
     to_encoding = "utf-8-sig"  # with a BOM, so that Excel opens Chinese CSV correctly
     import_error_display = ("message",)
 

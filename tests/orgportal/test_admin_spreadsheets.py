@@ -7,12 +7,14 @@ import openpyxl
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from departments.models import Department
 from departments.services import department_archive, tree_problems
+from orgportal.orgfiles.spreadsheets import ImportFileStorage
 from roles.models import Duty, Role
 from tests.factories import DutyFactory, RoleFactory, UserFactory
 
@@ -142,6 +144,19 @@ def test_a_row_that_fails_on_confirmation_writes_nothing(hr_admin):
     assert "未导入任何内容" in done.content.decode()
     assert [row.number for row in done.context["result"].invalid_rows] == [3]
     assert stored(Department) == before
+
+
+def test_the_uploaded_file_waits_in_the_shared_cache(hr_admin):
+    content = csv_file(["code", "parent", "name"], ["team-a", "digital-operations", "甲组"])
+    previewed = preview(hr_admin, Department, content, "csv")
+    name = previewed.context["confirm_form"].initial["import_file_name"]
+    assert caches["imports"].get(ImportFileStorage.CACHE_PREFIX + name) == content
+
+    caches["imports"].clear()  # expired, or Redis was flushed
+    done = confirm(hr_admin, Department, previewed)
+
+    assert "上传的文件已过期,请重新上传。" in done.content.decode()
+    assert not Department.objects.filter(code="team-a").exists()
 
 
 def test_rows_may_come_in_any_order(hr_admin):
