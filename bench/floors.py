@@ -68,6 +68,15 @@ def chart_html() -> str:
     return "".join(parts)
 
 
+def weasyprint_alone(html: str) -> bytes:
+    """Return the handbook's HTML, made beforehand, as PDF through WeasyPrint alone."""
+    import weasyprint
+    from django.contrib.staticfiles import finders
+
+    stylesheet = weasyprint.CSS(filename=finders.find("css/handbook.css"))
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[stylesheet])
+
+
 def duty_search(term: str) -> list:
     """Return the first 101 duties whose text contains ``term``: one query with a limit."""
     return list(

@@ -26,6 +26,7 @@ from bench import floors, server
 from departments.models import Department
 from departments.services import tree_problems
 from orgportal.generated_org import BROAD_TERM, MISSING_TERM, RARE_TERM, build_large_org
+from orgportal.orgfiles.handbook import handbook_html
 from roles.models import Duty, Role
 
 # The rows a floor shift moves out of the way and back (far beyond any real edge).
@@ -140,6 +141,7 @@ class Bench:
         self.server_lines()
         self.move_line()
         self.check_tree_line()
+        self.document_lines(org)
         self.other_lines()
         # Last: a stopped import leaves the tables empty.
         self.file_lines(org)
@@ -505,6 +507,39 @@ class Bench:
         again = self.workdir / "again.yaml"
         call_command("export_org", str(again), stdout=StringIO())
         return again.read_bytes()
+
+    def document_lines(self, org):
+        """The download buttons' files: the workbook and the handbook PDF, made afresh."""
+        self.measure(
+            "page: workbook `/organisation.xlsx`, uncached",
+            self.get(self.client, "/organisation.xlsx"),
+            goal=at_most_ms(2000 * max(1, self.size // 500)),
+            runs=min(self.plan.runs, 5),
+        )
+        pages = 2 + org.departments - 1 + org.roles
+        if self.size > 500:
+            # Tens of thousands of pages: hours and more memory than the machine has.
+            self.add(
+                Line(
+                    f"page: handbook `/handbook.pdf`, whole organisation ({pages:,} pages)",
+                    None,
+                    None,
+                    0,
+                    note="not made above 500 departments",
+                )
+            )
+            return
+        self.progress(f"the whole organisation's handbook, {pages:,} pages …")
+        html = handbook_html()
+        self.measure(
+            f"page: handbook `/handbook.pdf`, whole organisation ({pages:,} pages)",
+            self.get(self.client, "/handbook.pdf"),
+            floor=lambda: floors.weasyprint_alone(html),
+            floor_label="WeasyPrint alone on the same HTML",
+            goal=at_most_times_floor(1.1),
+            warmup=False,
+            runs=1,
+        )
 
     def other_lines(self):
         """Lines without a floor, kept from the first benchmark to watch for regressions."""

@@ -1,8 +1,9 @@
 """The benchmark's floors give the same answers as the lines they are compared with."""
 
 import json
-from io import StringIO
+from io import BytesIO, StringIO
 
+import pypdf
 import yaml
 from django.core.management import call_command
 
@@ -10,6 +11,7 @@ from bench import floors
 from departments.models import Department
 from departments.services import tree_problems, tree_snapshot
 from orgportal.generated_org import RARE_TERM
+from orgportal.orgfiles.handbook import handbook_html
 from roles.models import Duty
 
 
@@ -58,3 +60,10 @@ def test_import_floor_writes_what_import_org_would(large_org, tmp_path):
     again = tmp_path / "again.yaml"
     call_command("export_org", str(again), stdout=StringIO())
     assert again.read_bytes() == exported.read_bytes()
+
+
+def test_weasyprint_floor_makes_the_same_handbook_as_the_page(seed_org, viewer_client):
+    page = pypdf.PdfReader(BytesIO(viewer_client.get("/handbook.pdf").content))
+    floor = pypdf.PdfReader(BytesIO(floors.weasyprint_alone(handbook_html())))
+    assert len(floor.pages) == len(page.pages) == 29
+    assert floor.pages[5].extract_text() == page.pages[5].extract_text()
