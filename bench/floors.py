@@ -6,25 +6,66 @@ steadier than either time.
 """
 
 import json
+from functools import reduce
+from operator import or_
 
 import yaml
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.html import escape
 
 from departments.models import Department
 from orgportal.cache import org_changed
 from orgportal.generated_org import nested_set_fields, reset_id_sequences
+from orgportal.i18n import column, columns, fallback_order, localized, to_traditional
+from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS
 from roles.models import Duty, Role
 
-TREE_FIELDS = ("code", "name", "name_en", "tagline", "positioning", "description", "is_active")
+TEXTS = ("name", "tagline", "positioning", "description")
 BATCH_SIZE = 5000
+
+
+def language_columns(*fields):
+    """Return the columns a page in the active language reads for ``fields``: its own and
+    those it falls back to."""
+    return [column(field, language) for field in fields for language in fallback_order()]
+
+
+def file_texts(row, fields):
+    """Return the texts of ``fields`` of a values() row as the organisation file writes them."""
+    automatic = row["zh_hant_auto"]
+    texts = {}
+    for field in fields:
+        texts[field] = row[column(field, "zh-hans")] or ""
+        if row[column(field, "en")]:
+            texts[f"{field}_en"] = row[column(field, "en")]
+        if field not in automatic and row[column(field, "zh-hant")]:
+            texts[f"{field}_zh_hant"] = row[column(field, "zh-hant")]
+    return texts
+
+
+def column_values(spec, fields):
+    """Return the columns of ``fields`` for bulk_create from a file's mapping, converting the
+    traditional texts nobody wrote, and the automatic fields."""
+    values = {"zh_hant_auto": []}
+    for field in fields:
+        source = spec.get(field) or ""
+        values[column(field, "zh-hans")] = source
+        values[column(field, "en")] = spec.get(f"{field}_en") or ""
+        traditional = spec.get(f"{field}_zh_hant") or ""
+        if not traditional or traditional == to_traditional(source):
+            traditional = to_traditional(source)
+            values["zh_hant_auto"].append(field)
+        values[column(field, "zh-hant")] = traditional
+    values["zh_hant_auto"].sort()
+    return values
 
 
 def tree_json() -> bytes:
     """Return the department tree as nested JSON: values(), a parent map and json.dumps."""
     rows = Department.objects.order_by("tree_id", "lft").values(
-        "id", "parent_id", "lft", "rght", "level", *TREE_FIELDS
+        "id", "parent_id", "lft", "rght", "level", "code", "is_active", *language_columns(*TEXTS)
     )
     nodes = {}
     root = None
@@ -32,7 +73,8 @@ def tree_json() -> bytes:
         node = {
             "code": row["code"],
             "url": f"http://testserver/api/v1/departments/{row['code']}/",
-            **{name: row[name] for name in TREE_FIELDS[1:]},
+            **{name: localized(row, name) for name in TEXTS},
+            "is_active": row["is_active"],
             "level": row["level"],
             "descendant_count": (row["rght"] - row["lft"] - 1) // 2,
             "roles": None,
@@ -51,11 +93,17 @@ def chart_html() -> str:
     rows = (
         Department.objects.filter(is_active=True)
         .order_by("tree_id", "lft")
-        .values_list("code", "name", "tagline", "level")
+        .values("code", "level", *language_columns("name", "tagline"))
     )
     parts = []
     depth = -1
-    for code, name, tagline, level in rows:
+    for row in rows:
+        code, name, tagline, level = (
+            row["code"],
+            localized(row, "name"),
+            localized(row, "tagline"),
+            row["level"],
+        )
         if level > depth:
             parts.append("<ul>" * (level - depth))
         else:
@@ -78,10 +126,10 @@ def weasyprint_alone(html: str) -> bytes:
 
 
 def duty_search(term: str) -> list:
-    """Return the first 101 duties whose text contains ``term``: one query with a limit."""
-    return list(
-        Duty.objects.filter(text__icontains=term).order_by().values_list("id", "text")[:101]
-    )
+    """Return the first 101 duties whose text or area contains ``term`` in any language: one
+    query with a limit."""
+    matches = reduce(or_, (Q(**{f"{name}__icontains": term}) for name in columns(*DUTY_TEXTS)))
+    return list(Duty.objects.filter(matches).order_by().values_list("id", "text_zh_hans")[:101])
 
 
 def subtree_shift(*, tree_id: int, low: int, high: int, offset: int) -> None:
@@ -103,27 +151,24 @@ def subtree_shift(*, tree_id: int, low: int, high: int, offset: int) -> None:
 def export_yaml(path) -> None:
     """Write the organisation as YAML: three values() queries, nested dicts, the C dumper."""
     duties = {}
-    for role_id, area, text in Duty.objects.order_by("role_id", "sort_order", "pk").values_list(
-        "role_id", "area", "text"
+    for row in Duty.objects.order_by("role_id", "sort_order", "pk").values(
+        "role_id", "zh_hant_auto", *columns(*DUTY_TEXTS)
     ):
-        duties.setdefault(role_id, []).append({"area": area, "text": text})
+        duties.setdefault(row["role_id"], []).append(file_texts(row, DUTY_TEXTS))
     roles = {}
     for row in Role.objects.order_by("department_id", "sort_order", "pk").values(
         "id",
         "department_id",
         "code",
-        "title",
-        "title_en",
-        "summary",
+        "zh_hant_auto",
+        *columns(*ROLE_TEXTS),
         "headcount",
         "reports_to__code",
     ):
         roles.setdefault(row.pop("department_id"), []).append(
             {
                 "code": row["code"],
-                "title": row["title"],
-                "title_en": row["title_en"],
-                "summary": row["summary"],
+                **file_texts(row, ROLE_TEXTS),
                 "headcount": row["headcount"],
                 "reports_to": row["reports_to__code"],
                 "duties": duties.get(row["id"], []),
@@ -132,9 +177,9 @@ def export_yaml(path) -> None:
     nodes = {}
     root = None
     for row in Department.objects.order_by("tree_id", "lft").values(
-        "id", "parent_id", *TREE_FIELDS[:-1]
+        "id", "parent_id", "code", "zh_hant_auto", *columns(*DEPARTMENT_TEXTS)
     ):
-        node = {name: row[name] for name in TREE_FIELDS[:-1]}
+        node = {"code": row["code"], **file_texts(row, DEPARTMENT_TEXTS)}
         node["roles"] = roles.get(row["id"], [])
         node["departments"] = []
         nodes[row["id"]] = node
@@ -177,11 +222,7 @@ def import_bulk(path) -> int:
             id=index + 1,
             parent_id=None if parent is None else parent + 1,
             code=spec["code"],
-            name=spec["name"],
-            name_en=spec.get("name_en") or "",
-            tagline=spec.get("tagline") or "",
-            positioning=spec.get("positioning") or "",
-            description=spec.get("description") or "",
+            **column_values(spec, DEPARTMENT_TEXTS),
             is_active=spec.get("is_active", True),
             lft=lft,
             rght=rght,
@@ -202,21 +243,14 @@ def import_bulk(path) -> int:
                     id=len(roles) + 1,
                     department_id=index + 1,
                     code=role_spec["code"],
-                    title=role_spec["title"],
-                    title_en=role_spec.get("title_en") or "",
-                    summary=role_spec.get("summary") or "",
+                    **column_values(role_spec, ROLE_TEXTS),
                     headcount=role_spec.get("headcount"),
                     is_active=role_spec.get("is_active", True),
                     sort_order=order,
                 )
             )
             duties.extend(
-                Duty(
-                    role_id=len(roles),
-                    area=duty.get("area") or "",
-                    text=duty["text"],
-                    sort_order=number,
-                )
+                Duty(role_id=len(roles), **column_values(duty, DUTY_TEXTS), sort_order=number)
                 for number, duty in enumerate(role_spec.get("duties") or [])
             )
     Role.objects.bulk_create(roles, batch_size=BATCH_SIZE)

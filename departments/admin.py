@@ -10,8 +10,9 @@ from django.db.models.deletion import ProtectedError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 from mptt.admin import MPTTModelAdmin, TreeRelatedFieldListFilter
 from mptt.exceptions import InvalidMove
 
@@ -19,6 +20,12 @@ from departments.models import Department
 from departments.resources import DepartmentResource
 from departments.services import department_archive, department_move
 from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
+from orgportal.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE, column, columns, content_language
+from orgportal.translated_admin import (
+    MissingEnglishFilter,
+    TranslatedAdminForm,
+    language_fieldsets,
+)
 
 # Where the tree's script (static/js/admin-tree.js) may drop a department.
 ADMIN_POSITIONS = ("first-child", "last-child", "left", "right")
@@ -61,11 +68,16 @@ class DepartmentTreeFilter(TreeRelatedFieldListFilter):
 
 
 def move_change_message(position, target):
-    """Return a LogEntry change message for a move, to be put into words when it is shown."""
-    return json.dumps(
-        [{"moved": {"position": position, "target": target.name, "target_en": target.name_en}}],
-        ensure_ascii=False,
-    )
+    """Return a LogEntry change message for a move, to be put into words when it is shown.
+
+    It keeps the target's name in every language: ``target`` (simplified Chinese, as entries
+    before translated names had it), ``target_en`` and ``target_zh_hant``.
+    """
+    names = {"target": target.name_zh_hans}
+    for language in CONTENT_LANGUAGES:
+        if language != SOURCE_LANGUAGE:
+            names[column("target", language)] = getattr(target, column("name", language)) or ""
+    return json.dumps([{"moved": {"position": position, **names}}], ensure_ascii=False)
 
 
 def describe_change(entry):
@@ -81,11 +93,10 @@ def describe_change(entry):
         moves = []
     if not moves:
         return entry.get_change_message()
-    english = (get_language() or "").startswith("en")
+    language = content_language()
+    key = "target" if language == SOURCE_LANGUAGE else column("target", language)
     return " ".join(
-        str(MOVED[move["position"]]).format(
-            target=(english and move.get("target_en")) or move["target"]
-        )
+        str(MOVED[move["position"]]).format(target=move.get(key) or move["target"])
         for move in moves
         if move.get("position") in MOVED
     )
@@ -131,24 +142,32 @@ class ConcurrentChangeAdminMixin:
             return HttpResponseRedirect(request.get_full_path())
 
 
+DEPARTMENT_TEXTS = ("name", "tagline", "positioning", "description")
+
+
 @admin.register(Department)
-class DepartmentAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, MPTTModelAdmin):
+class DepartmentAdmin(
+    SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin, MPTTModelAdmin
+):
     """The tree as one table in tree order; static/js/admin-tree.js adds folding and dragging.
+
+    Every language's texts are edited on the one page, a group of fields per language.
 
     Import and export as .xlsx and .csv (departments/resources.py).
     """
 
     resource_classes = [DepartmentResource]
     change_list_template = "admin/departments/department/change_list.html"
+    form = TranslatedAdminForm
     list_display = ("tree_handle", "tree_name", "code", "name_en", "tagline", "is_active")
     list_display_links = ("tree_name",)
-    list_filter = ("is_active",)
+    list_filter = ("is_active", MissingEnglishFilter)
     list_per_page = 2000
-    search_fields = ("name", "name_en", "code", "tagline", "positioning", "description")
+    search_fields = ("code", *columns(*DEPARTMENT_TEXTS))
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_en", "parent", "is_active")}),
-        (_("About the department"), {"fields": ("tagline", "positioning", "description")}),
+        (None, {"fields": ("code", "parent", "is_active")}),
+        *language_fieldsets(DEPARTMENT_TEXTS),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
     actions = ["archive_selected"]
@@ -176,7 +195,7 @@ class DepartmentAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, MPTTMod
             department.pk,
             department.parent_id or "",
             department.level,
-            department.display_name,
+            department.name,
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -244,7 +263,7 @@ class DepartmentAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, MPTTMod
             self.message_user(
                 request,
                 gettext("“%(department)s” already stands there; nothing was changed.")
-                % {"department": cut_item.display_name},
+                % {"department": cut_item.name},
                 level=messages.INFO,
             )
             return HttpResponse("OK, unchanged.")
@@ -271,8 +290,8 @@ class DepartmentAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, MPTTMod
             request,
             gettext("“%(department)s”: %(change)s")
             % {
-                "department": cut_item.display_name,
-                "change": str(MOVED[position]).format(target=pasted_on.display_name),
+                "department": cut_item.name,
+                "change": str(MOVED[position]).format(target=pasted_on.name),
             },
         )
         return HttpResponse("OK, moved.")

@@ -9,13 +9,14 @@ from django.db.models import Exists, OuterRef
 from django.db.models.deletion import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 from departments.locking import gone, in_tree_write, lock_row, tree_write
+from orgportal.translated import TranslatedModel
 
 TREE_FIELDS = ("lft", "rght", "tree_id", "level")
 POSITIONS = ("first-child", "last-child", "left", "right")
@@ -123,7 +124,7 @@ class DepartmentManager(TreeManager.from_queryset(DepartmentQuerySet)):
         return self._locked(super().partial_rebuild, *args, **kwargs)
 
 
-class Department(MPTTModel):
+class Department(MPTTModel, TranslatedModel):
     code = models.SlugField(
         _("code"),
         max_length=64,
@@ -131,10 +132,11 @@ class Department(MPTTModel):
         validators=[validate_slug, validate_not_reserved],
         help_text=_("Stable ASCII identifier used in URLs, the API and organisation files."),
     )
-    # The name in the default language, simplified Chinese. Contexts keep these labels apart
-    # from Django's own "name", "title" and "active", which the catalogs would otherwise change.
+    # name, tagline, positioning and description are translated (departments/translation.py):
+    # name_zh_hans, name_en, name_zh_hant and so on hold each language, and ``name`` reads the
+    # active language with fallback to simplified Chinese. Contexts keep these labels apart from
+    # Django's own "name", "title" and "active", which the catalogs would otherwise change.
     name = models.CharField(pgettext_lazy("department", "name"), max_length=200)
-    name_en = models.CharField(_("English name"), max_length=200, blank=True)
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
     positioning = models.TextField(_("positioning"), blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -177,7 +179,7 @@ class Department(MPTTModel):
         ]
 
     def __str__(self):
-        return self.display_name
+        return self.name
 
     def save(self, *args, **kwargs):
         """Insert or move the department under the tree lock, from fresh tree fields."""
@@ -296,13 +298,6 @@ class Department(MPTTModel):
         # is_active is not a tree field, so a queryset update is safe under the lock.
         return below.update(is_active=False, updated_at=timezone.now())
 
-    @property
-    def display_name(self):
-        """Return the name in the active language, falling back to the Chinese name."""
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
-
     def delete_blockers(self, using=None):
         """Return (verbose name, count) for every protected relation that still holds rows."""
         blockers = []
@@ -397,7 +392,7 @@ class Department(MPTTModel):
         )
         if archived is not None:
             raise ValidationError(
-                {field: UNDER_ARCHIVED % {"archived": archived.display_name}}, code="archived"
+                {field: UNDER_ARCHIVED % {"archived": archived.name}}, code="archived"
             )
 
     def _check_not_into_own_subtree(self, target, field):

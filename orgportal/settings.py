@@ -59,6 +59,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
+    # Before the admin, as django-modeltranslation asks: it registers every app's
+    # translation.py and patches the models before the admin looks at them.
+    "modeltranslation",
     # django.contrib.admin, with the portal's admin site (orgportal/admin_site.py).
     "orgportal.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
@@ -88,6 +91,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # ?lang= on an API request chooses the language of its texts (after Accept-Language).
+    "orgportal.api.language.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,11 +162,39 @@ LOGIN_REDIRECT_URL = "chart:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LANGUAGES = [
+    ("zh-hans", _("Simplified Chinese")),
+    ("en", _("English")),
+    ("zh-hant", _("Traditional Chinese")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+
+# Translated content (django-modeltranslation): every registered text field has one column per
+# language (name_zh_hans, name_en, name_zh_hant). Simplified Chinese is the source text, required,
+# and the fallback of the other two: an English page shows the Chinese text where HR have not
+# written the English one yet. See orgportal/i18n.py and the README, section Languages.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "zh-hans"
+MODELTRANSLATION_LANGUAGES = ("zh-hans", "en", "zh-hant")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("zh-hans",)
+
+
+def MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME(verbose_name, language):
+    """Label a field's column of one language, "name (English)", in the reader's language."""
+    from orgportal.i18n import localized_verbose_name
+
+    return localized_verbose_name(verbose_name, language)
+
+
+# Where HR leave a traditional text empty, the portal stores an automatic conversion of the
+# simplified text (OpenCC): s2twp (Taiwan, with Taiwanese phrases: the default), s2hk (Hong
+# Kong) or s2t (characters only). After a change, `manage.py convert_traditional` converts the
+# stored automatic texts again.
+ORGPORTAL_TRADITIONAL_VARIANT = env("ORGPORTAL_TRADITIONAL_VARIANT", default="s2twp")
+if ORGPORTAL_TRADITIONAL_VARIANT not in ("s2twp", "s2hk", "s2t"):
+    raise ImproperlyConfigured("ORGPORTAL_TRADITIONAL_VARIANT must be s2twp, s2hk or s2t.")
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))

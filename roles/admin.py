@@ -3,23 +3,32 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from mptt.forms import TreeNodeChoiceField
 
 from departments.admin import ConcurrentChangeAdminMixin, DepartmentTreeFilter
 from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
+from orgportal.i18n import columns
+from orgportal.translated import missing_english_q
+from orgportal.translated_admin import (
+    MissingEnglishFilter,
+    TranslatedAdminForm,
+    language_fieldsets,
+)
 from roles.models import Duty, Role, next_sort_order
 from roles.resources import DutyResource, RoleResource
 
 # The button of a duty's row that moves it one place: "<form prefix>:up" or "…:down".
 MOVE_DUTY = "_move_duty"
-# What HR search for in a picker of roles: titles and codes, not duty texts.
-ROLE_PICKER_SEARCH = ("title", "title_en", "code")
+# What HR search for in a picker of roles: titles (in every language) and codes, not duties.
+ROLE_PICKER_SEARCH = (*columns("title"), "code")
 
 
 class DutyOrderWidget(forms.Widget):
@@ -53,15 +62,18 @@ class DutyOrderWidget(forms.Widget):
         return data.get(name)
 
 
-class DutyInlineForm(forms.ModelForm):
+class DutyInlineForm(TranslatedAdminForm):
     sort_order = forms.IntegerField(
         label=_("Order"), required=False, min_value=0, widget=DutyOrderWidget
     )
 
     class Meta:
         model = Duty
-        fields = ("sort_order", "area", "text")
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        # Each language's area above its text, the languages side by side.
+        fields = ("sort_order", *columns("area", "text"))
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3, "cols": 28}) for name in columns("text")
+        } | {name: forms.TextInput(attrs={"size": 14}) for name in columns("area")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,9 +120,10 @@ def order_duties(formset, move=""):
     return ordered
 
 
-class DutyInline(admin.TabularInline):
+class DutyInline(TranslationTabularInline):
     model = Duty
     form = DutyInlineForm
+    fields = ("sort_order", *columns("area", "text"))
     ordering = ("sort_order", "pk")
     extra = 1
 
@@ -130,13 +143,30 @@ class RoleChoiceField(forms.ModelChoiceField):
         return obj.title_with_department
 
 
+class RoleMissingEnglishFilter(MissingEnglishFilter):
+    """A role lacks English when its title or summary does, or one of its duties."""
+
+    def missing_q(self, model):
+        duties = Duty.objects.filter(missing_english_q(Duty)).values("role_id")
+        return missing_english_q(Role) | Q(pk__in=duties)
+
+
 @admin.register(Role)
-class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, admin.ModelAdmin):
+class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin):
     resource_classes = [RoleResource]
-    list_display = ("title", "title_en", "code", "department", "headcount", "is_active")
-    list_filter = (("department", DepartmentTreeFilter), "is_active")
+    form = TranslatedAdminForm
+    list_display = ("title_zh_hans", "title_en", "code", "department", "headcount", "is_active")
+    list_filter = (
+        ("department", DepartmentTreeFilter),
+        "is_active",
+        RoleMissingEnglishFilter,
+    )
     list_select_related = ("department",)
-    search_fields = ("title", "title_en", "code", "summary", "duties__text", "duties__area")
+    search_fields = (
+        "code",
+        *columns("title", "summary"),
+        *(f"duties__{name}" for name in columns("text", "area")),
+    )
     autocomplete_fields = ("reports_to",)
     readonly_fields = ("created_at", "updated_at")
     inlines = [DutyInline]
@@ -144,7 +174,8 @@ class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, admin.ModelAd
     # The first submit button of a form is the one Enter presses: Save, not a duty's arrow.
     save_on_top = True
     fieldsets = (
-        (None, {"fields": ("code", "title", "title_en", "department", "summary", "is_active")}),
+        (None, {"fields": ("code", "department", "is_active")}),
+        *language_fieldsets(("title", "summary")),
         (
             _("Reporting line and seats"),
             {"fields": ("reports_to", "headcount", "sort_order")},
@@ -244,15 +275,16 @@ class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, admin.ModelAd
 
 
 @admin.register(Duty)
-class DutyAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, admin.ModelAdmin):
+class DutyAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin):
     resource_classes = [DutyResource]
+    form = TranslatedAdminForm
     list_display = ("text", "area", "role", "sort_order")
-    list_filter = (("role__department", DepartmentTreeFilter), "area")
+    list_filter = (("role__department", DepartmentTreeFilter), "area_zh_hans", MissingEnglishFilter)
     list_select_related = ("role__department",)
-    search_fields = ("text", "area", "role__title", "role__title_en")
+    search_fields = (*columns("text", "area"), *(f"role__{name}" for name in columns("title")))
     autocomplete_fields = ("role",)
     # A duty's place is set by dragging it on its role's page, never typed.
-    fields = ("role", "area", "text")
+    fieldsets = ((None, {"fields": ("role",)}), *language_fieldsets(("area", "text")))
 
     def save_model(self, request, obj, form, change):
         if not change or "role" in form.changed_data:

@@ -5,11 +5,12 @@ from django.db import connections, models
 from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
-from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from departments.locking import RowLockMixin
 from departments.models import Department, archived_subtree_q, subtree_q
+from orgportal.translated import TranslatedModel
 
 # The largest integer every supported database stores in a positive integer column.
 MAX_INTEGER = 2_147_483_647
@@ -60,7 +61,7 @@ class RoleQuerySet(models.QuerySet):
         return self.filter(subtree_q(department, "department__", include_self=include_self))
 
 
-class Role(RowLockMixin, models.Model):
+class Role(RowLockMixin, TranslatedModel):
     code = models.SlugField(
         _("code"),
         max_length=64,
@@ -73,9 +74,8 @@ class Role(RowLockMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="roles",
     )
-    # The title in the default language, simplified Chinese (see Department.name).
+    # title and summary are translated (roles/translation.py), as Department.name is.
     title = models.CharField(pgettext_lazy("role", "title"), max_length=200)
-    title_en = models.CharField(_("English title"), max_length=200, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     headcount = models.PositiveIntegerField(
         _("planned seats"),
@@ -110,22 +110,15 @@ class Role(RowLockMixin, models.Model):
         ordering = ["department__tree_id", "department__lft", "sort_order", "pk"]
 
     def __str__(self):
-        return self.display_title
+        return self.title
 
     def get_absolute_url(self):
         return reverse("roles:detail", kwargs={"code": self.code})
 
     @property
-    def display_title(self):
-        """Return the title in the active language, falling back to the Chinese title."""
-        if self.title_en and (get_language() or "").startswith("en"):
-            return self.title_en
-        return self.title
-
-    @property
     def title_with_department(self):
         """Return "title · department", which tells roles of the same title apart."""
-        return f"{self.display_title} · {self.department.display_name}"
+        return f"{self.title} · {self.department.name}"
 
     def clean(self):
         super().clean()
@@ -168,7 +161,8 @@ class DutyQuerySet(models.QuerySet):
         )
 
 
-class Duty(RowLockMixin, models.Model):
+class Duty(RowLockMixin, TranslatedModel):
+    # area and text are translated (roles/translation.py).
     role = models.ForeignKey(
         Role, verbose_name=_("role"), on_delete=models.CASCADE, related_name="duties"
     )

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from departments.access import can_change
 from departments.models import Department, subtree_q
+from orgportal.i18n import columns
 
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
 TRUE_VALUES = frozenset({"true", "1", "yes", "on"})
@@ -114,7 +115,7 @@ class DepartmentFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         help_text=_(
-            "Substring of the code, name, English name, tagline, positioning or description."
+            "Substring of the code, name, tagline, positioning or description, in any language."
         ),
     )
 
@@ -126,5 +127,5 @@ class DepartmentFilter(django_filters.FilterSet):
         return queryset.filter(subtree_q(value))
 
     def filter_search(self, queryset, name, value):
-        fields = ("code", "name", "name_en", "tagline", "positioning", "description")
+        fields = ("code", *columns("name", "tagline", "positioning", "description"))
         return queryset.filter(search_q(value, fields))

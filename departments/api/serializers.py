@@ -4,6 +4,8 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
+from django.utils.functional import lazy
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -13,6 +15,8 @@ from rest_framework.utils import html
 from departments.api.filters import CODE_RE
 from departments.models import ONE_ROOT, POSITIONS, Department
 from departments.services import department_move
+from orgportal.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE, column, content_language
+from orgportal.translated import translated_fields
 
 POSITION_CHOICES = [
     ("first-child", _("first child of the target")),
@@ -96,6 +100,111 @@ class StrictModelSerializer(serializers.ModelSerializer):
     }
 
 
+def with_languages(*fields):
+    """Return API field names for translated ``fields``: each in the request's language, then
+    each language's own column (name, name_zh_hans, name_en, name_zh_hant, …)."""
+    return [
+        name
+        for field in fields
+        for name in (field, *(column(field, lang) for lang in CONTENT_LANGUAGES))
+    ]
+
+
+def _language_name(language):
+    return get_language_info(language)["name_translated"]
+
+
+def _describe_text(label):
+    return _(
+        "The %(label)s in the request's language (Accept-Language or ?lang=), falling back to "
+        "simplified Chinese. Writing it writes the text of that language."
+    ) % {"label": label}
+
+
+def _describe_column(label, language):
+    if language == SOURCE_LANGUAGE:
+        text = _(
+            "The %(label)s in simplified Chinese: the source text, which the others fall back to."
+        )
+    elif language == "en":
+        text = _("The %(label)s in English; empty while there is none.")
+    else:
+        text = _(
+            "The %(label)s in traditional Chinese: converted automatically from the simplified "
+            'text unless written by hand (see zh_hant_auto); writing "" returns it to the '
+            "automatic conversion."
+        )
+    return text % {"label": label}
+
+
+describe_text = lazy(_describe_text, str)
+describe_column = lazy(_describe_column, str)
+
+
+class TranslatedFieldsMixin:
+    """Serialize translated texts: ``name`` in the request's language with fallback, and every
+    language's ``name_zh_hans``, ``name_en``, ``name_zh_hant``; all of them writable.
+
+    A write of ``name`` goes to the request's language (django-modeltranslation's field); a
+    field of a named language given in the same request wins. Empty texts read as "", never
+    null. A new object needs its required texts (a department's name) in simplified Chinese.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        model = self.Meta.model
+        for field in translated_fields(model):
+            if field not in fields or fields[field].read_only:
+                continue
+            label = model._meta.get_field(field).verbose_name
+            fields[field].required = False
+            fields[field].help_text = describe_text(label)
+            for language in CONTENT_LANGUAGES:
+                name = column(field, language)
+                if name in fields:
+                    fields[name].allow_null = False
+                    fields[name].help_text = describe_column(label, language)
+        return fields
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None:
+            return attrs
+        model = self.Meta.model
+        for field in translated_fields(model):
+            if model._meta.get_field(field).blank:
+                continue
+            source = column(field, SOURCE_LANGUAGE)
+            given = attrs.get(source)
+            if not given and content_language() == SOURCE_LANGUAGE:
+                given = attrs.get(field)
+            if not given:
+                raise serializers.ValidationError(
+                    {
+                        field: _(
+                            "Give the text in simplified Chinese: %(source)s, or %(field)s in a "
+                            "simplified Chinese request."
+                        )
+                        % {"source": source, "field": field}
+                    }
+                )
+        return attrs
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for field in translated_fields(self.Meta.model):
+            for name in (field, *(column(field, language) for language in CONTENT_LANGUAGES)):
+                if name in data and data[name] is None:
+                    data[name] = ""
+        return data
+
+
+ZH_HANT_AUTO_HELP = _(
+    "The translated fields whose traditional Chinese text is an automatic conversion of the "
+    "simplified text (nobody wrote one by hand)."
+)
+
+
 class CodeURLField(serializers.HyperlinkedIdentityField):
     """The URL of an object by its code, reversed once per response and filled in for each.
 
@@ -120,11 +229,29 @@ class CodeURLField(serializers.HyperlinkedIdentityField):
 DEPARTMENT_EXAMPLE = {
     "code": "digital-operations",
     "url": "https://orgportal.example.com/api/v1/departments/digital-operations/",
-    "name": "数字运营部",
+    "name": "Digital Operations",
+    "name_zh_hans": "数字运营部",
     "name_en": "Digital Operations",
-    "tagline": "流量转化,渠道深耕",
-    "positioning": "通过数字渠道(搜索引擎、社交平台、电商平台)实现流量获取、转化与用户留存。",
+    "name_zh_hant": "數字運營部",
+    "tagline": "Converting traffic, cultivating channels in depth",
+    "tagline_zh_hans": "流量转化,渠道深耕",
+    "tagline_en": "Converting traffic, cultivating channels in depth",
+    "tagline_zh_hant": "流量轉化,渠道深耕",
+    "positioning": "Acquires and converts traffic and retains users through digital channels "
+    "(search engines, social platforms, e-commerce platforms).",
+    "positioning_zh_hans": (
+        "通过数字渠道(搜索引擎、社交平台、电商平台)实现流量获取、转化与用户留存。"
+    ),
+    "positioning_en": "Acquires and converts traffic and retains users through digital channels "
+    "(search engines, social platforms, e-commerce platforms).",
+    "positioning_zh_hant": (
+        "通過數字渠道(搜尋引擎、社交平臺、電商平臺)實現流量獲取、轉化與使用者留存。"
+    ),
     "description": "",
+    "description_zh_hans": "",
+    "description_en": "",
+    "description_zh_hant": "",
+    "zh_hant_auto": ["description", "name", "positioning", "tagline"],
     "parent": "company",
     "is_active": True,
     "level": 1,
@@ -137,21 +264,25 @@ DEPARTMENT_EXAMPLE = {
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
-            "数字运营部", value=DEPARTMENT_EXAMPLE, response_only=True, status_codes=["200", "201"]
+            "数字运营部, in English",
+            value=DEPARTMENT_EXAMPLE,
+            response_only=True,
+            status_codes=["200", "201"],
         ),
         OpenApiExample(
             "New department under 数字运营部",
             value={
                 "code": "live-commerce",
-                "name": "直播电商组",
+                "name_zh_hans": "直播电商组",
                 "name_en": "Live Commerce",
+                "tagline_zh_hans": "直播带货,即时转化",
                 "parent": "digital-operations",
             },
             request_only=True,
         ),
     ]
 )
-class DepartmentSerializer(StrictModelSerializer):
+class DepartmentSerializer(TranslatedFieldsMixin, StrictModelSerializer):
     """A department; ``parent`` is the parent's code (null only for the root)."""
 
     url = CodeURLField("api:department-detail")
@@ -167,17 +298,17 @@ class DepartmentSerializer(StrictModelSerializer):
     descendant_count = serializers.SerializerMethodField(
         help_text=_("How many departments are below this one, at any depth.")
     )
+    zh_hant_auto = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
+    )
 
     class Meta:
         model = Department
         fields = [
             "code",
             "url",
-            "name",
-            "name_en",
-            "tagline",
-            "positioning",
-            "description",
+            *with_languages("name", "tagline", "positioning", "description"),
+            "zh_hant_auto",
             "parent",
             "is_active",
             "level",
@@ -265,8 +396,9 @@ class DepartmentRoleSummarySerializer(serializers.Serializer):
 
     code = serializers.SlugField(read_only=True)
     url = CodeURLField("api:role-detail")
-    title = serializers.CharField(read_only=True)
-    title_en = serializers.CharField(read_only=True)
+    title = serializers.CharField(
+        read_only=True, help_text=_("The title in the request's language, with fallback.")
+    )
     headcount = serializers.IntegerField(
         read_only=True, allow_null=True, help_text=_("Planned seats; null when not known.")
     )
@@ -274,7 +406,11 @@ class DepartmentRoleSummarySerializer(serializers.Serializer):
 
 
 class DepartmentTreeSerializer(serializers.ModelSerializer):
-    """A department with its sub-departments nested in tree order."""
+    """A department with its sub-departments nested in tree order.
+
+    Its texts are in the request's language only (with fallback to simplified Chinese), so the
+    whole organisation stays one small answer; each department's own endpoint has them all.
+    """
 
     url = CodeURLField("api:department-detail")
     descendant_count = serializers.SerializerMethodField(
@@ -296,7 +432,6 @@ class DepartmentTreeSerializer(serializers.ModelSerializer):
             "code",
             "url",
             "name",
-            "name_en",
             "tagline",
             "positioning",
             "description",
@@ -307,6 +442,12 @@ class DepartmentTreeSerializer(serializers.ModelSerializer):
             "children",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            field: {
+                "help_text": _("In the request's language, falling back to simplified Chinese.")
+            }
+            for field in ("name", "tagline", "positioning", "description")
+        }
 
     def get_descendant_count(self, department) -> int:
         return visible_descendant_count(department, self.context)

@@ -45,7 +45,6 @@ TREE_EXAMPLE = {
     "code": "company",
     "url": "https://orgportal.example.com/api/v1/departments/company/",
     "name": "互联网营销企业",
-    "name_en": "Internet Marketing Company",
     "tagline": "",
     "positioning": "",
     "description": "",
@@ -56,6 +55,11 @@ TREE_EXAMPLE = {
     "children": [
         {
             **{key: DEPARTMENT_EXAMPLE[key] for key in DepartmentTreeSerializer.Meta.fields[:-2]},
+            "name": "数字运营部",
+            "tagline": "流量转化,渠道深耕",
+            "positioning": (
+                "通过数字渠道(搜索引擎、社交平台、电商平台)实现流量获取、转化与用户留存。"
+            ),
             "roles": None,
             "children": [],
         }

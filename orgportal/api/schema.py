@@ -20,6 +20,16 @@ ETAG_HEADER = {
     "description": _("Identifies this version of the response; send it back in If-None-Match."),
     "schema": {"type": "string"},
 }
+LANG = OpenApiParameter(
+    "lang",
+    str,
+    OpenApiParameter.QUERY,
+    enum=["zh-hans", "en", "zh-hant"],
+    description=_(
+        "The language of the translated text fields (`name`, `tagline`, `title`, `text`, …), "
+        "instead of the Accept-Language header's. Without either: simplified Chinese."
+    ),
+)
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     str,
@@ -55,6 +65,16 @@ seconds), `database_unavailable` and `cache_unavailable` (503).
 
 **Archived items** (and everything below an archived department) are visible only to users
 who may change them; for everyone else they answer 404 and lists leave them out.
+
+**Languages.** Every text (a department's `name`, `tagline`, `positioning` and `description`, a
+role's `title` and `summary`, a duty's `area` and `text`) comes in the language of the
+`Accept-Language` header or of `?lang=` (`zh-hans`, `en`, `zh-hant`; default simplified
+Chinese), falling back to simplified Chinese where that language has no text yet; the answer's
+`Content-Language` says which. Each language's own text is there too, `name_zh_hans`, `name_en`
+and `name_zh_hant`, and each is writable. Writing `name` writes the request's language; a
+field of a named language given as well wins. The traditional texts are converted
+automatically from the simplified ones wherever nobody wrote one (`zh_hant_auto` lists those
+fields); writing a traditional text makes it yours, writing "" gives it back to the conversion.
 
 **Lists** are paginated: `?page=2&page_size=100` (at most 500), answered as
 `{"count", "next", "previous", "results"}`. The tree is not paginated.
@@ -136,7 +156,7 @@ class OrganisationAutoSchema(AutoSchema):
     """Describe the error responses, ETags and Location headers every operation shares."""
 
     def get_override_parameters(self):
-        parameters = super().get_override_parameters()
+        parameters = [*super().get_override_parameters(), LANG]
         if self.method == "GET":
             parameters = [*parameters, IF_NONE_MATCH]
         return parameters

@@ -5,17 +5,33 @@ from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+ENGLISH = _("English; present only where there is an English text.")
+TRADITIONAL = _(
+    "Traditional Chinese written by hand; present only where there is one (the portal converts "
+    "the simplified text automatically everywhere else)."
+)
+
+
+def language_fields(**kwargs):
+    """Return the serializer fields of one text: simplified Chinese, English, traditional."""
+    return (
+        serializers.CharField(**kwargs),
+        serializers.CharField(required=False, help_text=ENGLISH),
+        serializers.CharField(required=False, help_text=TRADITIONAL),
+    )
+
 
 class OrganisationDutySerializer(serializers.Serializer):
-    area = serializers.CharField(help_text=_("Optional group, such as SEO方向; may be empty."))
-    text = serializers.CharField()
+    area, area_en, area_zh_hant = language_fields(
+        help_text=_("Optional group, such as SEO方向; may be empty.")
+    )
+    text, text_en, text_zh_hant = language_fields(help_text=_("The duty, in simplified Chinese."))
 
 
 class OrganisationRoleSerializer(serializers.Serializer):
     code = serializers.SlugField()
-    title = serializers.CharField()
-    title_en = serializers.CharField()
-    summary = serializers.CharField()
+    title, title_en, title_zh_hant = language_fields(help_text=_("In simplified Chinese."))
+    summary, summary_en, summary_zh_hant = language_fields(help_text=_("In simplified Chinese."))
     headcount = serializers.IntegerField(
         min_value=0, required=False, help_text=_("Planned seats; left out when not known.")
     )
@@ -32,11 +48,14 @@ class OrganisationDepartmentSerializer(serializers.Serializer):
     """A department of the organisation file with its roles and sub-departments."""
 
     code = serializers.SlugField()
-    name = serializers.CharField()
-    name_en = serializers.CharField()
-    tagline = serializers.CharField()
-    positioning = serializers.CharField()
-    description = serializers.CharField()
+    name, name_en, name_zh_hant = language_fields(help_text=_("In simplified Chinese."))
+    tagline, tagline_en, tagline_zh_hant = language_fields(help_text=_("In simplified Chinese."))
+    positioning, positioning_en, positioning_zh_hant = language_fields(
+        help_text=_("In simplified Chinese.")
+    )
+    description, description_en, description_zh_hant = language_fields(
+        help_text=_("In simplified Chinese.")
+    )
     is_active = serializers.BooleanField(
         required=False, help_text=_("Present (false) only on archived departments.")
     )

@@ -3,6 +3,11 @@
 The top-level mapping is the root department. Departments nest under ``departments``; roles
 and their duties sit under ``roles``. Every error names its place in the file, such as
 ``departments[2].roles[0].code``.
+
+Every text comes in three keys: the plain key holds the simplified Chinese source (``name``),
+``name_en`` the English and ``name_zh_hant`` a traditional Chinese text written by hand. The
+export writes a language's key only where it has a text, and never the automatic traditional
+conversions, which the portal derives again on import.
 """
 
 import re
@@ -13,13 +18,21 @@ import yaml
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 # The largest headcount every supported database stores (PostgreSQL's integer).
 MAX_HEADCOUNT = 2_147_483_647
+# The key suffix of each content language in the file; the plain key is simplified Chinese.
+LANGUAGE_SUFFIXES = {"zh-hans": "", "en": "_en", "zh-hant": "_zh_hant"}
+DEPARTMENT_TEXTS = ("name", "tagline", "positioning", "description")
+ROLE_TEXTS = ("title", "summary")
+DUTY_TEXTS = ("area", "text")
+
+
+def text_keys(fields):
+    """Return the file keys of ``fields`` in every language: name, name_en, name_zh_hant, …"""
+    return tuple(f"{name}{suffix}" for name in fields for suffix in LANGUAGE_SUFFIXES.values())
+
+
 DEPARTMENT_KEYS = (
     "code",
-    "name",
-    "name_en",
-    "tagline",
-    "positioning",
-    "description",
+    *text_keys(DEPARTMENT_TEXTS),
     "is_active",
     "parent",
     "roles",
@@ -27,17 +40,20 @@ DEPARTMENT_KEYS = (
 )
 ROLE_KEYS = (
     "code",
-    "title",
-    "title_en",
-    "summary",
+    *text_keys(ROLE_TEXTS),
     "headcount",
     "reports_to",
     "is_active",
     "duties",
 )
-DUTY_KEYS = ("area", "text")
-MAX_LENGTHS = {"code": 64, "name": 200, "name_en": 200, "tagline": 200, "title": 200}
-MAX_LENGTHS.update(title_en=200, area=100)
+DUTY_KEYS = text_keys(DUTY_TEXTS)
+MAX_LENGTHS = {
+    "code": 64,
+    **dict.fromkeys(text_keys(("name", "tagline", "title")), 200),
+    **dict.fromkeys(text_keys(("area",)), 100),
+}
+# Texts that must be given (in simplified Chinese).
+REQUIRED_TEXTS = frozenset({"name", "title", "text"})
 # libyaml's C loader and dumper are about ten times faster and write the same text.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -73,35 +89,47 @@ class OrgFileError(Exception):
 
 @dataclass
 class DutySpec:
-    area: str
-    text: str
+    texts: dict[str, str]
+
+    @property
+    def area(self):
+        return self.texts["area"]
+
+    @property
+    def text(self):
+        return self.texts["text"]
 
 
 @dataclass
 class RoleSpec:
     place: str
     code: str
-    title: str
-    title_en: str
-    summary: str
+    texts: dict[str, str]
     headcount: int | None
     reports_to: str | None
     is_active: bool
     duties: list[DutySpec]
 
+    @property
+    def title(self):
+        return self.texts["title"]
+
 
 @dataclass
 class DepartmentSpec:
+    """A department of the file; ``texts`` maps every text key (name, name_en, …) to its text,
+    "" where the file gives none."""
+
     place: str
     code: str
     parent: str | None
-    name: str
-    name_en: str
-    tagline: str
-    positioning: str
-    description: str
+    texts: dict[str, str]
     is_active: bool
     roles: list[RoleSpec] = field(default_factory=list)
+
+    @property
+    def name(self):
+        return self.texts["name"]
 
 
 @dataclass
@@ -187,11 +215,7 @@ class _Reader:
             place=place,
             code=code,
             parent=parent,
-            name=self.text(data, "name", prefix, required=True),
-            name_en=self.text(data, "name_en", prefix),
-            tagline=self.text(data, "tagline", prefix),
-            positioning=self.text(data, "positioning", prefix),
-            description=self.text(data, "description", prefix),
+            texts=self.texts(data, DEPARTMENT_TEXTS, prefix),
             is_active=self.boolean(data, "is_active", prefix),
         )
         self.departments.append(spec)
@@ -235,18 +259,11 @@ class _Reader:
                 self.error(duty_place, "must be a mapping with text (and optionally area)")
                 continue
             self.unknown_keys(duty, DUTY_KEYS, f"{duty_place}.")
-            duties.append(
-                DutySpec(
-                    area=self.text(duty, "area", f"{duty_place}."),
-                    text=self.text(duty, "text", f"{duty_place}.", required=True),
-                )
-            )
+            duties.append(DutySpec(texts=self.texts(duty, DUTY_TEXTS, f"{duty_place}.")))
         return RoleSpec(
             place=place,
             code=self.code(data, prefix, self.role_places, "role"),
-            title=self.text(data, "title", prefix, required=True),
-            title_en=self.text(data, "title_en", prefix),
-            summary=self.text(data, "summary", prefix),
+            texts=self.texts(data, ROLE_TEXTS, prefix),
             headcount=headcount,
             reports_to=reports_to,
             is_active=self.boolean(data, "is_active", prefix),
@@ -267,6 +284,13 @@ class _Reader:
         else:
             places[code] = prefix.rstrip(".")
         return code
+
+    def texts(self, data, fields, prefix):
+        """Return every language's text of ``fields``, keyed as in the file."""
+        return {
+            key: self.text(data, key, prefix, required=key in REQUIRED_TEXTS)
+            for key in text_keys(fields)
+        }
 
     def text(self, data, key, prefix, required=False):
         value = data.get(key)

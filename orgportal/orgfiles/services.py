@@ -9,11 +9,74 @@ from django.db.models import Exists, F, OuterRef, Prefetch
 
 from departments.locking import lock_tree
 from departments.models import Department
-from orgportal.orgfiles.orgfile import OrganisationSpec, OrgFileError, dump_org_file
+from orgportal.i18n import column, columns, to_traditional
+from orgportal.orgfiles.orgfile import (
+    DEPARTMENT_TEXTS,
+    DUTY_TEXTS,
+    LANGUAGE_SUFFIXES,
+    ROLE_TEXTS,
+    OrganisationSpec,
+    OrgFileError,
+    dump_org_file,
+    text_keys,
+)
 from roles.models import Duty, Role
 
-DEPARTMENT_FIELDS = ("name", "name_en", "tagline", "positioning", "description", "is_active")
-ROLE_FIELDS = ("title", "title_en", "summary", "headcount", "is_active")
+# What the file sets of a department and a role: every language's texts (by file key) and
+# these values.
+DEPARTMENT_FIELDS = (*text_keys(DEPARTMENT_TEXTS), "is_active")
+ROLE_FIELDS = (*text_keys(ROLE_TEXTS), "headcount", "is_active")
+DUTY_FIELDS = text_keys(DUTY_TEXTS)
+# The column of each file key: name is name_zh_hans, name_en and name_zh_hant are themselves.
+COLUMNS = {
+    f"{field}{suffix}": column(field, language)
+    for field in (*DEPARTMENT_TEXTS, *ROLE_TEXTS, *DUTY_TEXTS)
+    for language, suffix in LANGUAGE_SUFFIXES.items()
+}
+KEYS = {name: key for key, name in COLUMNS.items()}
+
+
+def _column(key):
+    return COLUMNS.get(key, key)
+
+
+def stored_values(get, automatic, keys):
+    """Return the values of file ``keys`` as stored: ``get(column)`` reads a column.
+
+    A traditional text is the file's only where HR wrote it: an automatic conversion (its
+    field listed in ``automatic``) reads as "", as the export writes it.
+    """
+    values = {}
+    for key in keys:
+        if key.endswith("_zh_hant") and key.removesuffix("_zh_hant") in automatic:
+            values[key] = ""
+            continue
+        value = get(_column(key))
+        values[key] = "" if value is None and key in COLUMNS else value
+    return values
+
+
+def instance_values(instance, keys):
+    return stored_values(lambda name: getattr(instance, name), instance.zh_hant_auto or (), keys)
+
+
+def wanted_values(spec, keys):
+    """Return what the file wants of ``keys``; a traditional text equal to the automatic
+    conversion of its simplified text counts as none (it is automatic)."""
+    values = {}
+    for key in keys:
+        value = spec.texts[key] if key in COLUMNS else getattr(spec, key)
+        if key.endswith("_zh_hant") and value:
+            source = spec.texts[key.removesuffix("_zh_hant")]
+            if value == to_traditional(source):
+                value = ""
+        values[key] = value
+    return values
+
+
+def as_columns(values):
+    """Return file-keyed values keyed by their model columns (for a model's constructor)."""
+    return {_column(key): value for key, value in values.items()}
 
 
 @dataclass
@@ -78,6 +141,14 @@ def _root_mismatch(root_code, spec):
     )
 
 
+def _duty_source(duty):
+    """Return a stored duty's simplified area and text (a Duty, or a planner's row)."""
+    texts = getattr(duty, "texts", None)
+    if texts is not None:
+        return texts["area"], texts["text"]
+    return duty.area_zh_hans or "", duty.text_zh_hans or ""
+
+
 def _match_duties(existing, duty_specs):
     """Pair each duty of the file with an existing duty: the same text first, then in order.
 
@@ -87,7 +158,7 @@ def _match_duties(existing, duty_specs):
     matched = [None] * len(duty_specs)
     for index, duty_spec in enumerate(duty_specs):
         for duty in unmatched:
-            if (duty.area, duty.text) == (duty_spec.area, duty_spec.text):
+            if _duty_source(duty) == (duty_spec.area, duty_spec.text):
                 matched[index] = duty
                 unmatched.remove(duty)
                 break
@@ -109,7 +180,12 @@ class _Planner:
         self.report = report
         rows = list(
             Department.objects.order_by("tree_id", "lft").values(
-                "pk", "code", "parent_id", *DEPARTMENT_FIELDS
+                "pk",
+                "code",
+                "parent_id",
+                "is_active",
+                "zh_hant_auto",
+                *columns(*DEPARTMENT_TEXTS),
             )
         )
         codes = {row["pk"]: row["code"] for row in rows}
@@ -117,24 +193,41 @@ class _Planner:
         self.children = {}
         for row in rows:
             parent = codes.get(row["parent_id"])
-            self.departments[row["code"]] = {**row, "parent": parent}
+            self.departments[row["code"]] = {
+                "pk": row["pk"],
+                "code": row["code"],
+                "parent": parent,
+                **stored_values(row.get, row["zh_hant_auto"], DEPARTMENT_FIELDS),
+            }
             self.children.setdefault(parent, []).append(row["code"])
-        self.roles = {
-            row["code"]: row
-            for row in Role.objects.values(
-                "pk",
-                "code",
-                "sort_order",
-                *ROLE_FIELDS,
-                department_code=F("department__code"),
-                reports_to_code=F("reports_to__code"),
-            )
-        }
+        self.roles = {}
+        for row in Role.objects.values(
+            "pk",
+            "code",
+            "sort_order",
+            "headcount",
+            "is_active",
+            "zh_hant_auto",
+            *columns(*ROLE_TEXTS),
+            department_code=F("department__code"),
+            reports_to_code=F("reports_to__code"),
+        ):
+            self.roles[row["code"]] = {
+                **{name: row[name] for name in ("pk", "code", "sort_order")},
+                **{name: row[name] for name in ("department_code", "reports_to_code")},
+                **stored_values(row.get, row["zh_hant_auto"], ROLE_FIELDS),
+            }
         self.duties = {}
         for duty in Duty.objects.order_by("role_id", "sort_order", "pk").values(
-            "pk", "role_id", "area", "text", "sort_order"
+            "pk", "role_id", "sort_order", "zh_hant_auto", *columns(*DUTY_TEXTS)
         ):
-            self.duties.setdefault(duty["role_id"], []).append(SimpleNamespace(**duty))
+            self.duties.setdefault(duty["role_id"], []).append(
+                SimpleNamespace(
+                    pk=duty["pk"],
+                    sort_order=duty["sort_order"],
+                    texts=stored_values(duty.get, duty["zh_hant_auto"], DUTY_FIELDS),
+                )
+            )
         self.siblings = {}
         for department_spec in spec.departments[1:]:
             self.siblings.setdefault(department_spec.parent, []).append(department_spec.code)
@@ -162,9 +255,11 @@ class _Planner:
     def plan_department(self, spec):
         department = self.departments.get(spec.code)
         label = f"department {spec.code} ({spec.name})"
-        wanted = {name: getattr(spec, name) for name in DEPARTMENT_FIELDS}
+        wanted = wanted_values(spec, DEPARTMENT_FIELDS)
         if department is None:
-            _clean_fields(Department(code=spec.code, **wanted), spec.place, exclude=["parent"])
+            _clean_fields(
+                Department(code=spec.code, **as_columns(wanted)), spec.place, exclude=["parent"]
+            )
             self.departments[spec.code] = {"code": spec.code, "parent": spec.parent, **wanted}
             self.children.setdefault(spec.parent, []).append(spec.code)
             self.report.created.append(label)
@@ -174,7 +269,9 @@ class _Planner:
             self.place(spec, label)
         changed = [name for name in DEPARTMENT_FIELDS if department[name] != wanted[name]]
         if changed:
-            _clean_fields(Department(code=spec.code, **wanted), spec.place, exclude=["parent"])
+            _clean_fields(
+                Department(code=spec.code, **as_columns(wanted)), spec.place, exclude=["parent"]
+            )
             if department["is_active"] and not spec.is_active:
                 self.archive_below(spec.code)
             department.update(wanted)
@@ -211,9 +308,11 @@ class _Planner:
     def plan_role(self, spec, department_code, index):
         role = self.roles.get(spec.code)
         label = f"role {spec.code} ({spec.title})"
-        wanted = {name: getattr(spec, name) for name in ROLE_FIELDS}
+        wanted = wanted_values(spec, ROLE_FIELDS)
         if role is None:
-            _clean_fields(Role(code=spec.code, **wanted), spec.place, exclude=["department"])
+            _clean_fields(
+                Role(code=spec.code, **as_columns(wanted)), spec.place, exclude=["department"]
+            )
             self.roles[spec.code] = {
                 "pk": None,
                 "code": spec.code,
@@ -229,7 +328,9 @@ class _Planner:
             changed.append("sort_order")
         moved = role["department_code"] != department_code
         if changed:
-            _clean_fields(Role(code=spec.code, **wanted), spec.place, exclude=["department"])
+            _clean_fields(
+                Role(code=spec.code, **as_columns(wanted)), spec.place, exclude=["department"]
+            )
         role.update(wanted, sort_order=index, department_code=department_code)
         if moved:
             self.report.moved.append(f"{label}: to department {department_code}")
@@ -244,11 +345,12 @@ class _Planner:
         for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
             if duty is None:
                 self.report.created.append(f"duty {index + 1} of {label}")
-            elif (duty.area, duty.text, duty.sort_order) != (duty_spec.area, duty_spec.text, index):
+            elif (duty.texts, duty.sort_order) != (wanted_values(duty_spec, DUTY_FIELDS), index):
                 self.report.updated.append(f"duty {index + 1} of {label}")
         for duty in unmatched:
             self.report.kept.append(
-                f"duty “{duty.text}” of {label} is not in the file; imports never delete duties"
+                f"duty “{_duty_source(duty)[1]}” of {label} is not in the file; "
+                "imports never delete duties"
             )
 
     def plan_prune(self):
@@ -395,14 +497,14 @@ class _Importer:
         label = f"role {spec.code} ({spec.title})"
         for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
             if duty is None:
-                Duty.objects.create(
-                    role=role, area=duty_spec.area, text=duty_spec.text, sort_order=index
-                )
+                duty = Duty(role=role, sort_order=index)
+                _assign(duty, duty_spec, DUTY_FIELDS)
+                duty.save()
                 self.report.created.append(f"duty {index + 1} of {label}")
                 continue
-            wanted = (duty_spec.area, duty_spec.text, index)
-            if (duty.area, duty.text, duty.sort_order) != wanted:
-                duty.area, duty.text, duty.sort_order = wanted
+            changed = _assign(duty, duty_spec, DUTY_FIELDS)
+            if changed or duty.sort_order != index:
+                duty.sort_order = index
                 duty.save()
                 self.report.updated.append(f"duty {index + 1} of {label}")
         for offset, duty in enumerate(unmatched, start=len(spec.duties)):
@@ -410,7 +512,8 @@ class _Importer:
                 duty.sort_order = offset
                 duty.save(update_fields=["sort_order"])
             self.report.kept.append(
-                f"duty “{duty.text}” of {label} is not in the file; imports never delete duties"
+                f"duty “{_duty_source(duty)[1]}” of {label} is not in the file; "
+                "imports never delete duties"
             )
 
     def prune(self):
@@ -423,12 +526,12 @@ class _Importer:
             if code not in listed_departments and department.is_active:
                 department.is_active = False
                 department.save()
-                self.report.archived.append(f"department {code} ({department.name})")
+                self.report.archived.append(f"department {code} ({department.name_zh_hans})")
         for code, role in self.roles.items():
             if code not in listed_roles and role.is_active:
                 role.is_active = False
                 role.save(update_fields=["is_active", "updated_at"])
-                self.report.archived.append(f"role {code} ({role.title})")
+                self.report.archived.append(f"role {code} ({role.title_zh_hans})")
 
 
 def _clean_fields(instance, place, exclude):
@@ -443,7 +546,12 @@ def _placed(error, place):
     prefix = f"{place}." if place else ""
     return OrgFileError(
         [
-            ((place or "file") if name == NON_FIELD_ERRORS else f"{prefix}{name}", message)
+            (
+                (place or "file")
+                if name == NON_FIELD_ERRORS
+                else f"{prefix}{KEYS.get(name, name)}",
+                message,
+            )
             for name, messages in error.message_dict.items()
             for message in messages
         ]
@@ -459,13 +567,17 @@ def _full_clean(instance, place, exclude=None):
 
 
 def _assign(instance, spec, fields):
-    """Copy ``fields`` from ``spec`` onto ``instance``; return the names that changed."""
+    """Copy ``fields`` (file keys) from ``spec`` onto ``instance``; return the keys that changed.
+
+    An empty traditional text leaves the column to the automatic conversion (see
+    orgportal.translated), which the save fills in.
+    """
+    current = instance_values(instance, fields)
     changed = []
-    for name in fields:
-        value = getattr(spec, name)
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed.append(name)
+    for key, value in wanted_values(spec, fields).items():
+        if current[key] != value:
+            setattr(instance, _column(key), value)
+            changed.append(key)
     return changed
 
 
@@ -494,15 +606,18 @@ def organisation_data(*, include_archived: bool = True) -> dict:
     return _department_data(nodes[0])
 
 
+def _texts_data(instance, fields):
+    """Return the texts of ``fields`` as the file writes them: the simplified text always, an
+    English or hand-written traditional text only where there is one."""
+    data = {}
+    for key, value in instance_values(instance, text_keys(fields)).items():
+        if value or key in fields:
+            data[key] = value
+    return data
+
+
 def _department_data(department):
-    data = {
-        "code": department.code,
-        "name": department.name,
-        "name_en": department.name_en,
-        "tagline": department.tagline,
-        "positioning": department.positioning,
-        "description": department.description,
-    }
+    data = {"code": department.code, **_texts_data(department, DEPARTMENT_TEXTS)}
     if not department.is_active:
         data["is_active"] = False
     data["roles"] = [_role_data(role) for role in department.roles.all()]
@@ -511,12 +626,7 @@ def _department_data(department):
 
 
 def _role_data(role):
-    data = {
-        "code": role.code,
-        "title": role.title,
-        "title_en": role.title_en,
-        "summary": role.summary,
-    }
+    data = {"code": role.code, **_texts_data(role, ROLE_TEXTS)}
     # Written only when known, like is_active only when false.
     if role.headcount is not None:
         data["headcount"] = role.headcount
@@ -527,5 +637,5 @@ def _role_data(role):
     )
     if not role.is_active:
         data["is_active"] = False
-    data["duties"] = [{"area": duty.area, "text": duty.text} for duty in role.duties.all()]
+    data["duties"] = [_texts_data(duty, DUTY_TEXTS) for duty in role.duties.all()]
     return data

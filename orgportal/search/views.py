@@ -1,4 +1,9 @@
-"""The search page: departments, roles and duties whose texts contain every term of the query."""
+"""The search page: departments, roles and duties whose texts contain every term of the query.
+
+Every language's column is searched, so "budget" finds the budgeting duties, and so do 预算 and
+預算; results show the texts in the reader's language, and a text of another language where
+only that one holds a term.
+"""
 
 import re
 from dataclasses import dataclass, field
@@ -12,6 +17,7 @@ from django.views.generic import TemplateView
 
 from departments.access import PortalReadMixin
 from departments.models import Department, subtree_q
+from orgportal.i18n import CONTENT_LANGUAGES, LANG_ATTRIBUTES, column, columns, content_language
 from roles.models import Duty, Role
 
 SEARCH_LIMIT = 100
@@ -70,15 +76,31 @@ def contains(text, terms):
 
 
 @dataclass
+class OtherText:
+    """A text of a language the page is not in, shown because it holds a term: its HTML and
+    its ``lang`` attribute."""
+
+    html: str
+    lang: str
+
+
+@dataclass
 class SearchHit:
-    """One search result: what to show, already highlighted, and where it leads."""
+    """One search result: what to show, already highlighted, and where it leads.
+
+    ``subtitle`` is the text in the other language (English beside Chinese, the original
+    Chinese beside English) with its ``subtitle_lang``; ``other_texts`` are texts of other
+    languages that hold a term which the texts shown do not.
+    """
 
     url: str
     title: str
     subtitle: str = ""
+    subtitle_lang: str = ""
     context: list = field(default_factory=list)
     area: str = ""
     text: str = ""
+    other_texts: list = field(default_factory=list)
     is_archived: bool = False
 
 
@@ -105,7 +127,7 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.departments = {department.code: department for department in departments}
         self.fields["department"].choices = [("", _("The whole organisation"))] + [
-            (department.code, "\u2003" * department.level + department.display_name)
+            (department.code, "\u2003" * department.level + department.name)
             for department in departments
         ]
 
@@ -123,7 +145,7 @@ class SearchView(PortalReadMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         departments = Department.objects.only(
-            "code", "name", "name_en", "is_active", "tree_id", "lft", "rght", "level"
+            "code", "name", "is_active", "tree_id", "lft", "rght", "level"
         ).order_by("tree_id", "lft")
         if not self.show_archived:
             departments = departments.visible()
@@ -148,15 +170,15 @@ class SearchView(PortalReadMixin, TemplateView):
     def search(self, terms, *, within):
         """Return the groups of departments, roles and duties that contain every term."""
         departments = Department.objects.filter(
-            matching(terms, ["name", "name_en", "tagline", "positioning"])
+            matching(terms, columns(*DEPARTMENT_FIELDS))
         ).order_by("tree_id", "lft")
         roles = (
-            Role.objects.filter(matching(terms, ["title", "title_en"]))
+            Role.objects.filter(matching(terms, columns(*ROLE_FIELDS)))
             .select_related("department")
             .order_by("department__tree_id", "department__lft", "sort_order", "pk")
         )
         duties = (
-            Duty.objects.filter(matching(terms, ["text", "area"]))
+            Duty.objects.filter(matching(terms, columns(*DUTY_FIELDS)))
             .select_related("role__department")
             .in_org_order()
         )
@@ -187,22 +209,27 @@ class SearchView(PortalReadMixin, TemplateView):
             for text in (department.tagline, department.positioning)
             if text and contains(text, terms)
         ]
+        alt, alt_lang = other_language(department, "name")
+        shown = [department.name, alt, department.tagline, department.positioning]
         return SearchHit(
             url=with_archived(department.get_absolute_url(), self.show_archived),
-            title=highlight(department.display_name, terms),
-            subtitle=highlight(
-                other_name(department.display_name, department.name, department.name_en), terms
-            ),
+            title=highlight(department.name, terms),
+            subtitle=highlight(alt, terms),
+            subtitle_lang=alt_lang,
             context=context or ([escape(department.tagline)] if department.tagline else []),
+            other_texts=other_texts(department, DEPARTMENT_FIELDS, terms, shown),
             is_archived=not department.is_active,
         )
 
     def role_hit(self, role, terms):
+        alt, alt_lang = other_language(role, "title")
         return SearchHit(
             url=with_archived(role.get_absolute_url(), self.show_archived),
-            title=highlight(role.display_title, terms),
-            subtitle=highlight(other_name(role.display_title, role.title, role.title_en), terms),
-            context=[escape(role.department.display_name)],
+            title=highlight(role.title, terms),
+            subtitle=highlight(alt, terms),
+            subtitle_lang=alt_lang,
+            context=[escape(role.department.name)],
+            other_texts=other_texts(role, ROLE_FIELDS, terms, [role.title, alt]),
             is_archived=not (role.is_active and role.department.is_active),
         )
 
@@ -210,18 +237,51 @@ class SearchView(PortalReadMixin, TemplateView):
         role = duty.role
         return SearchHit(
             url=with_archived(role.get_absolute_url(), self.show_archived) + f"#duty-{duty.pk}",
-            title=escape(role.display_title),
-            context=[escape(role.department.display_name)],
+            title=escape(role.title),
+            context=[escape(role.department.name)],
             area=highlight(duty.area, terms),
             text=highlight(duty.text, terms),
+            other_texts=other_texts(duty, DUTY_FIELDS, terms, [duty.area, duty.text]),
             is_archived=not (role.is_active and role.department.is_active),
         )
 
 
-def other_name(shown, name, name_en):
-    """Return the name in the other language, if there is one that differs from ``shown``."""
-    other = name if shown != name else name_en
-    return other if other and other != shown else ""
+# The texts search looks through, in every language's column.
+DEPARTMENT_FIELDS = ("name", "tagline", "positioning")
+ROLE_FIELDS = ("title",)
+DUTY_FIELDS = ("text", "area")
+
+
+def other_language(obj, field_name):
+    """Return the text and lang attribute to show beside ``field_name`` of ``obj``, if any.
+
+    Beside English that is the original simplified Chinese, beside Chinese the English.
+    """
+    other = "zh-hans" if content_language() == "en" else "en"
+    text = getattr(obj, column(field_name, other)) or ""
+    if not text or text == getattr(obj, field_name):
+        return "", ""
+    return text, LANG_ATTRIBUTES[other]
+
+
+def other_texts(obj, fields, terms, shown):
+    """Return the texts of other languages that hold a term that the ``shown`` texts lack.
+
+    A search for 預算 on the English page finds a duty through its traditional text; that
+    text is then shown too, highlighted, so that the reader sees why it was found.
+    """
+    missing = [term for term in terms if not any(text and contains(text, [term]) for text in shown)]
+    found = []
+    for name in fields:
+        for language in CONTENT_LANGUAGES:
+            if not missing:
+                return found
+            text = getattr(obj, column(name, language)) or ""
+            if text and text not in shown and contains(text, missing):
+                found.append(OtherText(highlight(text, terms), LANG_ATTRIBUTES[language]))
+                shown = [*shown, text]
+                missing = [term for term in missing if not contains(text, [term])]
+    return found
 
 
 def with_archived(url, show_archived):

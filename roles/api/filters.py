@@ -13,6 +13,7 @@ from departments.api.filters import (
     search_q,
 )
 from departments.models import subtree_q
+from orgportal.i18n import columns
 from roles.models import Duty, Role
 
 
@@ -43,7 +44,7 @@ class RoleFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         help_text=_(
-            "Substring of the code, title, English title, summary or of a duty's text or area."
+            "Substring of the code, title or summary, or of a duty's text or area, in any language."
         ),
     )
     ordering = django_filters.OrderingFilter(
@@ -61,8 +62,8 @@ class RoleFilter(django_filters.FilterSet):
         return queryset.under(value)
 
     def filter_search(self, queryset, name, value):
-        duties = Duty.objects.filter(search_q(value, ("text", "area"))).values("role_id")
-        fields = ("code", "title", "title_en", "summary")
+        duties = Duty.objects.filter(search_q(value, columns("text", "area"))).values("role_id")
+        fields = ("code", *columns("title", "summary"))
         return queryset.filter(search_q(value, fields) | Q(pk__in=duties))
 
 
@@ -78,9 +79,13 @@ class DutyFilter(django_filters.FilterSet):
         method="filter_under",
         help_text=_("The duties of every role in the department with this code or below it."),
     )
-    area = django_filters.CharFilter(help_text=_("Only the duties of this area, such as SEO方向."))
+    area = django_filters.CharFilter(
+        method="filter_area",
+        help_text=_("Only the duties of this area, such as SEO方向, in any language."),
+    )
     search = django_filters.CharFilter(
-        method="filter_search", help_text=_("Substring of the duty's text or area.")
+        method="filter_search",
+        help_text=_("Substring of the duty's text or area, in any language."),
     )
 
     class Meta:
@@ -90,5 +95,11 @@ class DutyFilter(django_filters.FilterSet):
     def filter_under(self, queryset, name, value):
         return queryset.filter(subtree_q(value, prefix="role__department__"))
 
+    def filter_area(self, queryset, name, value):
+        in_any_language = Q()
+        for area in columns("area"):
+            in_any_language |= Q(**{area: value})
+        return queryset.filter(in_any_language)
+
     def filter_search(self, queryset, name, value):
-        return queryset.filter(search_q(value, ("text", "area")))
+        return queryset.filter(search_q(value, columns("text", "area")))

@@ -4,22 +4,43 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from departments.api.serializers import CodeRelatedField, CodeURLField, StrictModelSerializer
+from departments.api.serializers import (
+    ZH_HANT_AUTO_HELP,
+    CodeRelatedField,
+    CodeURLField,
+    StrictModelSerializer,
+    TranslatedFieldsMixin,
+    with_languages,
+)
 from departments.models import Department
 from roles.models import MAX_INTEGER, Duty, Role, next_sort_order
 
 SEO_DUTY_EXAMPLE = {
     "id": 17,
     "area": "SEO方向",
+    "area_zh_hans": "SEO方向",
+    "area_en": "SEO",
+    "area_zh_hant": "SEO方向",
     "text": "研究搜索引擎算法(如百度“清风算法”),优化网站结构(TDK设置、内链布局)",
+    "text_zh_hans": "研究搜索引擎算法(如百度“清风算法”),优化网站结构(TDK设置、内链布局)",
+    "text_en": "Study search-engine algorithms (e.g. Baidu's “Qingfeng (Breeze) algorithm”) and "
+    "optimise the site structure (TDK settings, internal linking)",
+    "text_zh_hant": "研究搜尋引擎演算法(如百度“清風演算法”),最佳化網站結構(TDK設定、內鏈佈局)",
+    "zh_hant_auto": ["area", "text"],
     "sort_order": 0,
 }
 ROLE_EXAMPLE = {
     "code": "seo-sem-specialist",
     "url": "https://orgportal.example.com/api/v1/roles/seo-sem-specialist/",
     "title": "SEO/SEM优化师",
+    "title_zh_hans": "SEO/SEM优化师",
     "title_en": "SEO/SEM Specialist",
+    "title_zh_hant": "SEO/SEM最佳化師",
     "summary": "",
+    "summary_zh_hans": "",
+    "summary_en": "",
+    "summary_zh_hant": "",
+    "zh_hant_auto": ["summary", "title"],
     "department": "digital-operations",
     "reports_to": None,
     "headcount": None,
@@ -51,12 +72,16 @@ class FullCleanMixin:
         pass
 
 
-class RoleDutySerializer(serializers.ModelSerializer):
+class RoleDutySerializer(TranslatedFieldsMixin, serializers.ModelSerializer):
     """A duty nested in its role."""
+
+    zh_hant_auto = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
+    )
 
     class Meta:
         model = Duty
-        fields = ["id", "area", "text", "sort_order"]
+        fields = ["id", *with_languages("area", "text"), "zh_hant_auto", "sort_order"]
         read_only_fields = fields
 
 
@@ -67,7 +92,7 @@ class RoleDutySerializer(serializers.ModelSerializer):
             "New role in 数字运营部",
             value={
                 "code": "live-commerce-host",
-                "title": "直播运营",
+                "title_zh_hans": "直播运营",
                 "title_en": "Live Commerce Host",
                 "department": "digital-operations",
                 "headcount": 2,
@@ -76,7 +101,7 @@ class RoleDutySerializer(serializers.ModelSerializer):
         ),
     ]
 )
-class RoleSerializer(FullCleanMixin, StrictModelSerializer):
+class RoleSerializer(TranslatedFieldsMixin, FullCleanMixin, StrictModelSerializer):
     """A role; ``department`` and ``reports_to`` are codes."""
 
     url = CodeURLField("api:role-detail")
@@ -89,15 +114,17 @@ class RoleSerializer(FullCleanMixin, StrictModelSerializer):
         allow_null=True,
         help_text=_("Code of the role this one reports to; never a cycle."),
     )
+    zh_hant_auto = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
+    )
 
     class Meta:
         model = Role
         fields = [
             "code",
             "url",
-            "title",
-            "title_en",
-            "summary",
+            *with_languages("title", "summary"),
+            "zh_hant_auto",
             "department",
             "reports_to",
             "headcount",
@@ -162,22 +189,34 @@ class RoleDetailSerializer(RoleSerializer):
             "New duty for SEO/SEM优化师",
             value={
                 "role": "seo-sem-specialist",
-                "area": "SEO方向",
-                "text": "维护站点地图与收录监控",
+                "area_zh_hans": "SEO方向",
+                "area_en": "SEO",
+                "text_zh_hans": "维护站点地图与收录监控",
+                "text_en": "Maintain the sitemap and monitor indexing",
             },
             request_only=True,
         ),
     ]
 )
-class DutySerializer(FullCleanMixin, StrictModelSerializer):
+class DutySerializer(TranslatedFieldsMixin, FullCleanMixin, StrictModelSerializer):
     """A duty; ``role`` is the role's code."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:duty-detail")
     role = CodeRelatedField(queryset=Role.objects.all(), help_text=_("Code of the duty's role."))
+    zh_hant_auto = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
+    )
 
     class Meta:
         model = Duty
-        fields = ["id", "url", "role", "area", "text", "sort_order"]
+        fields = [
+            "id",
+            "url",
+            "role",
+            *with_languages("area", "text"),
+            "zh_hant_auto",
+            "sort_order",
+        ]
         extra_kwargs = {
             "sort_order": {
                 "required": False,
