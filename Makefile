@@ -69,7 +69,7 @@ format: venv
 
 # Extract the UI strings into locale/*/LC_MESSAGES/django.po (needs GNU gettext).
 messages: venv
-	DEBUG=1 $(BIN)/python manage.py makemessages --no-obsolete --locale zh_Hans --locale en \
+	DEBUG=1 $(BIN)/python manage.py makemessages --no-obsolete --locale zh_Hans --locale en --locale zh_Hant \
 		--ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'scripts/*'
 
 clean:

@@ -199,7 +199,7 @@ class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAd
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
         picker = form.base_fields.get("reports_to")
         if obj is not None and picker is not None:
             # The field is wrapped in the admin's add/change links.

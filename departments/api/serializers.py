@@ -166,29 +166,44 @@ class TranslatedFieldsMixin:
                     fields[name].help_text = describe_column(label, language)
         return fields
 
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if self.instance is not None:
-            return attrs
+    def to_internal_value(self, data):
+        """Validate the fields, and on creation that the required texts have their simplified
+        Chinese; report every error at once."""
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors, value = dict(error.detail), None
+        if self.instance is None and isinstance(data, dict):
+            errors.update(
+                (field, message)
+                for field, message in self.missing_source_texts(data).items()
+                if field not in errors
+            )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def missing_source_texts(self, data):
+        """Return an error for each required text without its simplified Chinese in ``data``."""
         model = self.Meta.model
+        missing = {}
         for field in translated_fields(model):
-            if model._meta.get_field(field).blank:
+            if model._meta.get_field(field).blank or field not in self.fields:
                 continue
             source = column(field, SOURCE_LANGUAGE)
-            given = attrs.get(source)
+            given = data.get(source)
             if not given and content_language() == SOURCE_LANGUAGE:
-                given = attrs.get(field)
+                given = data.get(field)
             if not given:
-                raise serializers.ValidationError(
-                    {
-                        field: _(
-                            "Give the text in simplified Chinese: %(source)s, or %(field)s in a "
-                            "simplified Chinese request."
-                        )
-                        % {"source": source, "field": field}
-                    }
-                )
-        return attrs
+                missing[field] = [
+                    _(
+                        "Give the text in simplified Chinese: %(source)s, or %(field)s in a "
+                        "simplified Chinese request."
+                    )
+                    % {"source": source, "field": field}
+                ]
+        return missing
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -180,13 +180,13 @@ def test_reserved_code_is_a_form_error(client, seed_org, superuser):
             "first-child",
             "hr-administration",
             "成为“人力资源与行政部”的第一个下级部门。",
-            "Moved in as the first sub-department of “HR & Administration”.",
+            "Moved in as the first sub-department of “Human Resources & Administration”.",
         ),
         (
             "last-child",
             "hr-administration",
             "成为“人力资源与行政部”的最后一个下级部门。",
-            "Moved in as the last sub-department of “HR & Administration”.",
+            "Moved in as the last sub-department of “Human Resources & Administration”.",
         ),
     ],
 )

@@ -169,7 +169,7 @@ def test_department_tree_column_is_headed_department_name(admin_client, language
 def test_role_columns_say_which_language_a_title_is_in(admin_client):
     admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     columns = labels_of(admin_client.get(reverse("admin:roles_role_changelist"))).labels
-    assert {"Chinese title", "English title"} <= set(columns)
+    assert {"Title (Simplified Chinese)", "Title (English)"} <= set(columns)
 
 
 def test_portal_catalog_changes_a_library_translation_only_on_purpose():

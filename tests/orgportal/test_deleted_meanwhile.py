@@ -159,7 +159,7 @@ def test_the_admin_answers_a_save_of_a_role_deleted_meanwhile_with_a_message(
     url = reverse("admin:roles_role_change", args=[role.pk])
     form = {
         "code": role.code,
-        "title": "复活",
+        "title_zh_hans": "复活",
         "department": role.department_id,
         "headcount": 1,
         "sort_order": 0,

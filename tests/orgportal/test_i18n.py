@@ -1,4 +1,5 @@
-"""Two languages: complete catalogs, Chinese by default, English names in the English UI."""
+"""Three languages: complete catalogs, simplified Chinese by default, English and traditional
+Chinese on request, for the interface and the content."""
 
 import io
 import re
@@ -39,12 +40,27 @@ def test_chinese_catalog_translates_every_string():
     assert zh.metadata["Plural-Forms"].startswith("nplurals=1;")
 
 
+def test_traditional_catalog_translates_every_string_in_traditional_characters():
+    import opencc
+
+    hant = catalog("zh_Hant")
+    to_traditional = opencc.OpenCC("s2t")
+
+    assert [entry.msgid for entry in hant.untranslated_entries()] == []
+    assert [entry.msgid for entry in hant.fuzzy_entries()] == []
+    for entry in hant:
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            assert to_traditional.convert(text) == text, text
+
+
 def test_catalogs_list_the_same_strings():
-    assert {e.msgid for e in catalog("zh_Hans")} == {e.msgid for e in catalog("en")}
+    msgids = {e.msgid for e in catalog("zh_Hans")}
+    assert msgids == {e.msgid for e in catalog("en")} == {e.msgid for e in catalog("zh_Hant")}
 
 
-def test_translations_keep_every_placeholder():
-    for entry in catalog("zh_Hans"):
+@pytest.mark.parametrize("language", ["zh_Hans", "zh_Hant"])
+def test_translations_keep_every_placeholder(language):
+    for entry in catalog(language):
         translated = entry.msgstr_plural[0] if entry.msgid_plural else entry.msgstr
         expected = set(PLACEHOLDER.findall(entry.msgid))
         if entry.msgid_plural:
@@ -62,7 +78,7 @@ def test_pages_are_in_chinese_by_default(client, viewer, seed_org):
 
     content = client.get(reverse("chart:home")).content.decode()
 
-    assert '<html lang="zh-hans">' in content
+    assert '<html lang="zh-Hans">' in content
     assert "组织门户" in content
     assert "全部展开" in content
     assert ">数字运营部</a>" in content
@@ -80,7 +96,7 @@ def test_english_ui_shows_english_department_names(client, viewer, seed_org):
 
 
 def test_english_ui_falls_back_to_the_chinese_name(client, viewer, seed_org):
-    DepartmentFactory(code="no-english", name="无英文名部门", name_en="")
+    DepartmentFactory(code="no-english", name="无英文名部门", name_en="", tagline="")
     client.force_login(viewer)
 
     content = client.get(reverse("chart:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -107,7 +123,37 @@ def test_language_switch_marks_the_current_language(client, viewer, seed_org):
     content = client.get(reverse("chart:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert re.search(r'value="en" lang="en" aria-pressed="true"', content)
-    assert re.search(r'value="zh-hans" lang="zh-hans" aria-pressed="false"', content)
+    assert re.search(r'value="zh-hans" lang="zh-Hans" aria-pressed="false"', content)
+    assert re.search(r'value="zh-hant" lang="zh-Hant" aria-pressed="false"', content)
+
+
+def test_the_switch_offers_three_languages_told_apart_on_narrow_screens(client, viewer, seed_org):
+    client.force_login(viewer)
+
+    content = client.get(reverse("chart:home")).content.decode()
+
+    assert re.findall(r'<span class="lang-switch__long">([^<]+)</span>', content) == [
+        "简体中文",
+        "English",
+        "繁體中文",
+    ]
+    assert re.findall(r'<span class="lang-switch__short"[^>]*>([^<]+)</span>', content) == [
+        "简",
+        "EN",
+        "繁",
+    ]
+
+
+def test_traditional_ui_shows_content_in_traditional_characters(client, viewer, seed_org):
+    client.force_login(viewer)
+    client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+
+    content = client.get(reverse("departments:detail", kwargs={"code": "finance"})).content.decode()
+
+    assert '<html lang="zh-Hant">' in content
+    assert '<h1 class="hero__title">財務部</h1>' in content
+    assert "預算管控,合規保障" in content
+    assert "組織門戶" in content
 
 
 def test_model_names_are_translated(seed_org):

@@ -310,3 +310,49 @@ def test_archived_search_runs_a_fixed_number_of_queries(
         response = client.get(reverse("search:results"), {"q": "职责", "archived": "1"})
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["budget", "预算", "預算"])
+def test_budget_finds_the_budgeting_duties_in_every_language(viewer_client, seed_org, query):
+    budgeting = set(
+        Duty.objects.filter(role__code="budget-management-specialist").values_list(
+            "text_zh_hans", flat=True
+        )
+    )
+
+    duties = group(search(viewer_client, q=query), "duties")
+
+    for text in budgeting:
+        duty = Duty.objects.get(text_zh_hans=text)
+        assert f"#duty-{duty.pk}" in duties, (query, text)
+
+
+def test_english_search_highlights_the_english_text_shown(viewer_client, seed_org):
+    viewer_client.cookies["django_language"] = "en"
+
+    duties = group(search(viewer_client, q="budget"), "duties")
+
+    assert re.search(r"<mark>[Bb]udget</mark>", duties)
+    assert "预算" not in duties
+
+
+def test_a_match_in_a_language_not_shown_is_shown_highlighted_with_its_language(
+    viewer_client, seed_org
+):
+    viewer_client.cookies["django_language"] = "en"
+
+    duties = group(search(viewer_client, q="預算"), "duties")
+
+    assert re.search(r'<span class="result__other" lang="zh-Hant">[^<]*<mark>預算</mark>', duties)
+
+
+def test_traditional_search_on_the_traditional_page_marks_the_traditional_text(
+    viewer_client, seed_org
+):
+    viewer_client.cookies["django_language"] = "zh-hant"
+
+    content = search(viewer_client, q="預算")
+
+    assert "預算管理專員" in group(content, "roles") or "預算" in group(content, "duties")
+    assert "<mark>預算</mark>" in group(content, "duties")
+    assert "result__other" not in group(content, "duties")

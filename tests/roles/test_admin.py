@@ -73,7 +73,7 @@ def test_a_new_inline_duty_goes_after_the_others(client, seed_org, superuser):
     before = duty_texts(role)
     data = change_form_data(client.get(url))
     assert "duties-3-sort_order" not in data  # a new row has no place until it is saved
-    data["duties-3-text"] = "维护数据字典"
+    data["duties-3-text_zh_hans"] = "维护数据字典"
 
     response = client.post(url, data)
 
@@ -127,7 +127,7 @@ def test_a_duty_added_in_the_duty_admin_goes_last_and_has_no_order_field(
     role = Role.objects.get(code="data-analyst")
     add = reverse("admin:roles_duty_add")
     assert "sort_order" not in client.get(add).context["adminform"].form.fields
-    client.post(add, {"role": role.pk, "area": "", "text": "维护数据字典"})
+    client.post(add, {"role": role.pk, "area_zh_hans": "", "text_zh_hans": "维护数据字典"})
     assert duty_texts(role)[-1] == "维护数据字典"
 
 
