@@ -576,8 +576,10 @@ def _assign(instance, spec, fields):
     changed = []
     for key, value in wanted_values(spec, fields).items():
         if current[key] != value:
-            setattr(instance, _column(key), value)
             changed.append(key)
+        if current[key] != value or getattr(instance, _column(key)) is None:
+            # Also where it stands as NULL: a missing text is "", as in the file.
+            setattr(instance, _column(key), value)
     return changed
 
 

@@ -45,10 +45,16 @@ IMPORT_CSV = (
     "seo-group,digital-operations,SEO组,SEO Group,搜索流量\n"
     'data-technology,company,数据与技术部,Data & Technology,"技术赋能,数据驱动"\n'
 )
+# The chart in the other two languages, on a desktop.
+LANGUAGE_PAGES = {
+    "chart-en": ("en", "Internet Marketing Company"),
+    "chart-zh-hant": ("zh-hant", "網際網路營銷企業"),
+}
 README_PICTURES = [
     *(f"{page}-{viewport}" for page in [*PAGES, *ADMIN_PAGES] for viewport in VIEWPORTS),
     "admin-import-preview-desktop",
     "handbook-role-page",
+    *(f"{page}-desktop" for page in LANGUAGE_PAGES),
 ]
 
 
@@ -62,6 +68,16 @@ def test_readme_picture(logged_in, name, viewport):
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
     screenshot(page, f"{name}-{viewport}")
+
+
+@pytest.mark.parametrize("name", LANGUAGE_PAGES)
+def test_readme_picture_in_another_language(logged_in, name):
+    page = logged_in(DESKTOP)
+    language, heading = LANGUAGE_PAGES[name]
+
+    page.locator(f'.lang-switch button[value="{language}"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    screenshot(page, f"{name}-desktop")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

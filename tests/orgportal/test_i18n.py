@@ -44,7 +44,7 @@ def test_traditional_catalog_translates_every_string_in_traditional_characters()
     import opencc
 
     hant = catalog("zh_Hant")
-    to_traditional = opencc.OpenCC("s2t")
+    to_traditional = opencc.OpenCC("s2tw")
 
     assert [entry.msgid for entry in hant.untranslated_entries()] == []
     assert [entry.msgid for entry in hant.fuzzy_entries()] == []

@@ -474,3 +474,87 @@ def test_a_real_import_finds_errors_before_it_takes_the_lock(seeded, tmp_path, t
 def test_a_real_import_takes_the_lock_once_planned(seeded, tmp_path, tree_locks):
     run("import_org", write(tmp_path, changed_seed()))
     assert tree_locks
+
+
+def empty_organisation():
+    Duty.objects.all().delete()
+    Role.objects.all().delete()
+    for department in Department.objects.order_by("-level"):
+        department.delete()
+
+
+def test_every_language_survives_export_import_export_byte_for_byte(seed_org, tmp_path):
+    finance = Department.objects.get(code="finance")
+    finance.tagline_zh_hant = "預算管控與合規"  # by hand: differs from the conversion
+    finance.save()
+    duty = Duty.objects.filter(role__code="financial-accountant").first()
+    duty.text_en = ""  # a missing English text
+    duty.save()
+    first = tmp_path / "first.yaml"
+    run("export_org", str(first))
+    text = first.read_text(encoding="utf-8")
+    assert "tagline_zh_hant: 預算管控與合規" in text
+    assert text.count("_zh_hant:") == 1  # automatic conversions are derived, not written
+    assert "text_en: Track developments in the internet-marketing industry" in text
+
+    empty_organisation()
+    run("import_org", str(first))
+    second = tmp_path / "second.yaml"
+    run("export_org", str(second))
+
+    assert first.read_bytes() == second.read_bytes()
+    finance = Department.objects.get(code="finance")
+    assert finance.tagline_zh_hant == "預算管控與合規"
+    assert "tagline" not in finance.zh_hant_auto
+    assert finance.name_zh_hant == "財務部" and "name" in finance.zh_hant_auto
+    assert Duty.objects.get(text_zh_hans=duty.text_zh_hans).text_en == ""
+
+
+def test_import_sets_and_clears_texts_of_every_language(seed_org, tmp_path):
+    data = seed_data()
+    finance = next(d for d in data["departments"] if d["code"] == "finance")
+    finance["tagline_zh_hant"] = "預算管控與合規"
+    finance["tagline_en"] = "Budgets"
+    del finance["positioning_en"]
+    out, _ = run("import_org", write(tmp_path, data))
+
+    assert (
+        "updated: department finance (财务部): tagline_en, tagline_zh_hant, positioning_en" in out
+    )
+    finance = Department.objects.get(code="finance")
+    assert (finance.tagline_en, finance.tagline_zh_hant, finance.positioning_en) == (
+        "Budgets",
+        "預算管控與合規",
+        "",
+    )
+    again, _ = run("import_org", write(tmp_path, data))
+    assert "0 changes" in again
+
+
+def test_a_traditional_text_equal_to_the_conversion_imports_as_automatic(seed_org, tmp_path):
+    data = seed_data()
+    finance = next(d for d in data["departments"] if d["code"] == "finance")
+    finance["name_zh_hant"] = "財務部"
+
+    out, _ = run("import_org", write(tmp_path, data))
+
+    assert "0 changes" in out
+    assert "name" in Department.objects.get(code="finance").zh_hant_auto
+
+
+def test_a_language_text_too_long_is_a_placed_error(seed_org, tmp_path):
+    data = seed_data()
+    data["departments"][7]["name_en"] = "x" * 201
+
+    _, printed = import_failure(write(tmp_path, data))
+
+    assert "departments[7].name_en: is longer than 200 characters" in printed
+
+
+def test_an_unknown_language_key_is_a_placed_error(seed_org, tmp_path):
+    data = seed_data()
+    data["departments"][7]["name_fr"] = "Finances"
+
+    _, printed = import_failure(write(tmp_path, data))
+
+    assert "departments[7].name_fr: unknown field" in printed
