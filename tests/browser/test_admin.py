@@ -118,11 +118,13 @@ def test_a_new_duty_goes_last_without_typing_an_order(admin_page):
     before = duty_texts("data-analyst")
 
     expect(page.locator("#duties-group input[name$=sort_order]").first).to_be_hidden()
-    duty_rows(page).last.locator("textarea").fill("维护数据字典")
+    duty_rows(page).last.locator("textarea[name$=text_zh_hans]").fill("维护数据字典")
     save(page)
 
     assert duty_texts("data-analyst") == [*before, "维护数据字典"]
-    expect(duty_rows(page).nth(len(before)).locator("textarea")).to_have_value("维护数据字典")
+    expect(duty_rows(page).nth(len(before)).locator("textarea[name$=text_zh_hans]")).to_have_value(
+        "维护数据字典"
+    )
 
 
 def test_drag_a_duty_to_the_top_and_save_keeps_the_order(admin_page):
@@ -136,7 +138,7 @@ def test_drag_a_duty_to_the_top_and_save_keeps_the_order(admin_page):
     page.mouse.down()
     page.mouse.move(first["x"] + 40, first["y"] + 4, steps=10)
     page.mouse.up()
-    expect(duty_rows(page).first.locator("textarea")).to_have_value(before[5])
+    expect(duty_rows(page).first.locator("textarea[name$=text_zh_hans]")).to_have_value(before[5])
     save(page)
 
     assert duty_texts("seo-sem-specialist") == [before[5], *before[:5]]
@@ -148,7 +150,7 @@ def test_up_and_down_buttons_move_a_duty_in_place_with_javascript(admin_page):
 
     duty_rows(page).first.get_by_role("button", name="下移").click()
     expect(page).to_have_url(re.compile(r"/change/$"))
-    expect(duty_rows(page).nth(1).locator("textarea")).to_have_value(before[0])
+    expect(duty_rows(page).nth(1).locator("textarea[name$=text_zh_hans]")).to_have_value(before[0])
     assert duty_texts("data-analyst") == before
     save(page)
 
@@ -164,4 +166,4 @@ def test_without_javascript_the_up_and_down_buttons_save_and_move_the_duty(admin
 
     expect(page.locator(".messagelist")).to_contain_text("上移")
     assert duty_texts("data-analyst") == [before[0], before[2], before[1]]
-    expect(duty_rows(page).nth(1).locator("textarea")).to_have_value(before[2])
+    expect(duty_rows(page).nth(1).locator("textarea[name$=text_zh_hans]")).to_have_value(before[2])

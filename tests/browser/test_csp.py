@@ -73,7 +73,7 @@ def test_the_admin_works_under_the_policy(admin_page):
     expect(page.locator("#result_list .tree-node").first).to_be_visible()
     role = Role.objects.first()
     visit(page, reverse("admin:roles_role_change", args=[role.pk]))
-    expect(page.locator("#id_title")).to_have_value(role.title)
+    expect(page.locator("#id_title_zh_hans")).to_have_value(role.title_zh_hans)
     visit(page, reverse("admin:departments_department_add"))
     assert violations(page) == []
 
