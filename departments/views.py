@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -10,9 +10,20 @@ from django.urls import reverse
 from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
-from departments.models import Department
+from departments.models import TREE_FIELDS, Department
+from orgportal.i18n import columns
+from orgportal.translated import without_plain_columns
 
 ACCENTS = 8
+# What a drawn tree shows of each department: its name and tagline (the root also its
+# description) in every language, since one loaded tree serves every language.
+TREE_COLUMNS = (
+    "code",
+    "parent",
+    "is_active",
+    *TREE_FIELDS,
+    *columns("name", "tagline", "description"),
+)
 
 
 @dataclass
@@ -71,7 +82,8 @@ def org_tree(departments, *, include_archived=False, accent=0):
     archived department plans no seats. ``accent`` is the colour of the top node's branch
     (see ``branch_accent``); below the root each branch gets its own.
     """
-    tops = with_role_totals(departments.order_by("tree_id", "lft")).get_cached_trees()
+    departments = departments.order_by("tree_id", "lft").only(*TREE_COLUMNS)
+    tops = with_role_totals(departments).get_cached_trees()
     if not tops or not (include_archived or tops[0].is_active):
         return None
     return _build_node(tops[0], include_archived=include_archived, accent=accent)
@@ -215,7 +227,11 @@ class DepartmentDetailView(ArchivedPageMixin, PortalReadMixin, DetailView):
             include_archived=self.show_archived,
             accent=branch_accent([*ancestors, department]),
         )
-        roles = department.roles.order_by("sort_order", "pk").prefetch_related("duties")
+        # Duties through the relation: departments know nothing of roles.
+        duty_model = department.roles.model._meta.get_field("duties").related_model
+        duties = Prefetch("duties", queryset=without_plain_columns(duty_model.objects.all()))
+        roles = without_plain_columns(department.roles.order_by("sort_order", "pk"))
+        roles = roles.prefetch_related(duties)
         if not self.show_archived:
             roles = roles.filter(is_active=True)
         roles = list(roles)

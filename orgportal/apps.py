@@ -9,5 +9,8 @@ class OrgportalConfig(AppConfig):
 
     def ready(self):
         from orgportal import signals
+        from orgportal.translated import speed_up_descriptors
 
         signals.connect()
+        # modeltranslation, listed before this app, has registered every translation.py.
+        speed_up_descriptors()

@@ -14,12 +14,17 @@ So every language reads from columns alone (no conversion per request, and ``val
 carry every language), and exports write only the hand-written traditional texts.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from modeltranslation import settings as mt_settings
+from modeltranslation.fields import NONE, TranslationFieldDescriptor
+from modeltranslation.thread_context import fallbacks_enabled
 from modeltranslation.translator import NotRegistered, translator
+from modeltranslation.utils import build_localized_fieldname, resolution_order
 
 from orgportal.i18n import column, to_traditional
 
@@ -35,6 +40,16 @@ def translated_fields(model) -> tuple[str, ...]:
     except NotRegistered:
         return ()
     return tuple(field.name for field in model._meta.concrete_fields if field.name in registered)
+
+
+def without_plain_columns(queryset):
+    """Return ``queryset`` without loading the plain columns of translated fields (``name``).
+
+    django-modeltranslation keeps them beside the language columns but never reads them, so
+    pages that load many rows skip them. (Its own defer() would defer every language of a
+    field; QuerySet.defer defers the plain column alone.)
+    """
+    return models.QuerySet.defer(queryset, *translated_fields(queryset.model))
 
 
 def missing_english_q(model, prefix: str = "") -> Q:
@@ -85,23 +100,31 @@ class TranslatedModel(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # The traditional texts as loaded: an automatic text that nobody changed follows its
-        # simplified text, one that somebody changed becomes theirs.
-        instance._stored_traditional = {
-            name: value
-            for name, value in zip(field_names, values, strict=True)
-            if name.endswith("_zh_hant")
-        }
+        # The row as loaded, kept as it came (pages load thousands of rows and save none):
+        # an automatic traditional text that nobody changed follows its simplified text, one
+        # that somebody changed becomes theirs (see stored_traditional).
+        instance._loaded_row = (field_names, values)
         return instance
 
+    @property
+    def stored_traditional(self):
+        """Return the traditional texts as they were loaded from the database."""
+        if "_stored_traditional" not in self.__dict__:
+            field_names, values = getattr(self, "_loaded_row", ((), ()))
+            self._stored_traditional = {
+                name: value
+                for name, value in zip(field_names, values, strict=False)
+                if name.endswith("_zh_hant")
+            }
+        return self._stored_traditional
+
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        stored = self.stored_traditional
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
-        stored = getattr(self, "_stored_traditional", {})
         for field in translated_fields(type(self)):
             name = column(field, HANT)
             if fields is None or name in fields:
                 stored[name] = getattr(self, name)
-        self._stored_traditional = stored
 
     refresh_from_db.alters_data = True
 
@@ -111,7 +134,7 @@ class TranslatedModel(models.Model):
         ``only`` limits the work to the fields named in a save's ``update_fields``.
         """
         automatic = set(self.zh_hant_auto or ())
-        stored = getattr(self, "_stored_traditional", {})
+        stored = self.stored_traditional
         touched = []
         for field in translated_fields(type(self)):
             source, target = column(field, HANS), column(field, HANT)
@@ -177,3 +200,58 @@ def _bulk_update(model, rows, fields):
     if rows:
         names = [column(field, language) for field in fields for language in (HANS, HANT)]
         model._base_manager.bulk_update(rows, [*names, "zh_hant_auto"])
+
+
+class LocalizedTextDescriptor(TranslationFieldDescriptor):
+    """modeltranslation's descriptor of a translated field (``department.name``), with the
+    columns to read for each language worked out once instead of on every access.
+
+    It returns what modeltranslation's returns: the first non-empty text in the active
+    language's fallback order, else the field's default. A chart reads it thousands of times
+    per page, where modeltranslation's own costs as much as the rest of the page's Python.
+    """
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        if not fallbacks_enabled() or self.fallback_undefined is not NONE:
+            return super().__get__(instance, owner)
+        loaded = instance.__dict__
+        for name in _columns_to_read(self.field.name, get_language(), self.fallback_languages):
+            value = loaded[name] if name in loaded else getattr(instance, name, None)
+            if value is not None and value != "":
+                return value
+        if self.fallback_value is not NONE:
+            return self.fallback_value
+        return self.field.get_default()
+
+
+@lru_cache(maxsize=256)
+def _columns_to_read(field, language, fallback_languages):
+    # modeltranslation.utils.get_language(), for a given language.
+    if language not in mt_settings.AVAILABLE_LANGUAGES and language and "-" in language:
+        language = language.split("-")[0]
+    if language not in mt_settings.AVAILABLE_LANGUAGES:
+        language = mt_settings.DEFAULT_LANGUAGE
+    return tuple(
+        build_localized_fieldname(field, lang)
+        for lang in resolution_order(language, dict(fallback_languages or {}))
+    )
+
+
+def speed_up_descriptors():
+    """Give every registered translated field the LocalizedTextDescriptor (at start-up)."""
+    for model in translator.get_registered_models(abstract=False):
+        for field in translated_fields(model):
+            descriptor = model.__dict__.get(field)
+            if type(descriptor) is TranslationFieldDescriptor:
+                if isinstance(descriptor.fallback_languages, dict):
+                    descriptor.fallback_languages = _Hashable(descriptor.fallback_languages)
+                descriptor.__class__ = LocalizedTextDescriptor
+
+
+class _Hashable(dict):
+    """The fallback languages of a descriptor, usable as a key of _columns_to_read's cache."""
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))

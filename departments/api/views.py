@@ -30,8 +30,9 @@ from departments.api.serializers import (
     DepartmentTreeQuerySerializer,
     DepartmentTreeSerializer,
 )
-from departments.models import Department
+from departments.models import TREE_FIELDS, Department
 from departments.services import department_move
+from orgportal.i18n import column, fallback_order
 
 CODE_PARAMETER = OpenApiParameter(
     "code",
@@ -163,7 +164,16 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     )
     @action(detail=False, filter_backends=[], pagination_class=None)
     def tree(self, request):
-        nodes = self.get_queryset()
+        # Only what the tree shows: its texts in the request's language and those it falls
+        # back to, not every language of every text.
+        texts = [
+            column(field, language)
+            for field in ("name", "tagline", "positioning", "description")
+            for language in fallback_order()
+        ]
+        nodes = readable(Department, request).only(
+            "code", "parent", "is_active", *TREE_FIELDS, *texts
+        )
         query = DepartmentTreeQuerySerializer(data=request.query_params, departments=nodes)
         query.is_valid(raise_exception=True)
         root = query.validated_data.get("root")
