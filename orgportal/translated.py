@@ -81,6 +81,13 @@ class TranslatedModel(models.Model):
     class Meta:
         abstract = True
 
+    def __getstate__(self):
+        # Cached trees pickle thousands of instances: not their loaded rows a second time.
+        state = super().__getstate__()
+        state.pop("_loaded_row", None)
+        state.pop("_stored_traditional", None)
+        return state
+
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -108,15 +115,26 @@ class TranslatedModel(models.Model):
 
     @property
     def stored_traditional(self):
-        """Return the traditional texts as they were loaded from the database."""
+        """Return the traditional texts as they were loaded from the database.
+
+        An instance restored from a cache counts the texts it holds as loaded.
+        """
         if "_stored_traditional" not in self.__dict__:
-            field_names, values = getattr(self, "_loaded_row", ((), ()))
+            if "_loaded_row" in self.__dict__:
+                field_names, values = self._loaded_row
+                loaded = zip(field_names, values, strict=False)
+            elif self._state.adding:
+                loaded = ()
+            else:
+                loaded = ((name, getattr(self, name, None)) for name in self._traditional_columns())
             self._stored_traditional = {
-                name: value
-                for name, value in zip(field_names, values, strict=False)
-                if name.endswith("_zh_hant")
+                name: value for name, value in loaded if name.endswith("_zh_hant")
             }
         return self._stored_traditional
+
+    @classmethod
+    def _traditional_columns(cls):
+        return [column(field, HANT) for field in translated_fields(cls)]
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         stored = self.stored_traditional

@@ -190,3 +190,17 @@ def test_convert_traditional_converts_automatic_texts_again_and_keeps_hand_writt
 
     assert Department.objects.get(pk=automatic.pk).tagline_zh_hant == "視頻運營"  # Hong Kong
     assert Department.objects.get(pk=by_hand.pk).tagline_zh_hant == "軟件開發"
+
+
+@pytest.mark.django_db
+def test_an_instance_from_a_cache_keeps_its_automatic_texts_automatic():
+    import pickle
+
+    department = DepartmentFactory(tagline="预算管控")
+    cached = pickle.loads(pickle.dumps(Department.objects.get(pk=department.pk)))
+    assert "_loaded_row" not in cached.__dict__
+
+    cached.tagline_zh_hans = "数据驱动"
+    cached.save()
+
+    assert Department.objects.get(pk=department.pk).tagline_zh_hant == "資料驅動"
