@@ -19,8 +19,8 @@ from mptt.exceptions import InvalidMove
 from departments.models import Department
 from departments.resources import DepartmentResource
 from departments.services import department_archive, department_move
-from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE, column, columns, content_language
+from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.translated_admin import (
     MissingEnglishFilter,
     TranslatedAdminForm,

@@ -26,11 +26,14 @@ class DepartmentResource(OrgResource):
     path = ReadOnlyColumn(_("path"))
     code = column("code", _label("code"))
     parent = column("parent", _("parent department code"), CodeWidget(Department))
-    name = column("name", _label("name"))
-    name_en = column("name_en", _label("name_en"))
-    tagline = column("tagline", _label("tagline"))
-    positioning = column("positioning", _label("positioning"))
-    description = column("description", _label("description"))
+    # The plain text columns are simplified Chinese whatever the admin's language, as in
+    # organisation files; English and traditional names have columns of their own.
+    name = column("name_zh_hans", _label("name"))
+    name_en = column("name_en", _("English name"))
+    name_zh_hant = column("name_zh_hant", _("Traditional Chinese name"))
+    tagline = column("tagline_zh_hans", _label("tagline"))
+    positioning = column("positioning_zh_hans", _label("positioning"))
+    description = column("description_zh_hans", _label("description"))
     is_active = column("is_active", _label("is_active"), ActiveWidget())
     roles = ReadOnlyColumn(_("roles in the department"))
     seats = ReadOnlyColumn(_("planned seats in branch"))
@@ -47,6 +50,7 @@ class DepartmentResource(OrgResource):
             "parent",
             "name",
             "name_en",
+            "name_zh_hant",
             "tagline",
             "positioning",
             "description",

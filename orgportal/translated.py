@@ -26,7 +26,7 @@ from modeltranslation.thread_context import fallbacks_enabled
 from modeltranslation.translator import NotRegistered, translator
 from modeltranslation.utils import build_localized_fieldname, resolution_order
 
-from orgportal.i18n import column, to_traditional
+from orgportal.i18n import CONTENT_LANGUAGES, column, to_traditional
 
 HANS = "zh-hans"
 HANT = "zh-hant"
@@ -158,6 +158,10 @@ class TranslatedModel(models.Model):
             source, target = column(field, HANS), column(field, HANT)
             if only is not None and not {field, source, target} & only:
                 continue
+            # An empty text is "", as forms, the API and files write it, never NULL.
+            for language in CONTENT_LANGUAGES:
+                if getattr(self, column(field, language)) is None:
+                    setattr(self, column(field, language), "")
             converted = to_traditional(getattr(self, source))
             text = getattr(self, target) or ""
             untouched_automatic = field in automatic and text == (stored.get(target) or "")

@@ -14,8 +14,8 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from mptt.forms import TreeNodeChoiceField
 
 from departments.admin import ConcurrentChangeAdminMixin, DepartmentTreeFilter
-from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.i18n import columns
+from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.translated import missing_english_q
 from orgportal.translated_admin import (
     MissingEnglishFilter,

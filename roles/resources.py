@@ -28,9 +28,11 @@ class RoleResource(OrgResource):
     department_path = ReadOnlyColumn(_("department path"))
     code = column("code", _label(Role, "code"))
     department = column("department", _("department code"), CodeWidget(Department))
-    title = column("title", _label(Role, "title"))
-    title_en = column("title_en", _label(Role, "title_en"))
-    summary = column("summary", _label(Role, "summary"))
+    # Simplified Chinese in the plain columns (see departments/resources.py).
+    title = column("title_zh_hans", _label(Role, "title"))
+    title_en = column("title_en", _("English title"))
+    title_zh_hant = column("title_zh_hant", _("Traditional Chinese title"))
+    summary = column("summary_zh_hans", _label(Role, "summary"))
     reports_to_title = ReadOnlyColumn(_label(Role, "reports_to"))
     reports_to = column("reports_to", _("reports to (role code)"), CodeWidget(Role))
     headcount = column("headcount", _label(Role, "headcount"), WholeNumberWidget())
@@ -48,6 +50,7 @@ class RoleResource(OrgResource):
             "department",
             "title",
             "title_en",
+            "title_zh_hant",
             "summary",
             "reports_to_title",
             "reports_to",
@@ -64,8 +67,8 @@ class DutyResource(OrgResource):
     role = column("role", _("role code"), CodeWidget(Role))
     role_title = ReadOnlyColumn(Role._meta.verbose_name)
     sort_order = column("sort_order", _("position"), PositionWidget())
-    area = column("area", _label(Duty, "area"))
-    text = column("text", _label(Duty, "text"))
+    area = column("area_zh_hans", _label(Duty, "area"))
+    text = column("text_zh_hans", _label(Duty, "text"))
 
     class Meta:
         model = Duty

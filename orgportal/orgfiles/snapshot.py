@@ -8,27 +8,21 @@ linear pass. Nothing archived unless asked for: a reader gets what the chart sho
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef
-from django.utils.translation import get_language
 
 from departments.models import Department
+from orgportal.i18n import CONTENT_LANGUAGES, column, columns, localized
 from roles.models import Duty, Role
 
-DEPARTMENT_VALUES = ("pk", "code", "parent_id", "level", "name", "name_en", "tagline")
-DEPARTMENT_VALUES += ("positioning", "description", "is_active")
-ROLE_VALUES = ("pk", "code", "title", "title_en", "summary", "headcount", "department_id")
-ROLE_VALUES += ("is_active",)
-
-
-def localized(row: dict, name: str) -> str:
-    """Return the text ``name`` of a ``values()`` row in the interface language.
-
-    English reads the ``<name>_en`` column where the row has one and it is filled, as the
-    models' display names do; every other text is the simplified Chinese one.
-    """
-    english = row.get(f"{name}_en")
-    if english and (get_language() or "").startswith("en"):
-        return english
-    return row[name]
+# Every language's column of each text: localized() picks the interface language's, with
+# fallback to simplified Chinese.
+DEPARTMENT_VALUES = ("pk", "code", "parent_id", "level", "is_active")
+DEPARTMENT_VALUES += tuple(columns("name", "tagline", "positioning", "description"))
+ROLE_VALUES = ("pk", "code", "headcount", "department_id", "is_active")
+ROLE_VALUES += tuple(columns("title", "summary"))
+BOSS_TITLES = {
+    column("boss_title", language): column("reports_to__title", language)
+    for language in CONTENT_LANGUAGES
+}
 
 
 @dataclass
@@ -36,6 +30,8 @@ class DutyRow:
     area: str
     text: str
     position: int
+    # The simplified Chinese texts, which spreadsheets carry in their plain columns.
+    source: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +69,8 @@ class DepartmentRow:
     roles: list[RoleRow] = field(default_factory=list)
     seats: int = 0
     seats_unknown: int = 0
+    # The simplified Chinese texts, which spreadsheets carry in their plain columns.
+    source: dict = field(default_factory=dict)
 
     @property
     def path_text(self) -> str:
@@ -108,7 +106,7 @@ def org_snapshot(*, top=None, role=None, include_archived=False) -> Snapshot:
     """
     if role is not None:
         top = role.department
-    root = Department.objects.root_nodes().values("name", "name_en", "pk").first()
+    root = Department.objects.root_nodes().values(*columns("name"), "pk").first()
     if root is None:
         return Snapshot(organisation="", departments=[])
     departments = Department.objects.order_by("tree_id", "lft")
@@ -122,7 +120,7 @@ def org_snapshot(*, top=None, role=None, include_archived=False) -> Snapshot:
         above = list(
             Department.objects.ancestors_of(top)
             .order_by("lft")
-            .values("pk", "parent_id", "name", "name_en", "level")
+            .values("pk", "parent_id", *columns("name"), "level")
         )
     rows = list(departments.values(*DEPARTMENT_VALUES))
     # Each department's path: the names from below the company down to it.
@@ -135,13 +133,16 @@ def org_snapshot(*, top=None, role=None, include_archived=False) -> Snapshot:
         department = DepartmentRow(
             code=row["code"],
             name=localized(row, "name"),
-            tagline=row["tagline"],
-            positioning=row["positioning"],
-            description=row["description"],
+            tagline=localized(row, "tagline"),
+            positioning=localized(row, "positioning"),
+            description=localized(row, "description"),
             level=row["level"],
             is_active=row["is_active"],
             path=paths[row["pk"]],
             parent=by_pk.get(row["parent_id"]),
+            source={
+                name: row[column(name, "zh-hans")] or "" for name in ("tagline", "positioning")
+            },
         )
         by_pk[row["pk"]] = department
         ordered.append(department)
@@ -173,26 +174,21 @@ def _load_roles(rows, by_pk, *, role, include_archived):
     roles = roles.annotate(
         boss_shown=Exists(boss),
         boss_code=F("reports_to__code"),
-        boss_title=F("reports_to__title"),
-        boss_title_en=F("reports_to__title_en"),
+        **{name: F(source) for name, source in BOSS_TITLES.items()},
     ).order_by("department__tree_id", "department__lft", "sort_order", "pk")
     loaded = {}
-    for row in roles.values(*ROLE_VALUES, "boss_shown", "boss_code", "boss_title", "boss_title_en"):
+    for row in roles.values(*ROLE_VALUES, "boss_shown", "boss_code", *BOSS_TITLES):
         department = by_pk[row["department_id"]]
         shown = row["boss_shown"] and row["boss_code"]
         item = RoleRow(
             code=row["code"],
             title=localized(row, "title"),
-            summary=row["summary"],
+            summary=localized(row, "summary"),
             headcount=row["headcount"],
             is_active=row["is_active"],
             department=department,
             reports_to_code=row["boss_code"] if shown else "",
-            reports_to_title=(
-                localized({"title": row["boss_title"], "title_en": row["boss_title_en"]}, "title")
-                if shown
-                else ""
-            ),
+            reports_to_title=localized(row, "boss_title") if shown else "",
         )
         department.roles.append(item)
         loaded[row["pk"]] = item
@@ -205,9 +201,14 @@ def _load_duties(roles_by_pk):
     duties = (
         Duty.objects.filter(role_id__in=list(roles_by_pk))
         .order_by("role_id", "sort_order", "pk")
-        .values("role_id", "area", "text", "sort_order")
+        .values("role_id", "sort_order", *columns("area", "text"))
     )
     for row in duties:
         roles_by_pk[row["role_id"]].duties.append(
-            DutyRow(area=row["area"], text=row["text"], position=row["sort_order"] + 1)
+            DutyRow(
+                area=localized(row, "area"),
+                text=localized(row, "text"),
+                position=row["sort_order"] + 1,
+                source={name: row[column(name, "zh-hans")] or "" for name in ("area", "text")},
+            )
         )

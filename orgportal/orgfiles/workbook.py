@@ -13,11 +13,11 @@ has 8). A branch's workbook lists the branch's department and everything below i
 import openpyxl
 from django.utils.text import capfirst
 from django.utils.timezone import localdate
-from django.utils.translation import get_language
 
 from departments.models import Department
 from departments.resources import DepartmentResource
 from orgportal.cache import org_cached
+from orgportal.i18n import SOURCE_LANGUAGE, column, content_language
 from orgportal.orgfiles.snapshot import Snapshot, org_snapshot
 from orgportal.orgfiles.spreadsheets import sheet_title, workbook_bytes, write_sheet
 from roles.models import Duty, Role
@@ -26,22 +26,20 @@ from roles.resources import DutyResource, RoleResource
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _english():
-    return (get_language() or "").startswith("en")
-
-
 def _labels(resource_class, names):
     fields = resource_class.fields
     return [fields[name].column_name for name in names]
 
 
 def _text_column(name):
-    """Return the column of a text in the interface language: ``name_en`` in English.
+    """Return the column of a text in the interface language: ``name_en`` in English,
+    ``name_zh_hant`` in traditional Chinese.
 
-    The header names the language's own column, so re-importing an English workbook writes
-    the English names where they came from.
+    The header names the language's own column, so re-importing the workbook writes the names
+    where they came from.
     """
-    return f"{name}_en" if _english() else name
+    language = content_language()
+    return name if language == SOURCE_LANGUAGE else column(name, language)
 
 
 def department_sheet(snapshot: Snapshot):
@@ -52,8 +50,9 @@ def department_sheet(snapshot: Snapshot):
             department.path_text,
             department.code,
             department.name,
-            department.tagline,
-            department.positioning,
+            # Simplified Chinese under the plain headers, so that the workbook imports as is.
+            department.source["tagline"],
+            department.source["positioning"],
             len(department.active_roles),
             department.seats if department.seats or not department.seats_unknown else None,
             department.seats_unknown,
@@ -84,7 +83,7 @@ def role_sheet(snapshot: Snapshot):
 def duty_sheet(snapshot: Snapshot):
     names = ["role", "role_title", "area", "sort_order", "text"]
     rows = [
-        [role.code, role.title, duty.area, duty.position, duty.text]
+        [role.code, role.title, duty.source["area"], duty.position, duty.source["text"]]
         for role in snapshot.roles
         for duty in role.duties
     ]

@@ -169,7 +169,7 @@ def test_subtree_queries(tree):
     )
 
 
-def test_display_name_follows_the_language(tree):
+def test_a_departments_name_follows_the_language(tree):
     department = Department(name="财务部", name_en="Finance")
     with translation.override("en"):
         assert str(department) == "Finance"

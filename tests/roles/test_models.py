@@ -68,7 +68,7 @@ def test_roles_under_a_department_include_its_subtree(db):
     assert set(Role.objects.under(parent).values_list("code", flat=True)) == inside
 
 
-def test_display_title_follows_the_language(db):
+def test_a_roles_title_follows_the_language(db):
     role = Role(title="数据分析师", title_en="Data Analyst")
     with translation.override("en"):
         assert str(role) == "Data Analyst"
