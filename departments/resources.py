@@ -14,7 +14,11 @@ from orgportal.orgfiles.spreadsheets import (
     OrgResource,
     ReadOnlyColumn,
     column,
+    text_columns,
+    text_keys,
 )
+
+TEXTS = ("name", "tagline", "positioning", "description")
 
 
 def _label(name):
@@ -26,14 +30,11 @@ class DepartmentResource(OrgResource):
     path = ReadOnlyColumn(_("path"))
     code = column("code", _label("code"))
     parent = column("parent", _("parent department code"), CodeWidget(Department))
-    # The plain text columns are simplified Chinese whatever the admin's language, as in
-    # organisation files; English and traditional names have columns of their own.
-    name = column("name_zh_hans", _label("name"))
-    name_en = column("name_en", _("English name"))
-    name_zh_hant = column("name_zh_hant", _("Traditional Chinese name"))
-    tagline = column("tagline_zh_hans", _label("tagline"))
-    positioning = column("positioning_zh_hans", _label("positioning"))
-    description = column("description_zh_hans", _label("description"))
+    # Every language's column of each text (orgportal/i18n.py), so that nothing is lost.
+    name, name_en, name_zh_hant = text_columns(Department, "name")
+    tagline, tagline_en, tagline_zh_hant = text_columns(Department, "tagline")
+    positioning, positioning_en, positioning_zh_hant = text_columns(Department, "positioning")
+    description, description_en, description_zh_hant = text_columns(Department, "description")
     is_active = column("is_active", _label("is_active"), ActiveWidget())
     roles = ReadOnlyColumn(_("roles in the department"))
     seats = ReadOnlyColumn(_("planned seats in branch"))
@@ -48,12 +49,7 @@ class DepartmentResource(OrgResource):
             "path",
             "code",
             "parent",
-            "name",
-            "name_en",
-            "name_zh_hant",
-            "tagline",
-            "positioning",
-            "description",
+            *text_keys(*TEXTS),
             "is_active",
             "roles",
             "seats",

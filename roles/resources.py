@@ -15,6 +15,8 @@ from orgportal.orgfiles.spreadsheets import (
     ReadOnlyColumn,
     WholeNumberWidget,
     column,
+    text_columns,
+    text_keys,
 )
 from roles.models import Duty, Role
 
@@ -28,11 +30,8 @@ class RoleResource(OrgResource):
     department_path = ReadOnlyColumn(_("department path"))
     code = column("code", _label(Role, "code"))
     department = column("department", _("department code"), CodeWidget(Department))
-    # Simplified Chinese in the plain columns (see departments/resources.py).
-    title = column("title_zh_hans", _label(Role, "title"))
-    title_en = column("title_en", _("English title"))
-    title_zh_hant = column("title_zh_hant", _("Traditional Chinese title"))
-    summary = column("summary_zh_hans", _label(Role, "summary"))
+    title, title_en, title_zh_hant = text_columns(Role, "title")
+    summary, summary_en, summary_zh_hant = text_columns(Role, "summary")
     reports_to_title = ReadOnlyColumn(_label(Role, "reports_to"))
     reports_to = column("reports_to", _("reports to (role code)"), CodeWidget(Role))
     headcount = column("headcount", _label(Role, "headcount"), WholeNumberWidget())
@@ -48,10 +47,7 @@ class RoleResource(OrgResource):
             "department_path",
             "code",
             "department",
-            "title",
-            "title_en",
-            "title_zh_hant",
-            "summary",
+            *text_keys("title", "summary"),
             "reports_to_title",
             "reports_to",
             "headcount",
@@ -67,13 +63,13 @@ class DutyResource(OrgResource):
     role = column("role", _("role code"), CodeWidget(Role))
     role_title = ReadOnlyColumn(Role._meta.verbose_name)
     sort_order = column("sort_order", _("position"), PositionWidget())
-    area = column("area_zh_hans", _label(Duty, "area"))
-    text = column("text_zh_hans", _label(Duty, "text"))
+    area, area_en, area_zh_hant = text_columns(Duty, "area")
+    text, text_en, text_zh_hant = text_columns(Duty, "text")
 
     class Meta:
         model = Duty
         import_id_fields = ("role", "sort_order")
-        fields = ("role", "role_title", "area", "sort_order", "text")
+        fields = ("role", "role_title", "sort_order", *text_keys("area", "text"))
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("role").in_org_order()

@@ -20,6 +20,8 @@ REVIEW = [
     ("程式碼", "代碼"),
     # Taiwan says 職位 for a position in an organisation.
     ("崗位", "職位"),
+    # 汇报对象 is whom one reports to, not a software object.
+    ("彙報物件", "匯報對象"),
     # Terms OpenCC leaves in mainland usage, or renders awkwardly.
     ("許可權", "權限"),
     ("響應", "回應"),

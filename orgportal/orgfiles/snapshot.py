@@ -30,8 +30,6 @@ class DutyRow:
     area: str
     text: str
     position: int
-    # The simplified Chinese texts, which spreadsheets carry in their plain columns.
-    source: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -69,8 +67,6 @@ class DepartmentRow:
     roles: list[RoleRow] = field(default_factory=list)
     seats: int = 0
     seats_unknown: int = 0
-    # The simplified Chinese texts, which spreadsheets carry in their plain columns.
-    source: dict = field(default_factory=dict)
 
     @property
     def path_text(self) -> str:
@@ -140,9 +136,6 @@ def org_snapshot(*, top=None, role=None, include_archived=False) -> Snapshot:
             is_active=row["is_active"],
             path=paths[row["pk"]],
             parent=by_pk.get(row["parent_id"]),
-            source={
-                name: row[column(name, "zh-hans")] or "" for name in ("tagline", "positioning")
-            },
         )
         by_pk[row["pk"]] = department
         ordered.append(department)
@@ -209,6 +202,5 @@ def _load_duties(roles_by_pk):
                 area=localized(row, "area"),
                 text=localized(row, "text"),
                 position=row["sort_order"] + 1,
-                source={name: row[column(name, "zh-hans")] or "" for name in ("area", "text")},
             )
         )

@@ -26,6 +26,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.encoding import force_str
+from django.utils.functional import lazy
 from django.utils.html import format_html_join
 from django.utils.timezone import localdate
 from django.utils.translation import gettext
@@ -37,6 +38,8 @@ from import_export.forms import ExportForm
 from import_export.tmp_storages import CacheStorage
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from orgportal import i18n
 
 # A cell that starts with one of these is a formula (or part of one) to a spreadsheet program.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -285,6 +288,79 @@ def column(attribute, label, widget=None):
     return fields.Field(attribute=attribute, column_name=label, widget=widget or TextWidget())
 
 
+class TranslatedColumn(fields.Field):
+    """One language's column of a translated text: ``name`` (simplified Chinese, the source),
+    ``name_en`` or ``name_zh_hant`` (orgportal/i18n.py).
+
+    Another language's column holds a text of its own only. The export writes it so (never the
+    traditional text that the portal converts automatically), and on import a cell that says
+    what the portal shows anyway without one (the simplified text, or for traditional Chinese
+    its automatic conversion) leaves the text the portal's own. So a workbook read in English or
+    繁體中文, whose cells fall back to Chinese where nothing is translated, imports unchanged.
+    """
+
+    def __init__(self, text, language, label, aliases=()):
+        super().__init__(
+            attribute=i18n.column(text, language), column_name=label, widget=TextWidget()
+        )
+        self.text = text
+        self.language = language
+        self.aliases = aliases
+
+    def fallback(self, instance) -> str:
+        """Return what the portal shows in this language when it has no text of its own."""
+        source = getattr(instance, i18n.column(self.text, i18n.SOURCE_LANGUAGE)) or ""
+        if self.language == i18n.TRADITIONAL_LANGUAGE:
+            return i18n.to_traditional(source)
+        return source
+
+    def get_value(self, instance):
+        value = getattr(instance, self.attribute, None) or ""
+        if self.language != i18n.SOURCE_LANGUAGE and value == self.fallback(instance):
+            return ""
+        return value
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        value = self.clean(row, **kwargs) or ""
+        if self.language != i18n.SOURCE_LANGUAGE and value == self.fallback(instance):
+            value = ""
+        setattr(instance, self.attribute, value)
+
+
+def text_columns(model, text):
+    """Return the columns of the translated ``text`` of ``model``, one per content language,
+    in the order of i18n.CONTENT_LANGUAGES: ``name, name_en, name_zh_hant = text_columns(…)``.
+
+    Each is headed "<field> (<language>)" in the reader's language; the source's column also
+    answers to the field's bare name ("部门名称"), as files written before translations had it.
+    """
+    verbose_name = model._meta.get_field(text).verbose_name
+    return tuple(
+        TranslatedColumn(
+            text,
+            language,
+            lazy(i18n.localized_verbose_name, str)(verbose_name, language),
+            aliases=(verbose_name,) if language == i18n.SOURCE_LANGUAGE else (),
+        )
+        for language in i18n.CONTENT_LANGUAGES
+    )
+
+
+def text_keys(*texts):
+    """Return the resource keys of the translated ``texts``: name, name_en, name_zh_hant…"""
+    return [
+        text if language == i18n.SOURCE_LANGUAGE else i18n.column(text, language)
+        for text in texts
+        for language in i18n.CONTENT_LANGUAGES
+    ]
+
+
+def text_key(text, language=None):
+    """Return the resource key of ``text`` in ``language`` (the interface's by default)."""
+    language = i18n.content_language(language)
+    return text if language == i18n.SOURCE_LANGUAGE else i18n.column(text, language)
+
+
 class ReadOnlyColumn(fields.Field):
     """A column that the whole-organisation workbook adds for readers (a path, a count).
 
@@ -365,9 +441,14 @@ class OrgResource(resources.ModelResource):
         """Return every way a file may head each column: field name, label in any language.
 
         This language's labels win over field names, and those over other languages' labels
-        (in English the role title's column is "role", which is also the role code's name).
+        (in English the role title's column is "role", which is also the role code's name), and
+        those over a column's older names (``aliases``).
         """
         aliases = {}
+        for field in self.fields.values():
+            for other_name in getattr(field, "aliases", ()):
+                for alias in in_every_language(other_name):
+                    aliases[normalised(alias)] = field
         for field in self.fields.values():
             for alias in in_every_language(field.column_name):
                 aliases[normalised(alias)] = field

@@ -17,9 +17,8 @@ from django.utils.timezone import localdate
 from departments.models import Department
 from departments.resources import DepartmentResource
 from orgportal.cache import org_cached
-from orgportal.i18n import SOURCE_LANGUAGE, column, content_language
 from orgportal.orgfiles.snapshot import Snapshot, org_snapshot
-from orgportal.orgfiles.spreadsheets import sheet_title, workbook_bytes, write_sheet
+from orgportal.orgfiles.spreadsheets import sheet_title, text_key, workbook_bytes, write_sheet
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
 
@@ -31,28 +30,18 @@ def _labels(resource_class, names):
     return [fields[name].column_name for name in names]
 
 
-def _text_column(name):
-    """Return the column of a text in the interface language: ``name_en`` in English,
-    ``name_zh_hant`` in traditional Chinese.
-
-    The header names the language's own column, so re-importing the workbook writes the names
-    where they came from.
-    """
-    language = content_language()
-    return name if language == SOURCE_LANGUAGE else column(name, language)
-
-
 def department_sheet(snapshot: Snapshot):
-    names = ["path", "code", _text_column("name"), "tagline", "positioning"]
+    # Texts in the interface language, headed by that language's column ("部门名称 (English)"):
+    # the admin imports them back into the column they came from (see TranslatedColumn).
+    names = ["path", "code", text_key("name"), text_key("tagline"), text_key("positioning")]
     names += ["roles", "seats", "seats_unknown"]
     rows = [
         [
             department.path_text,
             department.code,
             department.name,
-            # Simplified Chinese under the plain headers, so that the workbook imports as is.
-            department.source["tagline"],
-            department.source["positioning"],
+            department.tagline,
+            department.positioning,
             len(department.active_roles),
             department.seats if department.seats or not department.seats_unknown else None,
             department.seats_unknown,
@@ -64,7 +53,7 @@ def department_sheet(snapshot: Snapshot):
 
 
 def role_sheet(snapshot: Snapshot):
-    names = ["department_path", "code", _text_column("title"), "reports_to_title"]
+    names = ["department_path", "code", text_key("title"), "reports_to_title"]
     names += ["reports_to", "headcount"]
     rows = [
         [
@@ -81,9 +70,9 @@ def role_sheet(snapshot: Snapshot):
 
 
 def duty_sheet(snapshot: Snapshot):
-    names = ["role", "role_title", "area", "sort_order", "text"]
+    names = ["role", "role_title", text_key("area"), "sort_order", text_key("text")]
     rows = [
-        [role.code, role.title, duty.source["area"], duty.position, duty.source["text"]]
+        [role.code, role.title, duty.area, duty.position, duty.text]
         for role in snapshot.roles
         for duty in role.duties
     ]

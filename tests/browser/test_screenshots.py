@@ -4,12 +4,16 @@ In a normal test run they go to the ignored test-results/screenshots/; `make scr
 ORGPORTAL_SCREENSHOTS_DIR to docs/screenshots/ and runs only this module.
 """
 
+import csv
+import io
+
 import pypdfium2
 import pytest
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from departments.resources import DepartmentResource
 from roles.models import Role
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, screenshot
 from tests.factories import UserFactory
@@ -38,23 +42,23 @@ ADMIN_PAGES = {
         "修改 岗位",
     ),
 }
-# A changed department, a new one and an unchanged one, as HR would upload them.
-IMPORT_CSV = (
-    "代码,上级部门代码,部门名称,英文名称,标语\n"
-    'digital-operations,company,数字运营部,Digital Operations,"流量转化,渠道深耕,全域增长"\n'
-    "seo-group,digital-operations,SEO组,SEO Group,搜索流量\n"
-    'data-technology,company,数据与技术部,Data & Technology,"技术赋能,数据驱动"\n'
-)
 # The chart in the other two languages, on a desktop.
 LANGUAGE_PAGES = {
     "chart-en": ("en", "Internet Marketing Company"),
     "chart-zh-hant": ("zh-hant", "網際網路營銷企業"),
 }
+# A changed department, a new one and an unchanged one, as HR would upload them, headed as
+# the admin's export heads its columns.
+IMPORT_ROWS = [
+    ["digital-operations", "company", "数字运营部", "Digital Operations", "流量转化,全域增长"],
+    ["seo-group", "digital-operations", "SEO组", "SEO Group", "搜索流量"],
+    ["data-technology", "company", "数据与技术部", "Data & Technology", "技术赋能,数据驱动"],
+]
 README_PICTURES = [
     *(f"{page}-{viewport}" for page in [*PAGES, *ADMIN_PAGES] for viewport in VIEWPORTS),
+    *(f"{page}-desktop" for page in LANGUAGE_PAGES),
     "admin-import-preview-desktop",
     "handbook-role-page",
-    *(f"{page}-desktop" for page in LANGUAGE_PAGES),
 ]
 
 
@@ -92,9 +96,16 @@ def test_readme_admin_picture(admin_page, name, viewport):
 
 def test_readme_admin_import_preview_picture(admin_page):
     page = admin_page(reverse("admin:departments_department_import"))
+    fields = DepartmentResource.fields
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    keys = ("code", "parent", "name", "name_en", "tagline")
+    writer.writerow(str(fields[key].column_name) for key in keys)
+    writer.writerows(IMPORT_ROWS)
+    content = stream.getvalue().encode()
     page.set_input_files(
         "#id_import_file",
-        files=[{"name": "部门.csv", "mimeType": "text/csv", "buffer": IMPORT_CSV.encode()}],
+        files=[{"name": "部门.csv", "mimeType": "text/csv", "buffer": content}],
     )
     page.select_option("#id_format", label="csv")
     page.locator("#content form [type=submit]").click()

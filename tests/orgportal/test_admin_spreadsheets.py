@@ -11,11 +11,14 @@ from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import reverse
+from django.utils import translation
 
 from departments.models import Department
+from departments.resources import DepartmentResource
 from departments.services import department_archive, tree_problems
 from orgportal.orgfiles.spreadsheets import ImportFileStorage
 from roles.models import Duty, Role
+from roles.resources import RoleResource
 from tests.factories import DutyFactory, RoleFactory, UserFactory
 
 # The admin offers xlsx first, CSV second (orgportal/orgfiles/spreadsheets.py, formats_for).
@@ -55,6 +58,11 @@ def csv_file(header, *rows):
     writer.writerow(header)
     writer.writerows(rows)
     return stream.getvalue().encode("utf-8")
+
+
+def label(key, resource=DepartmentResource):
+    """Return the header of a resource's column, as the active language writes it."""
+    return str(resource.fields[key].column_name)
 
 
 def stored(model):
@@ -97,7 +105,7 @@ def test_exporting_then_importing_each_model_changes_nothing(hr_admin, model, fm
 def test_the_export_names_references_by_code(hr_admin):
     rows = list(csv.reader(io.StringIO(export(hr_admin, Role, "csv").decode("utf-8-sig"))))
     header = rows[0]
-    assert header[:3] == ["代码", "部门代码", "岗位名称"]
+    assert header[:3] == ["代码", "部门代码", str(RoleResource.fields["title"].column_name)]
     seo = next(row for row in rows if row[0] == "seo-sem-specialist")
     assert seo[header.index("部门代码")] == "digital-operations"
 
@@ -119,7 +127,7 @@ def test_a_bad_row_shows_its_error_and_nothing_is_written(hr_admin):
     # Rows numbered as in the spreadsheet: the headers are row 1.
     assert set(errors) == {3, 4}
     assert errors[3] == {"上级部门代码": ["没有代码为“no-such-department”的部门。"]}
-    assert list(errors[4]) == ["部门名称"]
+    assert list(errors[4]) == [label("name")]
     page = previewed.content.decode()
     assert "no-such-department" in page and "上级部门代码" in page
     assert stored(Department) == before
@@ -225,10 +233,12 @@ def test_nothing_active_may_be_imported_under_an_archived_department(hr_admin):
 
 
 def test_columns_may_be_headed_in_english_in_the_chinese_admin(hr_admin):
-    content = csv_file(
-        ["Code", "Parent department code", "name", "English name"],
-        ["data-team", "digital-operations", "数据组", "Data Team"],
-    )
+    with translation.override("en"):
+        headers = [
+            str(DepartmentResource.fields[key].column_name).upper()
+            for key in ("code", "parent", "name", "name_en")
+        ]
+    content = csv_file(headers, ["data-team", "digital-operations", "数据组", "Data Team"])
 
     confirm(hr_admin, Department, preview(hr_admin, Department, content, "csv"))
 
@@ -253,12 +263,47 @@ def test_an_archived_value_that_is_not_yes_or_no_is_an_error(hr_admin):
     assert Department.objects.get(code="digital-operations").is_active
 
 
+def test_every_language_survives_the_round_trip(hr_admin):
+    """Each text in each language has its column; a traditional text the portal converts
+    automatically is not written, and one HR wrote by hand is."""
+    digital = Department.objects.get(code="digital-operations")
+    digital.tagline_zh_hant = "流量轉化,通路深耕(手寫)"
+    digital.save()
+    before = stored(Department)
+
+    rows = list(
+        csv.DictReader(io.StringIO(export(hr_admin, Department, "csv").decode("utf-8-sig")))
+    )
+    row = next(row for row in rows if row["代码"] == "digital-operations")
+    assert row[label("tagline_zh_hant")] == "流量轉化,通路深耕(手寫)"
+    assert row[label("name_zh_hant")] == ""  # automatic: the portal converts it
+    assert row[label("name_en")] == digital.name_en != ""
+
+    result = preview(hr_admin, Department, export(hr_admin, Department, "csv"), "csv")
+    assert result.context["result"].totals["skip"] == len(before)
+    assert stored(Department) == before
+
+
+def test_a_traditional_text_equal_to_the_conversion_stays_automatic(hr_admin):
+    digital = Department.objects.get(code="digital-operations")
+    content = csv_file(
+        ["code", "name_zh_hant", "tagline_zh_hant"],
+        ["digital-operations", digital.name_zh_hant, "親手寫的標語"],
+    )
+
+    confirm(hr_admin, Department, preview(hr_admin, Department, content, "csv"))
+
+    digital.refresh_from_db()
+    assert "name" in digital.zh_hant_auto and "tagline" not in digital.zh_hant_auto
+    assert digital.tagline_zh_hant == "親手寫的標語"
+
+
 def test_duties_import_by_role_code_and_position(hr_admin):
     role = Role.objects.get(code="seo-sem-specialist")
     first = role.duties.order_by("sort_order").first()
     content = csv_file(
         ["role", "sort_order", "area", "text"],
-        ["seo-sem-specialist", "1", first.area, "改写后的第一条职责"],
+        ["seo-sem-specialist", "1", first.area_zh_hans, "改写后的第一条职责"],
         ["seo-sem-specialist", "99", "", "新增的职责"],
     )
 

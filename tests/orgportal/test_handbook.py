@@ -9,6 +9,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from departments.models import Department
 from departments.services import department_archive
@@ -120,6 +122,22 @@ def test_the_handbook_speaks_english(seed_org, viewer_client):
     role_page = pdf.pages[1].extract_text()
     assert "SEO/SEM Specialist" in role_page and "Digital Operations" in role_page
     assert "Not planned yet" in role_page
+
+
+def test_the_handbook_speaks_traditional_chinese(seed_org, viewer_client):
+    viewer_client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+    role = Role.objects.get(code="seo-sem-specialist")
+
+    pdf = read_pdf(viewer_client.get(role_handbook(role.code)))
+
+    with translation.override("zh-hant"):
+        title = gettext("Job descriptions")
+    assert title != "Job descriptions" and title in pdf.pages[0].extract_text()
+    role_page = squeezed(pdf.pages[1].extract_text())
+    assert squeezed(role.title_zh_hant) in role_page
+    assert squeezed(role.department.name_zh_hant) in role_page
+    for duty in role.duties.all():
+        assert squeezed(duty.text_zh_hant) in role_page
 
 
 def test_reading_the_handbook_needs_a_login(seed_org, client):

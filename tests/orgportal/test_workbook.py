@@ -6,11 +6,15 @@ import openpyxl
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from departments.models import Department
+from departments.resources import DepartmentResource
 from departments.services import department_archive
+from orgportal.i18n import to_traditional
 from roles.models import Duty, Role
+from roles.resources import DutyResource, RoleResource
 from tests.conftest import token_client
 from tests.factories import UserFactory
 from tests.orgportal.test_admin_spreadsheets import confirm, preview, stored
@@ -18,6 +22,11 @@ from tests.orgportal.test_admin_spreadsheets import confirm, preview, stored
 WORKBOOK = reverse("orgfiles:workbook")
 API_EXPORT = "/api/v1/export/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def label(resource, key):
+    """Return the header of a resource's column, as the active language writes it."""
+    return str(resource.fields[key].column_name)
 
 
 def open_workbook(response):
@@ -39,12 +48,12 @@ def test_the_workbook_has_the_seeds_departments_roles_and_duties(seed_org, viewe
     departments, roles, duties = (rows(book[name]) for name in book.sheetnames)
     # The company is the workbook's organisation, not a row: the 8 departments below it.
     assert len(departments) == 8 == Department.objects.filter(level=1).count()
-    assert "互联网营销企业" not in [row["部门名称"] for row in departments]
+    assert "互联网营销企业" not in [row[label(DepartmentResource, "name")] for row in departments]
     assert len(roles) == 19
     assert len(duties) == 60
     digital = next(row for row in departments if row["代码"] == "digital-operations")
     assert digital["路径"] == "数字运营部"
-    assert digital["部门定位"].startswith("通过数字渠道")
+    assert digital[label(DepartmentResource, "positioning")].startswith("通过数字渠道")
     assert digital["本部门岗位数"] == 3
     # The seed plans no seats: unknown, not zero.
     assert digital["含下级计划编制"] is None
@@ -53,7 +62,11 @@ def test_the_workbook_has_the_seeds_departments_roles_and_duties(seed_org, viewe
     assert seo["部门路径"] == "数字运营部"
     assert seo["计划编制"] is None
     first = next(row for row in duties if row["岗位代码"] == "seo-sem-specialist")
-    assert (first["岗位"], first["方向"], first["序号"]) == ("SEO/SEM优化师", "SEO方向", 1)
+    assert (first["岗位"], first[label(DutyResource, "area")], first["序号"]) == (
+        "SEO/SEM优化师",
+        "SEO方向",
+        1,
+    )
 
 
 def test_every_sheet_has_frozen_filtered_headers_and_fitting_widths(seed_org, viewer_client):
@@ -64,7 +77,7 @@ def test_every_sheet_has_frozen_filtered_headers_and_fitting_widths(seed_org, vi
         assert sheet.auto_filter.ref == sheet.dimensions
         assert all(cell.font.b for cell in sheet[1])
     duties = book["职责"]
-    text_column = [cell.value for cell in duties[1]].index("职责内容") + 1
+    text_column = [cell.value for cell in duties[1]].index(label(DutyResource, "text")) + 1
     # A column of long Chinese duties is wide (a Chinese character counts double), up to 60.
     assert duties.column_dimensions[openpyxl.utils.get_column_letter(text_column)].width == 60
 
@@ -77,8 +90,27 @@ def test_the_workbook_speaks_the_interface_language(seed_org, viewer_client):
     assert book.sheetnames == ["Departments", "Roles", "Duties"]
     departments = rows(book["Departments"])
     digital = next(row for row in departments if row["code"] == "digital-operations")
-    assert digital["English name"] == "Digital Operations"
+    with translation.override("en"):
+        name = label(DepartmentResource, "name_en")
+    assert digital[name] == "Digital Operations"
     assert digital["path"] == "Digital Operations"
+    assert (
+        digital["tagline (English)"] == Department.objects.get(code="digital-operations").tagline_en
+    )
+
+
+def test_the_workbook_speaks_traditional_chinese(seed_org, viewer_client):
+    viewer_client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+
+    book = open_workbook(viewer_client.get(WORKBOOK))
+
+    with translation.override("zh-hant"):
+        sheets = [str(model._meta.verbose_name_plural) for model in (Department, Role, Duty)]
+        name = label(DepartmentResource, "name_zh_hant")
+    assert book.sheetnames == sheets and sheets[0] == "部門"
+    digital = next(row for row in rows(book.worksheets[0]) if row["代碼"] == "digital-operations")
+    assert digital[name] == Department.objects.get(code="digital-operations").name_zh_hant
+    assert digital[name] == to_traditional("数字运营部")
 
 
 def test_a_department_page_downloads_its_branch(seed_org, viewer_client):
@@ -133,7 +165,7 @@ def test_the_download_buttons_are_on_the_chart_and_department_pages(seed_org, vi
     )
 
 
-@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("language", ["zh-hans", "en", "zh-hant"])
 def test_reimporting_the_workbook_in_the_admin_changes_nothing(seed_org, client, language):
     client.force_login(UserFactory(username="hr-admin", is_staff=True, groups=["HR editors"]))
     client.post(reverse("set_language"), {"language": language, "next": "/"})
@@ -194,4 +226,4 @@ def test_the_workbook_is_made_once_until_the_organisation_changes(
     role.title = "搜索优化师"
     role.save()
     book = open_workbook(viewer_client.get(WORKBOOK))
-    assert "搜索优化师" in [row["岗位名称"] for row in rows(book["岗位"])]
+    assert "搜索优化师" in [row[label(RoleResource, "title")] for row in rows(book["岗位"])]
