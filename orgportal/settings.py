@@ -238,6 +238,11 @@ CACHES["imports"] = (
 # that shares the cache; without REDIS_URL another process sees a change within this time.
 ORGPORTAL_CACHE_TIMEOUT = env.int("ORGPORTAL_CACHE_TIMEOUT", default=300)
 
+# The handbook PDF takes about 45 ms a page and 1 MB of memory a page to make. Above this many
+# roles a browser is told to take a department's handbook instead (or HR run
+# `manage.py handbook_pdf`), so that no request outlives gunicorn's timeout or eats the memory.
+ORGPORTAL_HANDBOOK_MAX_ROLES = env.int("ORGPORTAL_HANDBOOK_MAX_ROLES", default=300)
+
 # Content-Security-Policy: everything the portal needs comes from the portal itself, with no
 # inline script or style (django-csp). The API's ReDoc page relaxes it for itself (see
 # orgportal/api/urls.py). CSP_REPORT_ONLY=1 reports violations without enforcing the policy.

@@ -6,13 +6,16 @@ numbers through ``target-counter``). WeasyPrint needs Pango and a CJK font from 
 .ci/run and the Dockerfile install them.
 """
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from departments.models import Department
 from orgportal.cache import org_cached
 from orgportal.orgfiles.snapshot import org_snapshot
+from roles.models import Role
 
 PDF_CONTENT_TYPE = "application/pdf"
 STYLESHEET = "css/handbook.css"
@@ -45,6 +48,25 @@ def handbook_html(*, top=None, role=None, include_archived=False) -> str:
             "language": get_language() or "zh-hans",
         },
     )
+
+
+def handbook_role_count(*, top=None, include_archived=False) -> int:
+    """Return how many roles the handbook of ``top`` (the whole organisation when None) holds,
+    in one COUNT query: its pages grow with it (see ORGPORTAL_HANDBOOK_MAX_ROLES)."""
+    departments = Department.objects.all()
+    if not include_archived:
+        departments = departments.visible()
+    if top is not None:
+        departments = departments.descendants_of(top, include_self=True)
+    roles = Role.objects.filter(department__in=departments)
+    if not include_archived:
+        roles = roles.filter(is_active=True)
+    return roles.count()
+
+
+def too_large_for_a_request(role_count: int) -> bool:
+    """Whether a handbook of ``role_count`` roles is too large to make in a web request."""
+    return role_count > settings.ORGPORTAL_HANDBOOK_MAX_ROLES
 
 
 def handbook_pdf(*, top=None, role=None, include_archived=False) -> bytes:

@@ -6,8 +6,10 @@ ORGPORTAL_PUBLIC_READ, nothing archived unless a user who may change it asks wit
 per organisation version, language and day, then served from the cache (orgportal.cache).
 """
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
@@ -15,7 +17,12 @@ from django.views import View
 
 from departments.access import PortalReadMixin
 from departments.models import Department
-from orgportal.orgfiles.handbook import PDF_CONTENT_TYPE, cached_handbook_pdf
+from orgportal.orgfiles.handbook import (
+    PDF_CONTENT_TYPE,
+    cached_handbook_pdf,
+    handbook_role_count,
+    too_large_for_a_request,
+)
 from orgportal.orgfiles.workbook import XLSX_CONTENT_TYPE, cached_organisation_workbook
 from roles.models import Role
 
@@ -55,7 +62,32 @@ class DownloadView(PortalReadMixin, View):
 
 
 class HandbookView(DownloadView):
-    """The handbook of job descriptions as PDF, shown in the browser."""
+    """The handbook of job descriptions as PDF, shown in the browser.
+
+    A handbook of more than ORGPORTAL_HANDBOOK_MAX_ROLES roles is not made in the request (it
+    would take minutes and gigabytes): the reader gets a page that says so (413), points to the
+    departments' own handbooks, and names the command HR can run instead.
+    """
+
+    def get(self, request, code=None):
+        subject = self.get_subject(code)
+        role_count = self.role_count(subject)
+        if too_large_for_a_request(role_count):
+            return TemplateResponse(
+                request,
+                "orgportal/orgfiles/handbook_too_large.html",
+                {
+                    "scope": self.title(subject),
+                    "subject": subject,
+                    "role_count": role_count,
+                    "limit": settings.ORGPORTAL_HANDBOOK_MAX_ROLES,
+                },
+                status=413,
+            )
+        return self.respond(self.make(subject), subject)
+
+    def role_count(self, subject):
+        return handbook_role_count(top=subject, include_archived=self.show_archived)
 
     def make(self, subject):
         return cached_handbook_pdf(top=subject, include_archived=self.show_archived)
@@ -80,6 +112,9 @@ class RoleHandbookView(HandbookView):
         if not self.show_archived:
             roles = roles.visible()
         return get_object_or_404(roles, code=code)
+
+    def role_count(self, subject):
+        return 1
 
     def make(self, subject):
         return cached_handbook_pdf(role=subject, include_archived=self.show_archived)

@@ -5,6 +5,7 @@ import re
 
 import pypdf
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -234,3 +235,67 @@ def test_the_pdf_is_made_once_until_the_organisation_changes(
     duty.save()
     text = read_pdf(viewer_client.get(url)).pages[1].extract_text()
     assert "每周复盘关键词排名" in squeezed(text)
+
+
+@override_settings(ORGPORTAL_HANDBOOK_MAX_ROLES=2)
+def test_a_handbook_too_large_for_a_request_is_refused_with_the_way_on(seed_org, viewer_client):
+    response = viewer_client.get(HANDBOOK)
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "共 19 个岗位" in page and "最多 2 个岗位" in page
+    assert "manage.py handbook_pdf" in page
+    # A branch above the limit names itself in the command; one within it is made as usual.
+    response = viewer_client.get(department_handbook("digital-operations"))
+    assert response.status_code == 413
+    assert "--department digital-operations" in response.content.decode()
+    assert 'href="/departments/digital-operations/"' in response.content.decode()
+    small = Department.objects.get(code="finance")
+    assert Role.objects.filter(department=small).count() == 2
+    read_pdf(viewer_client.get(department_handbook("finance")))
+    # A role's own page is always made.
+    read_pdf(viewer_client.get(role_handbook("seo-sem-specialist")))
+
+
+@override_settings(ORGPORTAL_HANDBOOK_MAX_ROLES=2)
+def test_the_limit_counts_only_what_the_reader_sees(seed_org, viewer_client):
+    department = Department.objects.get(code="digital-operations")
+    visible_roles = Role.objects.filter(department=department, is_active=True).count()
+    assert visible_roles > 2
+    Role.objects.filter(department=department).update(is_active=False)
+    read_pdf(viewer_client.get(department_handbook("digital-operations")))
+
+
+def test_the_command_writes_any_handbook(seed_org, tmp_path):
+    target = tmp_path / "handbook.pdf"
+    call_command(
+        "handbook_pdf",
+        str(target),
+        "--department",
+        "digital-operations",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    pdf = pypdf.PdfReader(str(target))
+    text = squeezed("".join(page.extract_text() for page in pdf.pages))
+    assert "数字运营部" in text and "SEO/SEM优化师" in text
+    assert "财务部" not in text
+
+
+def test_the_command_speaks_the_language_asked_for(seed_org, tmp_path):
+    target = tmp_path / "handbook.pdf"
+    call_command(
+        "handbook_pdf", str(target), "--language", "en", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(str(target)).pages)
+    assert "Job descriptions" in text
+
+
+def test_the_command_names_a_bad_department_and_writes_nothing(seed_org, tmp_path):
+    target = tmp_path / "handbook.pdf"
+    with pytest.raises(CommandError, match='--department: unknown department "nowhere"'):
+        call_command("handbook_pdf", str(target), "--department", "nowhere")
+    department_archive(department=Department.objects.get(code="finance"))
+    with pytest.raises(CommandError, match="archived"):
+        call_command("handbook_pdf", str(target), "--department", "finance")
+    assert not target.exists()
