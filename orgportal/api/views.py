@@ -1,11 +1,11 @@
 """API endpoints that span departments and roles: the organisation export."""
 
-from django.utils.decorators import method_decorator
-from django.utils.http import content_disposition_header
+from django.http import StreamingHttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header, quote_etag
 from django.utils.timezone import localdate
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import conditional_page
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
@@ -17,8 +17,9 @@ from departments.access import can_change
 from departments.models import Department
 from orgportal.api.permissions import CanViewWholeOrganisation
 from orgportal.api.serializers import OrganisationDepartmentSerializer
+from orgportal.cache import org_version
+from orgportal.orgfiles.export import organisation_json, organisation_yaml
 from orgportal.orgfiles.orgfile import dump_org_file
-from orgportal.orgfiles.services import organisation_data
 from orgportal.orgfiles.workbook import XLSX_CONTENT_TYPE, cached_organisation_workbook
 from roles.models import Duty, Role
 
@@ -46,7 +47,11 @@ class WorkbookRenderer(renderers.BaseRenderer):
         return data
 
 
-@method_decorator(conditional_page, name="dispatch")
+def _encoded(chunks):
+    for chunk in chunks:
+        yield chunk.encode("utf-8")
+
+
 class OrganisationExportView(APIView):
     """The whole organisation, archived parts included, as one organisation file."""
 
@@ -84,14 +89,31 @@ class OrganisationExportView(APIView):
         tags=["export"],
     )
     def get(self, request):
-        if request.accepted_renderer.format == WorkbookRenderer.format:
-            return self.workbook()
         # Archived parts only for those who may change every part, as everywhere else.
         editor = all(can_change(request.user, model) for model in (Department, Role, Duty))
-        data = organisation_data(include_archived=editor)
-        if not data:
+        renderer = request.accepted_renderer
+        # Every format changes only with the organisation's version (the workbook also with
+        # the language), so a conditional request is answered before anything is read.
+        etag = quote_etag(
+            f"export-{org_version()}-{renderer.format}-{int(editor)}-{get_language() or ''}"
+        )
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            response = self.workbook() if renderer.format == "xlsx" else self.file(renderer, editor)
+        response["ETag"] = etag
+        return response
+
+    def file(self, renderer, editor):
+        """Stream the organisation file, YAML or JSON, as it is read."""
+        if not Department.objects.exists():
             raise NotFound(gettext("The organisation has no departments yet."))
-        return Response(data)
+        write = organisation_json if renderer.format == "json" else organisation_yaml
+        content_type = renderer.media_type
+        if renderer.charset:
+            content_type += f"; charset={renderer.charset}"
+        return StreamingHttpResponse(
+            _encoded(write(include_archived=editor)), content_type=content_type
+        )
 
     def workbook(self):
         if not Department.objects.root_nodes().exists():

@@ -5,11 +5,12 @@ from types import SimpleNamespace
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import F
 
 from departments.locking import lock_tree
 from departments.models import Department
 from orgportal.i18n import column, columns, to_traditional
+from orgportal.orgfiles.export import organisation_yaml
 from orgportal.orgfiles.orgfile import (
     DEPARTMENT_TEXTS,
     DUTY_TEXTS,
@@ -17,7 +18,6 @@ from orgportal.orgfiles.orgfile import (
     ROLE_TEXTS,
     OrganisationSpec,
     OrgFileError,
-    dump_org_file,
     text_keys,
 )
 from roles.models import Duty, Role
@@ -584,60 +584,8 @@ def _assign(instance, spec, fields):
 
 
 def organisation_export() -> str:
-    """Return the whole organisation, archived parts included, as an organisation file."""
-    return dump_org_file(organisation_data())
+    """Return the whole organisation, archived parts included, as an organisation file.
 
-
-def organisation_data(*, include_archived: bool = True) -> dict:
-    """Return the whole organisation as the mapping an organisation file holds.
-
-    Without ``include_archived`` it holds only what everyone may see: no archived role, and no
-    archived department or anything below one.
+    The text of organisation_yaml() in one piece; the command and the API stream it instead.
     """
-    duties = Prefetch("duties", queryset=Duty.objects.order_by("sort_order", "pk"))
-    roles = Role.objects.select_related("reports_to").prefetch_related(duties)
-    departments = Department.objects.all()
-    if not include_archived:
-        visible_boss = Role.objects.visible().filter(pk=OuterRef("reports_to_id"))
-        roles = roles.filter(is_active=True).annotate(reports_to_visible=Exists(visible_boss))
-        departments = departments.visible()
-    roles = Prefetch("roles", queryset=roles.order_by("sort_order", "pk"))
-    nodes = departments.prefetch_related(roles).get_cached_trees()
-    if not nodes:
-        return {}
-    return _department_data(nodes[0])
-
-
-def _texts_data(instance, fields):
-    """Return the texts of ``fields`` as the file writes them: the simplified text always, an
-    English or hand-written traditional text only where there is one."""
-    data = {}
-    for key, value in instance_values(instance, text_keys(fields)).items():
-        if value or key in fields:
-            data[key] = value
-    return data
-
-
-def _department_data(department):
-    data = {"code": department.code, **_texts_data(department, DEPARTMENT_TEXTS)}
-    if not department.is_active:
-        data["is_active"] = False
-    data["roles"] = [_role_data(role) for role in department.roles.all()]
-    data["departments"] = [_department_data(child) for child in department.get_children()]
-    return data
-
-
-def _role_data(role):
-    data = {"code": role.code, **_texts_data(role, ROLE_TEXTS)}
-    # Written only when known, like is_active only when false.
-    if role.headcount is not None:
-        data["headcount"] = role.headcount
-    data["reports_to"] = (
-        role.reports_to.code
-        if role.reports_to and getattr(role, "reports_to_visible", True)
-        else None
-    )
-    if not role.is_active:
-        data["is_active"] = False
-    data["duties"] = [_texts_data(duty, DUTY_TEXTS) for duty in role.duties.all()]
-    return data
+    return "".join(organisation_yaml())

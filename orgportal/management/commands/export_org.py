@@ -1,10 +1,10 @@
-"""Export the organisation as an organisation file."""
+"""Export the organisation as an organisation file, written as it is read."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgportal.orgfiles.services import organisation_export
+from orgportal.orgfiles.export import organisation_yaml
 
 
 class Command(BaseCommand):
@@ -14,12 +14,31 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", help="Where to write it. Default: standard output.")
 
     def handle(self, *args, file=None, **options):
-        text = organisation_export()
         if file is None:
-            self.stdout.write(text, ending="")
+            for chunk in organisation_yaml():
+                self.stdout.write(chunk, ending="")
             return
+        path = Path(file)
+        # A file is written beside the target and renamed over it once complete, so that a
+        # failed export never leaves half a file where a whole one was (a pipe or a device is
+        # written directly).
+        special = path.exists() and not path.is_file()
+        target = path if special else path.with_name(f".{path.name}.partial")
         try:
-            Path(file).write_text(text, encoding="utf-8")
+            with target.open("w", encoding="utf-8") as output:
+                for chunk in organisation_yaml():
+                    output.write(chunk)
+            if not special:
+                target.replace(path)
         except OSError as error:
+            self._discard(target, special)
             raise CommandError(f"{file}: cannot write the file: {error.strerror}") from error
+        except BaseException:
+            self._discard(target, special)
+            raise
         self.stdout.write(f"Wrote {file}.")
+
+    @staticmethod
+    def _discard(target, special):
+        if not special:
+            target.unlink(missing_ok=True)
