@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "orgportal",
     "departments",
     "roles",
+    "orgportal.guide",
 ]
 
 MIDDLEWARE = [

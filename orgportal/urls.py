@@ -10,6 +10,8 @@ handler500 = "orgportal.error_pages.server_error"
 urlpatterns = [
     path("", include("orgportal.chart.urls")),
     path("search/", include("orgportal.search.urls")),
+    # The structure guide (/guide/) and organisation health (/insights/).
+    path("", include("orgportal.guide.urls")),
     # The handbook (PDF) and the workbook (xlsx), of everything or of a department or role.
     path("", include("orgportal.orgfiles.urls")),
     path("", include("orgportal.health_urls")),

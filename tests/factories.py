@@ -76,3 +76,5 @@ def ensure_hr_editors_group():
     """
     migration = importlib.import_module("roles.migrations.0002_hr_editors_group")
     migration.create_group(django_apps, None)
+    profile = importlib.import_module("orgportal.guide.migrations.0002_hr_editors_profile")
+    profile.grant_profile(django_apps, None)

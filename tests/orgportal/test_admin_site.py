@@ -103,9 +103,15 @@ def labels_of(response):
 def admin_pages():
     """Yield the URL of every admin page of every registered model: list, add, change, history."""
     yield reverse("admin:index")
-    for model in admin.site._registry:
+    for model, model_admin in admin.site._registry.items():
         opts = model._meta
         name = f"admin:{opts.app_label}_{opts.model_name}"
+        # A singleton (the organisation profile) has only its form: no list, add or delete.
+        singleton = getattr(model_admin, "singleton_id", None)
+        if singleton is not None:
+            for view in ("change", "history"):
+                yield reverse(f"{name}_{view}", args=[singleton])
+            continue
         yield reverse(f"{name}_changelist")
         yield reverse(f"{name}_add")
         obj = model._default_manager.order_by("pk").first()

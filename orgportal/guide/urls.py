@@ -1,0 +1,11 @@
+"""The structure guide and organisation health."""
+
+from django.urls import path
+
+from orgportal.guide import views
+
+app_name = "guide"
+
+urlpatterns = [
+    path("guide/", views.GuideView.as_view(), name="guide"),
+]
