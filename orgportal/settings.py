@@ -1,5 +1,6 @@
 """Settings for orgportal, read from the environment (see .env.example for every variable)."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -315,6 +316,13 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "orgportal.orgfiles.spreadsheets.ImportFileSto
 
 # Anonymous visitors may read the portal and the API only when this is on.
 ORGPORTAL_PUBLIC_READ = env.bool("ORGPORTAL_PUBLIC_READ", default=False)
+# Organisation health (/insights/): the target band of the span of control, as "4-7" (or "13+"),
+# of departments (sub-departments per department) and of roles (direct reports per role).
+ORGPORTAL_SPAN_TARGET = env("ORGPORTAL_SPAN_TARGET", default="4-7")
+ORGPORTAL_REPORTS_TARGET = env("ORGPORTAL_REPORTS_TARGET", default="4-7")
+for _name in ("ORGPORTAL_SPAN_TARGET", "ORGPORTAL_REPORTS_TARGET"):
+    if not re.fullmatch(r"\s*[1-9]\d*\s*([-–]\s*[1-9]\d*|\+)?\s*", vars()[_name]):
+        raise ImproperlyConfigured(f"{_name} must be a band such as 4-7 or 13+.")
 # The organisation file that `make run` and the container load into an empty database.
 ORGPORTAL_SEED_FILE = BASE_DIR / "data" / "organisation.yaml"
 
@@ -362,6 +370,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "roles", "description": _("Roles, by role code, with their duties.")},
         {"name": "duties", "description": _("Duties of roles, by id, in their order.")},
         {"name": "export", "description": _("The whole organisation as one organisation file.")},
+        {
+            "name": "organisation",
+            "description": _("The company's profile (mode, stage) and its health check."),
+        },
     ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }

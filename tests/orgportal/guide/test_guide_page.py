@@ -1,14 +1,17 @@
 """The guide page: the seed's sections 一 and 三 word for word, translated, with the profile."""
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.urls import reverse
 
 from orgportal.guide.content import GuideFileError, guide_in, load_guide
 from orgportal.guide.models import OrganisationProfile
+from tests.factories import DepartmentFactory, company_root
 
 SEED = Path(settings.BASE_DIR).parent / "shared" / "seed" / "000_bd67c621608fd183.zh-hans.txt"
 # Sections 一 and 三 of the cleaned seed, one a line, copied beside this test so that it runs
@@ -174,6 +177,46 @@ def test_a_broken_guide_file_names_the_place(tmp_path):
     assert "sections[0].blocks[0].passages[0].text_en: is required text" in message
 
 
-# The request's savepoint and release, session, user, the profile, and the two permission
-# lookups for the profile's edit link.
-GUIDE_QUERIES = 7
+# The request's savepoint and release, session, user, the profile, the two permission lookups
+# for the edit links, and the health check's departments, roles and duties (with project teams
+# and their members when that app is installed) for the findings.
+GUIDE_QUERIES = 10 + 2 * apps.is_installed("teams")
+
+
+def findings_of(html):
+    """Return the codes of the findings the page states."""
+    return re.findall(r'data-finding="([\w-]+)"', html)
+
+
+def test_a_startup_deeper_than_two_levels_is_told_with_its_figures(client, db, hr_editor):
+    OrganisationProfile(mode="functional", stage="startup").save()
+    root = company_root()
+    sales = DepartmentFactory(code="sales", parent=root)
+    north = DepartmentFactory(code="north", parent=sales)
+    city = DepartmentFactory(code="city", parent=north)
+    client.force_login(hr_editor)
+
+    html = get_guide(client)
+
+    assert findings_of(html) == ["startup-too-deep"]
+    assert "4 层" in html and "2 个部门超过第 2 层" in html
+    assert "company › sales › north › city" in html
+    assert f'href="{city.get_absolute_url()}"' in html
+    assert reverse("admin:departments_department_change", args=[city.pk]) in html
+
+
+def test_a_flat_startup_departs_from_nothing(viewer_client, db):
+    OrganisationProfile(mode="functional", stage="startup").save()
+    DepartmentFactory(code="sales", parent=company_root())
+
+    assert findings_of(get_guide(viewer_client)) == ["none"]
+
+
+def test_a_mode_other_than_the_advised_one_is_told(viewer_client, db):
+    OrganisationProfile(mode="functional", stage="growth").save()
+    company_root()
+
+    html = get_guide(viewer_client)
+
+    assert "mode-for-stage" in findings_of(html)
+    assert "成长期阶段,指南建议采用矩阵型;本公司记录的是职能型。" in html
