@@ -6,6 +6,7 @@ every automatic traditional text of the portal is. ``load_guide()`` reads and ch
 once per process; ``guide_in(language)`` gives its texts in one language for a page.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from orgportal.guide.models import Mode, Stage
-from orgportal.i18n import SOURCE_LANGUAGE, TRADITIONAL_LANGUAGE, content_language, to_traditional
+from orgportal.i18n import (
+    CONTENT_LANGUAGES,
+    SOURCE_LANGUAGE,
+    TRADITIONAL_LANGUAGE,
+    content_language,
+    to_traditional,
+)
 
 GUIDE_FILE = Path(settings.BASE_DIR) / "data" / "guide.yaml"
 # What a passage says, with its label (the seed's order varies; each passage keeps its place).
@@ -208,3 +215,50 @@ class _Checker:
             self.error(f"{place}.{children}", "must be a list")
             return False
         return True
+
+
+@dataclass(frozen=True)
+class GuideMatch:
+    """A part of the guide that holds every term of a search: its anchor, its text in the
+    page's language, where it stands (a heading), and texts of other languages that hold a
+    term the shown text lacks (with their language)."""
+
+    anchor: str
+    text: str
+    context: str
+    other_texts: tuple[tuple[str, str], ...]
+
+
+def search_guide(terms, language: str | None = None) -> list[GuideMatch]:
+    """Return the headings and passages of the guide that contain every term, in any language.
+
+    Like the search of departments, roles and duties: case-insensitive substrings, every
+    language's text searched, the page's language shown.
+    """
+    language = content_language(language)
+    languages = [language, *(other for other in CONTENT_LANGUAGES if other != language)]
+    # The same guide in each language, part by part: (anchor, context, {language: text}).
+    parts = defaultdict(dict)
+    contexts = {}
+    for other in languages:
+        for section in guide_in(other):
+            for block in section.blocks:
+                parts[block.id][other] = block.heading
+                contexts.setdefault(block.id, section.heading)
+                for passage in block.passages:
+                    parts[passage.id][other] = passage.text
+                    contexts.setdefault(passage.id, block.heading)
+    folded = [term.casefold() for term in terms]
+    matches = []
+    for anchor, texts in parts.items():
+        if not all(any(term in text.casefold() for text in texts.values()) for term in folded):
+            continue
+        shown = texts[language]
+        missing = [term for term in folded if term not in shown.casefold()]
+        other_texts = tuple(
+            (text, other)
+            for other, text in texts.items()
+            if other != language and any(term in text.casefold() for term in missing)
+        )
+        matches.append(GuideMatch(anchor, shown, contexts[anchor], other_texts))
+    return matches

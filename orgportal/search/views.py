@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from django.views.generic import TemplateView
 
 from departments.access import PortalReadMixin
 from departments.models import Department, subtree_q
+from orgportal.guide.content import search_guide
 from orgportal.i18n import CONTENT_LANGUAGES, LANG_ATTRIBUTES, column, columns, content_language
 from roles.models import Duty, Role
 
@@ -201,6 +203,10 @@ class SearchView(PortalReadMixin, TemplateView):
             if rows:
                 hits = [make_hit(row, terms) for row in rows[:SEARCH_LIMIT]]
                 groups.append(SearchGroup(kind, label, hits, more=len(rows) > SEARCH_LIMIT))
+        # The structure guide is the company's, not a department's: only in a whole search.
+        guide = [guide_hit(match, terms) for match in search_guide(terms)] if within is None else []
+        if guide:
+            groups.append(SearchGroup("guide", _("Structure guide"), guide, more=False))
         return groups
 
     def department_hit(self, department, terms):
@@ -282,6 +288,19 @@ def other_texts(obj, fields, terms, shown):
                 shown = [*shown, text]
                 missing = [term for term in missing if not contains(text, [term])]
     return found
+
+
+def guide_hit(match, terms):
+    """Return the search hit of a heading or passage of the structure guide, at its anchor."""
+    return SearchHit(
+        url=f"{reverse('guide:guide')}#{match.anchor}",
+        title=highlight(match.text, terms),
+        context=[escape(match.context)],
+        other_texts=[
+            OtherText(highlight(text, terms), LANG_ATTRIBUTES[language])
+            for text, language in match.other_texts
+        ],
+    )
 
 
 def with_archived(url, show_archived):
