@@ -272,3 +272,14 @@ def empty_organisation() -> None:
         for sql in connection.ops.sql_flush(no_style(), tables):
             cursor.execute(sql)
     org_changed()
+
+
+def health_rows() -> int:
+    """Read what organisation health reads, with no visibility filter and no work on it: every
+    department's tree columns, every role with its duty count, every duty's text."""
+    departments = list(Department.objects.values_list("id", "parent_id", "level", "code"))
+    roles = list(
+        Role.objects.order_by().values_list("id", "department_id", "reports_to_id", "headcount")
+    )
+    duties = list(Duty.objects.order_by().values_list("id", "role_id", "text_zh_hans"))
+    return len(departments) + len(roles) + len(duties)

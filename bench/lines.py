@@ -142,6 +142,7 @@ class Bench:
         self.move_line()
         self.check_tree_line()
         self.document_lines(org)
+        self.health_lines()
         self.other_lines()
         # Last: a stopped import leaves the tables empty.
         self.file_lines(org)
@@ -540,6 +541,24 @@ class Bench:
             warmup=False,
             runs=1,
         )
+
+    def health_lines(self):
+        """Organisation health: every figure of the organisation in a few queries."""
+        self.measure(
+            "page: health check `/insights/`, uncached",
+            self.get(self.client, "/insights/"),
+            floor=floors.health_rows,
+            floor_label="the rows it reads, `values_list()`",
+            goal=at_most_times_floor(10),
+        )
+        self.measure(
+            "page: health check `/insights/`, cached",
+            self.get(self.client, "/insights/"),
+            floor=self.get(self.client, "/healthz"),
+            floor_label="`/healthz`",
+            cold=False,
+        )
+        self.measure("api: `insights/`, uncached", self.get(self.api, "/api/v1/insights/"))
 
     def other_lines(self):
         """Lines without a floor, kept from the first benchmark to watch for regressions."""

@@ -150,7 +150,7 @@ def _too_deep(health, can_edit):
     links = []
     if deepest is not None:
         leaf = deepest["leaf"]
-        figures.append(" › ".join(row["code"] for row in deepest["path"]))
+        figures.append(" › ".join(item.name for item in deepest["path"]))
         links = _links(
             (leaf.name, leaf.url),
             (gettext("Move it in the admin"), leaf.admin_url, can_edit),

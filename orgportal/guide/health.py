@@ -260,7 +260,10 @@ def _depth(health, departments, children, by_id):
             path.append(current)
             current = by_id.get(current["parent_id"])
         health.deepest.append(
-            {"leaf": _item("department", row, health.depth), "path": list(reversed(path))}
+            {
+                "leaf": _item("department", row, health.depth),
+                "path": [_item("department", step) for step in reversed(path)],
+            }
         )
 
 

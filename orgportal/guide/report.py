@@ -70,7 +70,7 @@ def health_as_data(health):
             "deepest": [
                 {
                     "department": item_ref(entry["leaf"]),
-                    "path": [row["code"] for row in entry["path"]],
+                    "path": [item.code for item in entry["path"]],
                 }
                 for entry in health.deepest
             ],
@@ -143,7 +143,7 @@ def health_csv_rows(health):
         yield ("depth", "leaves", "", "", entry["leaves"], "", "", f"layers={entry['layers']}")
     for entry in health.deepest:
         leaf = entry["leaf"]
-        path = " / ".join(row["code"] for row in entry["path"])
+        path = " / ".join(item.code for item in entry["path"])
         yield ("depth", "deepest", leaf.code, leaf.name, leaf.value, "", "", path)
     for entry in health.subtrees:
         department = entry["department"]

@@ -11,6 +11,7 @@ from bench import floors
 from departments.models import Department
 from departments.services import tree_problems, tree_snapshot
 from orgportal.generated_org import RARE_TERM
+from orgportal.guide.health import organisation_health
 from orgportal.orgfiles.handbook import handbook_html
 from roles.models import Duty
 
@@ -67,3 +68,9 @@ def test_weasyprint_floor_makes_the_same_handbook_as_the_page(seed_org, viewer_c
     floor = pypdf.PdfReader(BytesIO(floors.weasyprint_alone(handbook_html())))
     assert len(floor.pages) == len(page.pages) == 29
     assert floor.pages[5].extract_text() == page.pages[5].extract_text()
+
+
+def test_health_floor_reads_the_rows_the_health_check_counts(large_org):
+    health = organisation_health()
+
+    assert floors.health_rows() == health.departments + health.roles + health.duties

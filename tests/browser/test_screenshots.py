@@ -31,6 +31,8 @@ PAGES = {
         "数字运营部",
     ),
     "role": (reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}), "SEO/SEM优化师"),
+    "guide": (reverse("guide:guide"), "组织模式与优化建议"),
+    "insights": (reverse("guide:insights"), "组织体检"),
 }
 # The admin's pages as an HR editor sees them: the department tree, and a role with its duties.
 ADMIN_PAGES = {

@@ -109,7 +109,7 @@ def test_depth_counts_layers_from_the_company_and_names_the_deepest_branch(db):
     assert health.leaves_by_depth == [{"layers": 2, "leaves": 1}, {"layers": 4, "leaves": 1}]
     [deepest] = health.deepest
     assert deepest["leaf"].code == "l3"
-    assert [row["code"] for row in deepest["path"]] == ["company", "l1", "l2", "l3"]
+    assert [item.code for item in deepest["path"]] == ["company", "l1", "l2", "l3"]
 
 
 def test_archived_branches_are_not_measured(db):
