@@ -11,6 +11,7 @@ from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
 from departments.models import TREE_FIELDS, Department
+from orgportal.conditional import OrgConditionalMixin
 from orgportal.i18n import columns
 from orgportal.translated import without_plain_columns
 
@@ -201,7 +202,7 @@ def group_by_area(items):
     return list(groups.items())
 
 
-class DepartmentDetailView(ArchivedPageMixin, PortalReadMixin, DetailView):
+class DepartmentDetailView(OrgConditionalMixin, ArchivedPageMixin, PortalReadMixin, DetailView):
     """Show a department: its place in the tree, sub-departments, roles and their duties."""
 
     model = Department

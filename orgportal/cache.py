@@ -1,73 +1,108 @@
-"""A cache of organisation data that every change of a department, role or duty invalidates.
+"""The organisation version, and a cache of organisation data that every change invalidates.
 
-Entries are keyed by an organisation version kept in Django's cache. With REDIS_URL set that
-cache is shared, so a change made by one process (a web worker, a management command)
-invalidates the entries of all of them. Without it each process has its own cache, and another
-process sees a change once its entries expire (ORGPORTAL_CACHE_TIMEOUT).
+The version is one number in the database (orgportal.models.OrganisationVersion), so every
+process sees the same one: web workers, management commands and the admin agree on it with or
+without a shared cache, and a change made anywhere invalidates cached entries everywhere.
+Cached entries and the ETags of conditional responses (orgportal/conditional.py) are keyed by
+it; one indexed read answers both.
+
+Every write of the organisation moves the version on: model saves and deletes of departments,
+roles and duties through signals (orgportal/signals.py), and writes that bypass them (bulk
+inserts and updates, rebuilds, imports) by calling ``org_changed()``.
 """
 
 import logging
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 from django.utils.translation import get_language
 from redis.exceptions import RedisError
 
-VERSION_KEY = "orgportal:org-version"
 T = TypeVar("T")
 _MISSING = object()
 logger = logging.getLogger(__name__)
 
+TABLE = "orgportal_organisationversion"
+# PostgreSQL only (created by orgportal's first migration): nextval() never waits for another
+# transaction, so concurrent writers do not queue on one row, and its effect is seen at once.
+SEQUENCE = "orgportal_organisation_version_seq"
 
-# Set when a change could not invalidate the cache because it did not answer: the next access
-# that reaches it invalidates first, so entries cached before the outage are not served again.
-_bump_pending = False
+
+def org_state(*, using: str = DEFAULT_DB_ALIAS) -> tuple[int, datetime | None]:
+    """Return the organisation's version and the time of its last committed change."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT s.last_value, v.changed_at FROM {SEQUENCE} s "
+                f"LEFT JOIN {TABLE} v ON v.id = 1"
+            )
+        else:
+            cursor.execute(f"SELECT version, changed_at FROM {TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+    if row is None:
+        # SQLite's row was flushed away (as a test database's flush does): start again.
+        return _start(connection), None
+    version, changed_at = row
+    if isinstance(changed_at, str):  # SQLite through a raw cursor
+        changed_at = datetime.fromisoformat(changed_at)
+    if changed_at is not None and timezone.is_naive(changed_at):
+        changed_at = changed_at.replace(tzinfo=UTC)
+    return version, changed_at
 
 
-def org_version() -> int:
-    """Return the current organisation version, starting one if the cache has none."""
-    global _bump_pending
-    if _bump_pending:
-        _bump()
-        _bump_pending = False
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = _new_version()
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
-    return version
+def org_version(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Return the current organisation version."""
+    return org_state(using=using)[0]
 
 
 def org_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Invalidate every cached organisation entry, now and again when the transaction commits.
+    """Move the organisation version on, in every process: call it for every write.
 
-    The second bump matters: a reader between the change and the commit may cache the old
-    data under the new version. A cache that does not answer fails no change: nobody can read
-    stale entries from it meanwhile, and the first access that reaches it again invalidates
-    them (see org_version).
+    On SQLite the new version is part of the writing transaction, and SQLite lets one writer
+    at a time, so readers see it exactly when the change commits. On PostgreSQL the sequence
+    moves on at once and again after the commit: a reader between the change and the commit
+    may cache the old data under the first new number, never under the second. The row's
+    ``changed_at`` (Last-Modified) is written after the commit, outside the writer's
+    transaction, so that writers never queue on it.
     """
-    try:
-        _bump()
-    except RedisError:
-        _remember_failed_bump()
-    transaction.on_commit(_bump_after_commit, using=using)
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [SEQUENCE])
+        _after_commit(connection, using)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {TABLE} SET version = version + 1, changed_at = %s WHERE id = 1",
+                [_now(connection)],
+            )
+            if cursor.rowcount == 0:
+                _start(connection)
 
 
-def org_cached(name: str, build: Callable[[], T], *, per_language: bool = True) -> T:
+def org_cached(
+    name: str, build: Callable[[], T], *, per_language: bool = True, version: int | None = None
+) -> T:
     """Return the cached value ``name`` for the current organisation, building it on a miss.
 
-    When the cache cannot be reached the value is built from the database, which is slower
-    but never stale.
+    ``version`` is the organisation version the caller read already (to spare a query).
+    Values must be plain data or rendered text, never model instances. When the cache cannot
+    be reached the value is built from the database, which is slower but never stale.
     """
+    if version is None:
+        version = org_version()
+    parts = ["orgportal", name, str(version)]
+    if per_language:
+        parts.append(get_language() or "")
+    key = ":".join(parts)
     try:
-        parts = ["orgportal", name, str(org_version())]
-        if per_language:
-            parts.append(get_language() or "")
-        key = ":".join(parts)
         value = cache.get(key, _MISSING)
     except RedisError:
         logger.warning("The cache does not answer; building %r without it.", name, exc_info=True)
@@ -81,33 +116,48 @@ def org_cached(name: str, build: Callable[[], T], *, per_language: bool = True) 
     return value
 
 
-def _new_version() -> int:
-    # A random start rather than 1: a version key lost to eviction or a partial flush must never
-    # come back with a number under which old entries are still stored. 2**62 leaves room to
-    # count up within a 64-bit Redis integer.
-    return secrets.randbelow(2**62)
+def _now(connection):
+    return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, _new_version(), timeout=None)
+def _start(connection) -> int:
+    """Write SQLite's version row (after a flush) with a random number, and return it.
+
+    A random start rather than 1: a version lost to a reset must never come back with a number
+    under which a shared cache still holds old entries.
+    """
+    version = secrets.randbelow(2**62)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT OR IGNORE INTO {TABLE} (id, version, changed_at) VALUES (1, %s, %s)",
+            [version, _now(connection)],
+        )
+    return version
 
 
-def _bump_after_commit() -> None:
-    try:
-        _bump()
-    except RedisError:
-        _remember_failed_bump()
+def _after_commit(connection, using):
+    """Register, once per transaction, the bump and the time that follow the commit."""
+    pending = getattr(connection, "_orgportal_after_commit", None)
+    hooks = connection.run_on_commit
+    if pending is not None:
+        index, hook = pending
+        # Still registered (not run, not dropped by a rollback): nothing to add.
+        if connection.in_atomic_block and index < len(hooks) and hooks[index][1] is hook:
+            return
 
+    def hook():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {TABLE} SET version = nextval(%s), changed_at = %s WHERE id = 1",
+                [SEQUENCE, _now(connection)],
+            )
+            if cursor.rowcount == 0:  # flushed away: write it again
+                cursor.execute(
+                    f"INSERT INTO {TABLE} (id, version, changed_at) "
+                    "VALUES (1, nextval(%s), %s) ON CONFLICT (id) DO NOTHING",
+                    [SEQUENCE, _now(connection)],
+                )
 
-def _remember_failed_bump() -> None:
-    global _bump_pending
-    _bump_pending = True
-    logger.warning(
-        "The cache does not answer; the change is saved and cached organisation entries are "
-        "invalidated once it answers again (they expire within %s seconds in any case).",
-        settings.ORGPORTAL_CACHE_TIMEOUT,
-        exc_info=True,
-    )
+    if connection.in_atomic_block:
+        connection._orgportal_after_commit = (len(hooks), hook)
+    transaction.on_commit(hook, using=using)

@@ -11,10 +11,11 @@ from departments.views import (
     last_visible,
     way_back_url,
 )
+from orgportal.conditional import OrgConditionalMixin
 from roles.models import Role
 
 
-class RoleDetailView(ArchivedPageMixin, PortalReadMixin, DetailView):
+class RoleDetailView(OrgConditionalMixin, ArchivedPageMixin, PortalReadMixin, DetailView):
     """Show a role: where it sits, whom it reports to, who reports to it, and its duties."""
 
     model = Role

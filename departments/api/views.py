@@ -32,6 +32,7 @@ from departments.api.serializers import (
 )
 from departments.models import TREE_FIELDS, Department
 from departments.services import department_move
+from orgportal.conditional import org_not_modified, set_org_validators
 from orgportal.i18n import column, fallback_order
 
 CODE_PARAMETER = OpenApiParameter(
@@ -164,6 +165,16 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     )
     @action(detail=False, filter_backends=[], pagination_class=None)
     def tree(self, request):
+        # Answered from the organisation version before anything is loaded: the same version,
+        # query, language, reader and format give the same tree.
+        not_modified = org_not_modified(
+            request,
+            request.accepted_renderer.format,
+            can_change(request.user, Department),
+            can_change(request.user, Department._meta.get_field("roles").related_model),
+        )
+        if not_modified is not None:
+            return not_modified
         # Only what the tree shows: its texts in the request's language and those it falls
         # back to, not every language of every text.
         texts = [
@@ -197,7 +208,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
         if not trees:
             raise NotFound(gettext("The organisation has no departments yet."))
         context = {**self.get_serializer_context(), "include_roles": include_roles}
-        return Response(DepartmentTreeSerializer(trees[0], context=context).data)
+        response = Response(DepartmentTreeSerializer(trees[0], context=context).data)
+        return set_org_validators(request, response)
 
     @extend_schema(
         operation_id="departments_ancestors",

@@ -7,12 +7,13 @@ from departments.access import PortalReadMixin
 from departments.models import Department
 from departments.views import OrgNode, org_tree
 from orgportal.cache import org_cached
+from orgportal.conditional import OrgConditionalMixin, request_org_state
 
 # Up to this many departments the chart opens fully; above it only the first level shows.
 OPEN_ALL_UP_TO = 30
 
 
-class OrgChartView(PortalReadMixin, TemplateView):
+class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
     """Draw the organisation from its root, as a chart or as an outline."""
 
     archived_model = Department
@@ -23,6 +24,7 @@ class OrgChartView(PortalReadMixin, TemplateView):
         view = "outline" if self.request.GET.get("view") == "outline" else "chart"
         focus_code = self.request.GET.get("focus", "")
         archived = int(self.show_archived)
+        version = request_org_state(self.request)[0]
         # Loading the tree is cheap, drawing it is not: both are cached until the organisation
         # next changes (see orgportal.cache). Only known codes make drawings of their own, so
         # no visitor can fill the cache with made-up ones.
@@ -30,12 +32,14 @@ class OrgChartView(PortalReadMixin, TemplateView):
             f"org-tree:{archived}",
             lambda: org_tree(Department.objects.all(), include_archived=self.show_archived),
             per_language=False,
+            version=version,
         )
         path = root.path_to(focus_code) if root is not None and focus_code else []
         focus_key = path[-1].department.code if path else ""
         chart = org_cached(
             f"org-chart:{view}:{archived}:{focus_key}",
             lambda: self.draw_chart(root, path, view, context["archived_query"]),
+            version=version,
         )
         context.update(chart, view=view, focus_code=focus_code, focused=bool(path))
         return context

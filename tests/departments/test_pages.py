@@ -13,8 +13,8 @@ from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFac
 
 # The request's savepoint and release, session, user, the department, its ancestors, the
 # colour of its branch, its subtree with role totals, its roles, their duties, and the two
-# permission lookups for the edit link.
-DEPARTMENT_PAGE_QUERIES = 12
+# permission lookups for the edit link, and the organisation version (the ETag).
+DEPARTMENT_PAGE_QUERIES = 13
 
 
 def department_url(code, query=""):

@@ -1,5 +1,6 @@
-"""The organisation cache: every change of a department, role or duty invalidates it, in every
-process that shares it through Redis, and a lost Redis never serves stale data."""
+"""The organisation version and cache: every change of a department, role or duty moves the
+version on in the database, which every process reads, so cached entries are invalidated in
+every process with or without Redis, and a lost Redis never serves stale data."""
 
 import os
 import socket
@@ -19,9 +20,12 @@ from django.utils import translation
 
 from departments.models import Department
 from departments.services import department_move
-from orgportal.cache import VERSION_KEY, org_cached, org_changed
+from orgportal.cache import org_cached, org_changed, org_version
+from orgportal.models import OrganisationVersion
 from roles.models import Duty, Role
 from tests.factories import DepartmentFactory, DutyFactory, RoleFactory
+
+pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ORGPORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -97,13 +101,16 @@ def test_org_changed_invalidates_every_entry(db):
     assert org_cached("probe", build) == 2
 
 
-def test_a_lost_version_key_never_brings_back_entries_cached_before():
-    build = Builder()
-    org_cached("probe", build)
+def test_a_flushed_version_row_is_written_again(db):
+    before = org_version()
+    OrganisationVersion.objects.all().delete()  # as a test database's flush does
 
-    cache.delete(VERSION_KEY)  # as an eviction or a partial flush would
+    org_changed()
 
-    assert org_cached("probe", build) == 2
+    assert org_version() != before
+    assert OrganisationVersion.objects.get().changed_at is not None or (
+        connection.vendor == "postgresql"  # written after the commit there
+    )
 
 
 def save_department(root):
@@ -181,9 +188,11 @@ def rebuild_a_broken_tree(root):
 def test_every_change_of_a_department_role_or_duty_invalidates_the_cache(seed_org, change):
     build = Builder()
     org_cached("probe", build)
+    version = org_version()
 
     change(seed_org)
 
+    assert org_version() != version
     assert org_cached("probe", build) == 2
 
 
@@ -225,7 +234,6 @@ def test_a_change_succeeds_while_redis_does_not_answer(seed_org, unreachable_red
     DepartmentFactory(parent=seed_org, code="while-redis-is-down")
 
     assert Department.objects.filter(code="while-redis-is-down").exists()
-    assert "The cache does not answer; the change is saved" in caplog.text
 
 
 # -- Several processes sharing the local Redis --------------------------------------------------
@@ -251,69 +259,48 @@ def shared_redis():
 
 
 CHILD = """
-import os, sys
+import os, subprocess, sys
 import django
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "orgportal.settings"
 django.setup()
 from orgportal.cache import org_cached
 
-action, value = sys.argv[1], sys.argv[2]
-if action == "read":
-    print(org_cached("probe", lambda: value))
-else:
-    from django.core.management import call_command
+if sys.argv[1] == "change":
     from departments.models import Department
 
+    Department.objects.create(code="added-elsewhere", name="added elsewhere")
+else:
+    from django.core.management import call_command
+
     call_command("migrate", verbosity=0)
-    Department.objects.create(code=value, name=value)
+    print(org_cached("probe", lambda: "before"))
+    print(org_cached("probe", lambda: "not built"))
+    subprocess.run([sys.executable, "-c", sys.argv[2], "change", ""], check=True)
+    print(org_cached("probe", lambda: "after"))
 """
 
 
-def other_process(prefix, tmp_path, action, value):
-    """Run CHILD in another Python process on the same Redis; return what it printed."""
+def test_a_change_in_another_process_invalidates_what_this_process_cached_without_redis(
+    tmp_path,
+):
+    """Two processes with caches of their own share the database, and with it the version."""
     env = {
         **os.environ,
         "ENV_FILE": "",
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": prefix,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'other-process.sqlite3'}",
+        "REDIS_URL": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
     }
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, action, value],
+        [sys.executable, "-c", CHILD, "read", CHILD],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
-def test_processes_sharing_redis_share_the_cached_values(shared_redis, tmp_path):
-    assert other_process(shared_redis, tmp_path, "read", "cached by the other process") == (
-        "cached by the other process"
-    )
-
-    assert org_cached("probe", lambda: "built here") == "cached by the other process"
-
-
-def test_a_change_in_another_process_invalidates_what_this_process_cached(shared_redis, tmp_path):
-    assert org_cached("probe", lambda: "before") == "before"
-
-    other_process(shared_redis, tmp_path, "change", "added-elsewhere")
-
-    assert org_cached("probe", lambda: "after") == "after"
-
-
-def test_a_change_here_invalidates_what_another_process_cached(shared_redis, tmp_path, db):
-    other_process(shared_redis, tmp_path, "read", "before")
-    assert other_process(shared_redis, tmp_path, "read", "not built") == "before"
-
-    DepartmentFactory(code="added-here")
-
-    assert other_process(shared_redis, tmp_path, "read", "after") == "after"
+    assert result.stdout.split() == ["before", "before", "after"]
 
 
 def test_entries_in_redis_expire_after_the_configured_timeout(shared_redis, settings):
@@ -323,8 +310,6 @@ def test_entries_in_redis_expire_after_the_configured_timeout(shared_redis, sett
     client = redis.Redis.from_url(REDIS_URL)
     [entry] = list(client.scan_iter(match=f"{shared_redis}:*probe*"))
     assert 0 < client.ttl(entry) <= 120
-    [version] = list(client.scan_iter(match=f"{shared_redis}:*{VERSION_KEY}"))
-    assert client.ttl(version) == -1  # the version itself never expires
 
 
 def test_entries_cached_before_an_outage_are_invalidated_once_redis_answers_again(shared_redis, db):

@@ -13,8 +13,8 @@ from tests.factories import DepartmentFactory, RoleFactory, UserFactory
 
 # The request's savepoint and its release (ATOMIC_REQUESTS), session, user, the viewer's two
 # permission lookups (own and through groups) for the "show archived" switch, and the
-# department tree with its role totals.
-CHART_QUERIES = 7
+# organisation version (the ETag) and the department tree with its role totals.
+CHART_QUERIES = 8
 
 
 def card(content, code):

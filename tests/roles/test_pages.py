@@ -14,8 +14,8 @@ from tests.factories import DutyFactory, RoleFactory, UserFactory
 
 # The request's savepoint and release, session, user, the role with its department and
 # reports-to, its duties, its department path, the colour of its branch, its direct reports,
-# and the two permission lookups for the edit link.
-ROLE_PAGE_QUERIES = 11
+# the two permission lookups for the edit link, and the organisation version (the ETag).
+ROLE_PAGE_QUERIES = 12
 
 
 def role_url(code, query=""):
