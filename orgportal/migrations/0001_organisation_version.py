@@ -14,6 +14,8 @@ def start_version(apps, schema_editor):
     start = secrets.randbelow(2**62)
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE} START WITH {start}")
+        # Called once, so that the next nextval() moves last_value on (the first one would not).
+        schema_editor.execute(f"SELECT nextval('{SEQUENCE}')")
     version = apps.get_model("orgportal", "OrganisationVersion")
     version.objects.using(schema_editor.connection.alias).get_or_create(
         pk=1, defaults={"version": start, "changed_at": timezone.now()}
