@@ -227,8 +227,9 @@ def test_the_pdf_is_made_once_until_the_organisation_changes(
 ):
     url = role_handbook("seo-sem-specialist")
     first = viewer_client.get(url).content
-    # The request's savepoint and its release, the session, the user, the role.
-    with django_assert_num_queries(5):
+    # The request's savepoint and its release, the session, the user, the role and the
+    # organisation version.
+    with django_assert_num_queries(6):
         assert viewer_client.get(url).content == first
     duty = Role.objects.get(code="seo-sem-specialist").duties.first()
     duty.text = "每周复盘关键词排名"

@@ -219,8 +219,9 @@ def test_the_workbook_is_made_once_until_the_organisation_changes(
     seed_org, viewer_client, django_assert_num_queries
 ):
     first = viewer_client.get(WORKBOOK).content
-    # The request's savepoint and its release, the session, the user, the company's name.
-    with django_assert_num_queries(5):
+    # The request's savepoint and its release, the session, the user, the company's name and
+    # the organisation version.
+    with django_assert_num_queries(6):
         assert viewer_client.get(WORKBOOK).content == first
     role = Role.objects.get(code="seo-sem-specialist")
     role.title = "搜索优化师"
