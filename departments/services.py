@@ -1,8 +1,11 @@
-"""Multi-step writes to the Department tree: moves, archiving and rebuilds."""
+"""Multi-step writes to the Department tree: moves, archiving, rebuilds and bulk writes."""
+
+from dataclasses import dataclass
 
 from django.db import connections, transaction
+from django.utils import timezone
 
-from departments.locking import lock_tree
+from departments.locking import lock_tree, tree_write
 from departments.models import TREE_FIELDS, Department
 from departments.signals import tree_rebuilt
 
@@ -131,3 +134,131 @@ def tree_problems(*, using: str = "default") -> list[str]:
             cursor.execute(sql)
             problems.extend(f"{name}: {row}" for row in cursor.fetchall())
     return problems
+
+
+def nested_set_fields(parents: list[int | None]) -> list[tuple[int, int, int]]:
+    """Return (lft, rght, level) of each node, given each node's parent index.
+
+    Node 0 is the root, and every parent comes before its children; siblings keep their index
+    order. One depth-first pass without recursion, so depth is unlimited.
+    """
+    children: list[list[int]] = [[] for _ in parents]
+    for index, parent in enumerate(parents):
+        if parent is not None:
+            children[parent].append(index)
+    fields = [(0, 0, 0)] * len(parents)
+    lft = [0] * len(parents)
+    level = [0] * len(parents)
+    counter = 1
+    lft[0] = counter
+    # Each stack entry is a node and the position of its next child to visit.
+    stack = [(0, 0)]
+    while stack:
+        node, next_child = stack[-1]
+        if next_child < len(children[node]):
+            stack[-1] = (node, next_child + 1)
+            child = children[node][next_child]
+            counter += 1
+            lft[child] = counter
+            level[child] = level[node] + 1
+            stack.append((child, 0))
+        else:
+            stack.pop()
+            counter += 1
+            fields[node] = (lft[node], counter, level[node])
+    return fields
+
+
+class BulkWrites:
+    """The one place where bulk writes of departments, roles and duties reach the database.
+
+    Imports write through an instance of this class, so that whoever needs to see every bulk
+    write (history, with django-simple-history's bulk_create_with_history and
+    bulk_update_with_history) overrides these two methods.
+    """
+
+    batch_size = 1000
+
+    def create(self, model, objects: list) -> list:
+        """Insert ``objects``; return them with their primary keys set."""
+        if not objects:
+            return objects
+        return model._base_manager.bulk_create(objects, batch_size=self.batch_size)
+
+    def update(self, model, objects: list, fields: list[str]) -> None:
+        """Write ``fields`` of ``objects`` (instances with their primary keys)."""
+        if objects:
+            model._base_manager.bulk_update(objects, fields, batch_size=self.batch_size)
+
+
+@dataclass
+class PlannedDepartment:
+    """A department as a bulk write leaves it.
+
+    ``instance`` holds the columns to write (a new department has no primary key yet);
+    ``parent`` is the index of its parent in the plan. An existing department has ``stored``,
+    its (parent_id, lft, rght, level, tree_id) as read under the lock, and ``changed`` when
+    its own columns (or its place among its siblings) change.
+    """
+
+    instance: Department
+    parent: int | None
+    stored: tuple | None = None
+    changed: bool = False
+
+
+def department_bulk_write(
+    *,
+    plan: list[PlannedDepartment],
+    content_fields: list[str],
+    writes: BulkWrites | None = None,
+    using: str = "default",
+) -> None:
+    """Write the whole department tree of ``plan`` (in pre-order) in bulk, under the tree lock.
+
+    The nested set of the whole tree is computed in one pass. New departments are inserted
+    level by level (parents first, so each knows its parent's key); existing ones whose place
+    changed get their tree fields, those that ``changed`` their ``content_fields``. The tree is
+    checked with tree_problems() before the transaction can commit.
+    """
+    writes = writes or BulkWrites()
+    with tree_write(using):
+        root = plan[0]
+        tree_id = root.stored[4] if root.stored else 1
+        new_by_level = {}
+        for node, (lft, rght, level) in zip(
+            plan, nested_set_fields([node.parent for node in plan]), strict=True
+        ):
+            instance = node.instance
+            instance.lft, instance.rght, instance.level, instance.tree_id = (
+                lft,
+                rght,
+                level,
+                tree_id,
+            )
+            if node.stored is None:
+                new_by_level.setdefault(level, []).append(node)
+        for level in sorted(new_by_level):
+            nodes = new_by_level[level]
+            for node in nodes:
+                parent = plan[node.parent].instance if node.parent is not None else None
+                node.instance.parent_id = parent.pk if parent is not None else None
+            writes.create(Department, [node.instance for node in nodes])
+        placed, changed = [], []
+        now = timezone.now()
+        for node in plan:
+            if node.stored is None:
+                continue
+            instance = node.instance
+            instance.parent_id = plan[node.parent].instance.pk if node.parent is not None else None
+            tree = (instance.parent_id, instance.lft, instance.rght, instance.level, tree_id)
+            if tree != node.stored:
+                placed.append(instance)
+            if node.changed:
+                instance.updated_at = now
+                changed.append(instance)
+        writes.update(Department, placed, ["parent", *TREE_FIELDS])
+        writes.update(Department, changed, [*content_fields, "updated_at"])
+        problems = tree_problems(using=using)
+        if problems:
+            raise AssertionError(f"A bulk write would leave the tree invalid: {problems[:5]}")

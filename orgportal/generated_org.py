@@ -13,7 +13,7 @@ from django.db.models import Max
 
 from departments.locking import lock_tree
 from departments.models import Department
-from departments.services import tree_problems
+from departments.services import nested_set_fields, tree_problems
 from orgportal.cache import org_changed
 from orgportal.i18n import to_traditional
 from orgportal.translated import translated_fields
@@ -37,39 +37,6 @@ class GeneratedOrg:
     departments: int
     roles: int
     duties: int
-
-
-def nested_set_fields(parents: list[int | None]) -> list[tuple[int, int, int]]:
-    """Return (lft, rght, level) of each node, given each node's parent index.
-
-    Node 0 is the root, and every parent comes before its children; siblings keep their index
-    order. One depth-first pass without recursion, so depth is unlimited.
-    """
-    children: list[list[int]] = [[] for _ in parents]
-    for index, parent in enumerate(parents):
-        if parent is not None:
-            children[parent].append(index)
-    fields = [(0, 0, 0)] * len(parents)
-    lft = [0] * len(parents)
-    level = [0] * len(parents)
-    counter = 1
-    lft[0] = counter
-    # Each stack entry is a node and the position of its next child to visit.
-    stack = [(0, 0)]
-    while stack:
-        node, next_child = stack[-1]
-        if next_child < len(children[node]):
-            stack[-1] = (node, next_child + 1)
-            child = children[node][next_child]
-            counter += 1
-            lft[child] = counter
-            level[child] = level[node] + 1
-            stack.append((child, 0))
-        else:
-            stack.pop()
-            counter += 1
-            fields[node] = (lft[node], counter, level[node])
-    return fields
 
 
 def build_large_org(

@@ -151,7 +151,8 @@ def parse_org_file(text: str) -> OrganisationSpec:
     """Parse and validate an organisation file, or raise OrgFileError listing every problem."""
     try:
         # Aliases can nest a file into itself or blow it up; an organisation never needs them.
-        for event in yaml.parse(text, Loader=LOADER):
+        # An alias is written with "*": a file without one needs no second parse to find none.
+        for event in yaml.parse(text, Loader=LOADER) if "*" in text else ():
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
                 raise OrgFileError(

@@ -6,9 +6,12 @@ from types import SimpleNamespace
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from departments.locking import lock_tree
-from departments.models import Department
+from departments.models import TREE_FIELDS, Department
+from departments.services import BulkWrites, PlannedDepartment, department_bulk_write
+from orgportal.cache import org_changed
 from orgportal.i18n import column, columns, to_traditional
 from orgportal.orgfiles.export import organisation_yaml
 from orgportal.orgfiles.orgfile import (
@@ -106,14 +109,19 @@ class ImportReport:
 
 
 def organisation_import(
-    *, spec: OrganisationSpec, prune: bool = False, dry_run: bool = False
+    *,
+    spec: OrganisationSpec,
+    prune: bool = False,
+    dry_run: bool = False,
+    writes: BulkWrites | None = None,
 ) -> ImportReport:
     """Create, update and move departments, roles and duties by code to match ``spec``.
 
     First the import is planned from one read of the database, without a transaction or a
     lock: that checks the file against the organisation (errors raise OrgFileError) and is the
-    whole of a dry run. A real import then applies the file in one transaction under the tree
-    lock, which it holds only while it writes.
+    whole of a dry run. A real import then takes the tree lock in one transaction, plans again
+    from a fresh read and applies the plan with bulk inserts and updates (through ``writes``,
+    where history can record them), the nested set computed in one pass.
     """
     plan = ImportReport()
     _Planner(spec, plan).run(prune=prune)
@@ -122,7 +130,12 @@ def organisation_import(
     report = ImportReport()
     with transaction.atomic():
         lock_tree()
-        _Importer(spec, report).run(prune=prune)
+        # Planned again under the lock, from what the database holds now; the file's fields
+        # were validated by the first plan.
+        planner = _Planner(spec, report, validate=False)
+        planner.run(prune=prune)
+        planner.apply(writes or BulkWrites())
+        org_changed()
     return report
 
 
@@ -169,15 +182,17 @@ def _match_duties(existing, duty_specs):
 
 
 class _Planner:
-    """Work out what an import would change, from one read of the database, writing nothing.
+    """Work out what an import changes, from one read of the database, on rows held in memory.
 
-    It follows the steps of _Importer on rows held in memory (departments with their order
-    among their siblings, roles, duties); tests compare its report with a real run's.
+    It steps through the file as the row-by-row importer did (departments with their order
+    among their siblings, roles, duties; tests compare the two), reporting each change and
+    keeping the organisation as the import leaves it, which apply() then writes in bulk.
     """
 
-    def __init__(self, spec, report):
+    def __init__(self, spec, report, *, validate=True):
         self.spec = spec
         self.report = report
+        self.validate = validate
         rows = list(
             Department.objects.order_by("tree_id", "lft").values(
                 "pk",
@@ -185,12 +200,14 @@ class _Planner:
                 "parent_id",
                 "is_active",
                 "zh_hant_auto",
+                *TREE_FIELDS,
                 *columns(*DEPARTMENT_TEXTS),
             )
         )
         codes = {row["pk"]: row["code"] for row in rows}
         self.departments = {}
         self.children = {}
+        self.stored_tree = {}
         for row in rows:
             parent = codes.get(row["parent_id"])
             self.departments[row["code"]] = {
@@ -200,6 +217,11 @@ class _Planner:
                 **stored_values(row.get, row["zh_hant_auto"], DEPARTMENT_FIELDS),
             }
             self.children.setdefault(parent, []).append(row["code"])
+            self.stored_tree[row["code"]] = (
+                row["parent_id"],
+                *(row[name] for name in ("lft", "rght", "level", "tree_id")),
+            )
+        self.stored_departments = {code: dict(row) for code, row in self.departments.items()}
         self.roles = {}
         for row in Role.objects.values(
             "pk",
@@ -228,9 +250,19 @@ class _Planner:
                     texts=stored_values(duty.get, duty["zh_hant_auto"], DUTY_FIELDS),
                 )
             )
-        self.siblings = {}
+        self.stored_roles = {code: dict(row) for code, row in self.roles.items()}
+        # Each department's previous sibling in the file (None for a first child).
+        self.previous = {}
+        last_child = {}
         for department_spec in spec.departments[1:]:
-            self.siblings.setdefault(department_spec.parent, []).append(department_spec.code)
+            self.previous[department_spec.code] = last_child.get(department_spec.parent)
+            last_child[department_spec.parent] = department_spec.code
+        self.moved = set()
+        # What apply() writes of duties: (role code, sort order, texts) of new ones, (pk, sort
+        # order, texts) of changed ones, (pk, sort order) of kept ones that move down.
+        self.new_duties = []
+        self.changed_duties = []
+        self.reordered_duties = []
 
     def run(self, *, prune):
         root = self.children.get(None, [None])[0]
@@ -257,10 +289,13 @@ class _Planner:
         label = f"department {spec.code} ({spec.name})"
         wanted = wanted_values(spec, DEPARTMENT_FIELDS)
         if department is None:
-            _clean_fields(
-                Department(code=spec.code, **as_columns(wanted)), spec.place, exclude=["parent"]
-            )
-            self.departments[spec.code] = {"code": spec.code, "parent": spec.parent, **wanted}
+            self.clean(Department(code=spec.code, **as_columns(wanted)), spec.place, ["parent"])
+            self.departments[spec.code] = {
+                "pk": None,
+                "code": spec.code,
+                "parent": spec.parent,
+                **wanted,
+            }
             self.children.setdefault(spec.parent, []).append(spec.code)
             self.report.created.append(label)
             self.place(spec, label, created=True)
@@ -269,9 +304,7 @@ class _Planner:
             self.place(spec, label)
         changed = [name for name in DEPARTMENT_FIELDS if department[name] != wanted[name]]
         if changed:
-            _clean_fields(
-                Department(code=spec.code, **as_columns(wanted)), spec.place, exclude=["parent"]
-            )
+            self.clean(Department(code=spec.code, **as_columns(wanted)), spec.place, ["parent"])
             if department["is_active"] and not spec.is_active:
                 self.archive_below(spec.code)
             department.update(wanted)
@@ -283,20 +316,25 @@ class _Planner:
         if spec.parent is None:
             return
         department = self.departments[spec.code]
-        siblings = self.siblings[spec.parent]
-        index = siblings.index(spec.code)
-        previous = siblings[index - 1] if index else None
+        previous = self.previous[spec.code]
         old_parent = department["parent"]
         current = self.children[old_parent]
-        position = current.index(spec.code)
+        # A new department was just appended: its place is usually the last one already.
+        position = len(current) - 1 if current[-1] == spec.code else current.index(spec.code)
         current_previous = current[position - 1] if position else None
         if old_parent == spec.parent and current_previous == previous:
             return
-        current.remove(spec.code)
+        del current[position]
         target = self.children.setdefault(spec.parent, [])
-        target.insert(target.index(previous) + 1 if previous else 0, spec.code)
+        if previous is None:
+            target.insert(0, spec.code)
+        elif target and target[-1] == previous:
+            target.append(spec.code)
+        else:
+            target.insert(target.index(previous) + 1, spec.code)
         department["parent"] = spec.parent
         if not created:
+            self.moved.add(spec.code)
             where = f"under {spec.parent}" if old_parent != spec.parent else "reordered"
             self.report.moved.append(f"{label}: {where}")
 
@@ -310,9 +348,7 @@ class _Planner:
         label = f"role {spec.code} ({spec.title})"
         wanted = wanted_values(spec, ROLE_FIELDS)
         if role is None:
-            _clean_fields(
-                Role(code=spec.code, **as_columns(wanted)), spec.place, exclude=["department"]
-            )
+            self.clean(Role(code=spec.code, **as_columns(wanted)), spec.place, ["department"])
             self.roles[spec.code] = {
                 "pk": None,
                 "code": spec.code,
@@ -328,9 +364,7 @@ class _Planner:
             changed.append("sort_order")
         moved = role["department_code"] != department_code
         if changed:
-            _clean_fields(
-                Role(code=spec.code, **as_columns(wanted)), spec.place, exclude=["department"]
-            )
+            self.clean(Role(code=spec.code, **as_columns(wanted)), spec.place, ["department"])
         role.update(wanted, sort_order=index, department_code=department_code)
         if moved:
             self.report.moved.append(f"{label}: to department {department_code}")
@@ -343,11 +377,16 @@ class _Planner:
         matched, unmatched = _match_duties(existing, spec.duties)
         label = f"role {spec.code} ({spec.title})"
         for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
+            wanted = wanted_values(duty_spec, DUTY_FIELDS)
             if duty is None:
+                self.new_duties.append((spec.code, index, wanted))
                 self.report.created.append(f"duty {index + 1} of {label}")
-            elif (duty.texts, duty.sort_order) != (wanted_values(duty_spec, DUTY_FIELDS), index):
+            elif (duty.texts, duty.sort_order) != (wanted, index):
+                self.changed_duties.append((duty.pk, index, wanted))
                 self.report.updated.append(f"duty {index + 1} of {label}")
-        for duty in unmatched:
+        for offset, duty in enumerate(unmatched, start=len(spec.duties)):
+            if duty.sort_order != offset:
+                self.reordered_duties.append((duty.pk, offset))
             self.report.kept.append(
                 f"duty “{_duty_source(duty)[1]}” of {label} is not in the file; "
                 "imports never delete duties"
@@ -363,175 +402,153 @@ class _Planner:
                 self.report.archived.append(f"department {code} ({department['name']})")
         for code, role in self.roles.items():
             if code not in listed_roles and role["is_active"]:
+                role["is_active"] = False
                 self.report.archived.append(f"role {code} ({role['title']})")
 
+    def clean(self, instance, place, exclude):
+        """Validate the fields of a new or changed row (only in the first plan of an import)."""
+        if self.validate:
+            _clean_fields(instance, place, exclude=exclude)
 
-class _Importer:
-    def __init__(self, spec, report):
-        self.spec = spec
-        self.report = report
-        self.departments = {d.code: d for d in Department.objects.all()}
-        self.roles = {r.code: r for r in Role.objects.select_related("department")}
+    # -- Applying the plan in bulk (under the tree lock, in the import's transaction) ---------
 
-    def run(self, *, prune):
-        self.check_root()
-        for department_spec in self.spec.departments:
-            self.place_department(department_spec)
-        for department_spec in self.spec.departments:
-            for index, role_spec in enumerate(department_spec.roles):
-                self.save_role(role_spec, department_spec.code, index)
-        for role_spec in self.spec.roles:
-            self.set_reports_to(role_spec)
-        for role_spec in self.spec.roles:
-            self.save_duties(role_spec)
-        if prune:
-            self.prune()
+    def apply(self, writes):
+        """Write the organisation as planned: bulk inserts and updates of what changed."""
+        department_pks = self.apply_departments(writes)
+        role_pks = self.apply_roles(writes, department_pks)
+        self.apply_duties(writes, role_pks)
 
-    def check_root(self):
-        root = Department.objects.root_nodes().first()
-        error = _root_mismatch(root.code if root else None, self.spec)
-        if error:
-            raise error
-
-    def place_department(self, spec):
-        department = self.departments.get(spec.code)
-        parent = self.departments.get(spec.parent) if spec.parent else None
-        label = f"department {spec.code} ({spec.name})"
-        created = department is None
-        if created:
-            department = Department(code=spec.code, parent=parent)
-            _assign(department, spec, DEPARTMENT_FIELDS)
-            _full_clean(department, spec.place)
-            department.save()
-            self.departments[spec.code] = department
-            self.report.created.append(label)
-        else:
-            # Earlier moves and archives in this import may have changed it in the database.
-            department.refresh_from_db()
-            # A department being restored moves first, one being archived moves last, so that
-            # no step leaves an active department under an archived one.
-            if spec.is_active and not department.is_active:
-                self.place(department, parent, spec, label)
-            changed = _assign(department, spec, DEPARTMENT_FIELDS)
-            if changed:
-                _full_clean(department, spec.place, exclude=["parent"])
-                department.save()
-                self.report.updated.append(f"{label}: {', '.join(changed)}")
-        self.place(department, parent, spec, label, created=created)
-
-    def place(self, department, parent, spec, label, created=False):
-        """Put the department in its place under ``parent``, unless it is there already."""
-        if parent is None:
-            return
-        moved_from = self.put_in_order(department, parent, spec)
-        if moved_from is not None and not created:
-            where = f"under {parent.code}" if moved_from != parent.pk else "reordered"
-            self.report.moved.append(f"{label}: {where}")
-
-    def put_in_order(self, department, parent, spec):
-        """Place the department right after its previous sibling in the file.
-
-        Return the parent id it had before a move, or None when it was already in place.
-        """
-        siblings = [s for s in self.spec.departments if s.parent == spec.parent]
-        index = siblings.index(spec)
-        previous = self.departments[siblings[index - 1].code] if index else None
-        # place_department() left the tree fields current (refreshed, or set by save()).
-        current_previous = department.get_previous_sibling()
-        in_place = department.parent_id == parent.pk and (
-            (previous is None and current_previous is None)
-            or (
-                previous is not None
-                and current_previous is not None
-                and current_previous.pk == previous.pk
+    def apply_departments(self, writes):
+        order = []
+        stack = list(reversed(self.children.get(None, [])))
+        while stack:
+            code = stack.pop()
+            order.append(code)
+            stack.extend(reversed(self.children.get(code, [])))
+        index = {code: position for position, code in enumerate(order)}
+        plan = []
+        for code in order:
+            department = self.departments[code]
+            parent = department["parent"]
+            stored = self.stored_departments.get(code)
+            changed = stored is not None and (
+                code in self.moved
+                or any(department[name] != stored[name] for name in DEPARTMENT_FIELDS)
             )
-        )
-        if in_place:
-            return None
-        old_parent_id = department.parent_id
-        if previous is None:
-            department.move_to(parent, "first-child")
-        else:
-            department.move_to(previous, "right")
-        return old_parent_id
-
-    def save_role(self, spec, department_code, index):
-        department = self.departments[department_code]
-        role = self.roles.get(spec.code)
-        label = f"role {spec.code} ({spec.title})"
-        if role is None:
-            role = Role(code=spec.code, department=department, sort_order=index)
-            _assign(role, spec, ROLE_FIELDS)
-            _full_clean(role, spec.place, exclude=["reports_to"])
-            role.save()
-            self.roles[spec.code] = role
-            self.report.created.append(label)
-            return
-        changed = _assign(role, spec, ROLE_FIELDS)
-        if role.sort_order != index:
-            role.sort_order = index
-            changed.append("sort_order")
-        moved = role.department_id != department.pk
-        role.department = department
-        if changed or moved:
-            _full_clean(role, spec.place, exclude=["reports_to"])
-            role.save()
-        if moved:
-            self.report.moved.append(f"{label}: to department {department.code}")
-        if changed:
-            self.report.updated.append(f"{label}: {', '.join(changed)}")
-
-    def set_reports_to(self, spec):
-        role = self.roles[spec.code]
-        target = self.roles[spec.reports_to].pk if spec.reports_to else None
-        if role.reports_to_id != target:
-            role.reports_to_id = target
-            role.save(update_fields=["reports_to", "updated_at"])
-            self.report.updated.append(f"role {spec.code} ({spec.title}): reports_to")
-
-    def save_duties(self, spec):
-        """Match duties by their text, then edits by position; never delete a duty."""
-        role = self.roles[spec.code]
-        existing = list(role.duties.all()) if role.pk else []
-        matched, unmatched = _match_duties(existing, spec.duties)
-        label = f"role {spec.code} ({spec.title})"
-        for index, (duty_spec, duty) in enumerate(zip(spec.duties, matched, strict=True)):
-            if duty is None:
-                duty = Duty(role=role, sort_order=index)
-                _assign(duty, duty_spec, DUTY_FIELDS)
-                duty.save()
-                self.report.created.append(f"duty {index + 1} of {label}")
-                continue
-            changed = _assign(duty, duty_spec, DUTY_FIELDS)
-            if changed or duty.sort_order != index:
-                duty.sort_order = index
-                duty.save()
-                self.report.updated.append(f"duty {index + 1} of {label}")
-        for offset, duty in enumerate(unmatched, start=len(spec.duties)):
-            if duty.sort_order != offset:
-                duty.sort_order = offset
-                duty.save(update_fields=["sort_order"])
-            self.report.kept.append(
-                f"duty “{_duty_source(duty)[1]}” of {label} is not in the file; "
-                "imports never delete duties"
+            values = {}
+            if stored is None or changed:
+                values = _column_values(department, DEPARTMENT_TEXTS)
+                values["is_active"] = department["is_active"]
+            plan.append(
+                PlannedDepartment(
+                    instance=Department(pk=department["pk"], code=code, **values),
+                    parent=None if parent is None else index[parent],
+                    stored=self.stored_tree.get(code),
+                    changed=changed,
+                )
             )
+        if plan:
+            department_bulk_write(
+                plan=plan, content_fields=[*DEPARTMENT_CONTENT_COLUMNS], writes=writes
+            )
+        return {node.instance.code: node.instance.pk for node in plan}
 
-    def prune(self):
-        listed_departments = {spec.code for spec in self.spec.departments}
-        listed_roles = {spec.code for spec in self.spec.roles}
-        for code, department in self.departments.items():
-            # Archiving a department above it may have archived it already.
-            if department.pk is not None:
-                department.refresh_from_db(fields=["is_active"])
-            if code not in listed_departments and department.is_active:
-                department.is_active = False
-                department.save()
-                self.report.archived.append(f"department {code} ({department.name_zh_hans})")
+    def apply_roles(self, writes, department_pks):
+        created, changed, reporting = [], [], []
+        now = timezone.now()
         for code, role in self.roles.items():
-            if code not in listed_roles and role.is_active:
-                role.is_active = False
-                role.save(update_fields=["is_active", "updated_at"])
-                self.report.archived.append(f"role {code} ({role.title_zh_hans})")
+            stored = self.stored_roles.get(code)
+            fields = (*ROLE_FIELDS, "sort_order", "department_code")
+            if stored is not None and all(role[name] == stored[name] for name in fields):
+                continue
+            instance = Role(
+                pk=role["pk"],
+                code=code,
+                department_id=department_pks[role["department_code"]],
+                sort_order=role["sort_order"],
+                headcount=role["headcount"],
+                is_active=role["is_active"],
+                **_column_values(role, ROLE_TEXTS),
+            )
+            if stored is None:
+                created.append(instance)
+            else:
+                instance.updated_at = now
+                changed.append(instance)
+        writes.create(Role, created)
+        writes.update(Role, changed, [*ROLE_CONTENT_COLUMNS, "updated_at"])
+        role_pks = {code: role["pk"] for code, role in self.roles.items()}
+        role_pks.update((instance.code, instance.pk) for instance in created)
+        for code, role in self.roles.items():
+            stored = self.stored_roles.get(code)
+            target = role["reports_to_code"]
+            if target != (stored["reports_to_code"] if stored else None):
+                reporting.append(
+                    Role(
+                        pk=role_pks[code],
+                        reports_to_id=role_pks[target] if target else None,
+                        updated_at=now,
+                    )
+                )
+        writes.update(Role, reporting, ["reports_to", "updated_at"])
+        return role_pks
+
+    def apply_duties(self, writes, role_pks):
+        writes.create(
+            Duty,
+            [
+                Duty(role_id=role_pks[code], sort_order=order, **_column_values(texts, DUTY_TEXTS))
+                for code, order, texts in self.new_duties
+            ],
+        )
+        writes.update(
+            Duty,
+            [
+                Duty(pk=pk, sort_order=order, **_column_values(texts, DUTY_TEXTS))
+                for pk, order, texts in self.changed_duties
+            ],
+            [*_content_columns(DUTY_TEXTS), "sort_order"],
+        )
+        writes.update(
+            Duty,
+            [Duty(pk=pk, sort_order=order) for pk, order in self.reordered_duties],
+            ["sort_order"],
+        )
+
+
+def _column_values(values, fields):
+    """Return the columns of ``fields`` from file-keyed ``values``, as a save fills them.
+
+    A traditional text nobody wrote (file key empty) is the automatic conversion of the
+    simplified text, and its field is listed in zh_hant_auto (see orgportal.translated).
+    """
+    columns_ = {}
+    automatic = []
+    for name in fields:
+        source = values[name] or ""
+        columns_[column(name, "zh-hans")] = source
+        columns_[column(name, "en")] = values[f"{name}_en"] or ""
+        written = values[f"{name}_zh_hant"] or ""
+        if not written:
+            written = to_traditional(source)
+            automatic.append(name)
+        columns_[column(name, "zh-hant")] = written
+    columns_["zh_hant_auto"] = sorted(automatic)
+    return columns_
+
+
+def _content_columns(fields):
+    return [*columns(*fields), "zh_hant_auto"]
+
+
+DEPARTMENT_CONTENT_COLUMNS = (*_content_columns(DEPARTMENT_TEXTS), "is_active")
+ROLE_CONTENT_COLUMNS = (
+    *_content_columns(ROLE_TEXTS),
+    "headcount",
+    "is_active",
+    "sort_order",
+    "department",
+)
 
 
 def _clean_fields(instance, place, exclude):
@@ -556,31 +573,6 @@ def _placed(error, place):
             for message in messages
         ]
     )
-
-
-def _full_clean(instance, place, exclude=None):
-    """Validate ``instance`` as the model does; report what fails at its place in the file."""
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as error:
-        raise _placed(error, place) from error
-
-
-def _assign(instance, spec, fields):
-    """Copy ``fields`` (file keys) from ``spec`` onto ``instance``; return the keys that changed.
-
-    An empty traditional text leaves the column to the automatic conversion (see
-    orgportal.translated), which the save fills in.
-    """
-    current = instance_values(instance, fields)
-    changed = []
-    for key, value in wanted_values(spec, fields).items():
-        if current[key] != value:
-            changed.append(key)
-        if current[key] != value or getattr(instance, _column(key)) is None:
-            # Also where it stands as NULL: a missing text is "", as in the file.
-            setattr(instance, _column(key), value)
-    return changed
 
 
 def organisation_export() -> str:
