@@ -11,17 +11,50 @@ logger = logging.getLogger(__name__)
 
 
 class SettingsRateMixin:
-    """Take the rate from ORGPORTAL_API_THROTTLE_RATES (None: no limit); fail open."""
+    """Take the rate from ORGPORTAL_API_THROTTLE_RATES (None: no limit); count requests in
+    fixed windows with one cache increment; fail open.
+
+    DRF's own throttles keep the time of every request in the window as one cached list,
+    read and written whole on each request: at 1,200 requests a minute that is 1,200 numbers
+    pickled twice per request, and more at higher rates. A counter per window costs one
+    increment whatever the rate. Like every fixed-window limit it lets a client make up to
+    twice the rate across the boundary of two windows.
+    """
 
     def get_rate(self):
         return settings.ORGPORTAL_API_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view):
         try:
-            return super().allow_request(request, view)
+            return self.count_request(request, view)
         except RedisError:
             logger.warning("The cache does not answer; the API is not throttled.", exc_info=True)
             return True
+
+    def count_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        key = f"{key}:{window}"
+        # The first request of a window adds the counter, the others increment it; both are
+        # atomic in Redis and in the local-memory cache.
+        if self.cache.add(key, 1, timeout=self.duration + 1):
+            count = 1
+        else:
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # expired between the two calls
+                self.cache.set(key, 1, timeout=self.duration + 1)
+                count = 1
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(self.window_ends - self.now, 0.001)
 
 
 class UserThrottle(SettingsRateMixin, UserRateThrottle):

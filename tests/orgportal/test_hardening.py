@@ -4,6 +4,8 @@ Lockouts and throttles are off in the test settings (pyproject.toml) so that no 
 on how many requests ran before it; the tests here turn them on.
 """
 
+import time
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -120,3 +122,18 @@ def test_throttling_lets_requests_through_while_the_cache_does_not_answer(
     }
     client = token_client(viewer)
     assert [client.get("/api/v1/departments/").status_code for _ in range(4)] == [200] * 4
+
+
+def test_the_throttle_keeps_one_count_per_window_not_every_requests_time(
+    seed_org, viewer, throttled
+):
+    from django.core.cache import cache
+
+    window = int(time.time() // 60)
+    client = token_client(viewer)
+    for _ in range(2):
+        assert client.get("/api/v1/departments/").status_code == 200
+    if int(time.time() // 60) != window:
+        pytest.skip("the requests straddled two windows")
+    assert cache.get(f"throttle_user_{viewer.pk}:{window}") == 2
+    assert cache.get(f"throttle_user_{viewer.pk}") is None
