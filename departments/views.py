@@ -1,122 +1,16 @@
-"""Department pages, and the department tree with role totals that the org chart also draws."""
+"""Department pages, and what role pages share with them (archived pages, colours)."""
 
-from dataclasses import dataclass, field
-
-from django.db.models import Count, Prefetch, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
-from departments.models import TREE_FIELDS, Department
+from departments.models import Department
+from departments.tree import ACCENTS, load_branch
 from orgportal.conditional import OrgConditionalMixin
-from orgportal.i18n import columns
 from orgportal.translated import without_plain_columns
-
-ACCENTS = 8
-# What a drawn tree shows of each department: its name and tagline (the root also its
-# description) in every language, since one loaded tree serves every language.
-TREE_COLUMNS = (
-    "code",
-    "parent",
-    "is_active",
-    *TREE_FIELDS,
-    *columns("name", "tagline", "description"),
-)
-
-
-@dataclass
-class OrgNode:
-    """A department in a loaded tree, with the totals of its visible subtree.
-
-    ``role_count`` counts the department's own active roles; ``subtree_role_count`` those of
-    the department and every active department below it. ``seats`` adds up the planned seats
-    of those roles that have a headcount, and ``seats_unknown`` counts the ones without.
-    """
-
-    department: Department
-    children: list["OrgNode"] = field(default_factory=list)
-    role_count: int = 0
-    subtree_role_count: int = 0
-    seats: int = 0
-    seats_unknown: int = 0
-    descendant_count: int = 0
-    accent: int = 0
-    is_open: bool = False
-    is_focused: bool = False
-
-    def walk(self):
-        """Yield this node and every node below it, in tree order."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-    def path_to(self, code):
-        """Return the nodes from this one down to the department ``code``, or [] if absent."""
-        if self.department.code == code:
-            return [self]
-        for child in self.children:
-            path = child.path_to(code)
-            if path:
-                return [self, *path]
-        return []
-
-
-def with_role_totals(departments):
-    """Annotate each department with its own active roles: how many, their planned seats, and
-    how many of them have no headcount."""
-    active_roles = Q(roles__is_active=True)
-    return departments.annotate(
-        active_role_count=Count("roles", filter=active_roles),
-        own_seats=Coalesce(Sum("roles__headcount", filter=active_roles), 0),
-        own_seats_unknown=Count("roles", filter=active_roles & Q(roles__headcount__isnull=True)),
-    )
-
-
-def org_tree(departments, *, include_archived=False, accent=0):
-    """Load ``departments`` (one subtree) in one query and return its top node with totals.
-
-    Archived departments, and everything below them, are left out unless ``include_archived``.
-    The totals of a node count the active roles in it and in its active sub-departments: an
-    archived department plans no seats. ``accent`` is the colour of the top node's branch
-    (see ``branch_accent``); below the root each branch gets its own.
-    """
-    departments = departments.order_by("tree_id", "lft").only(*TREE_COLUMNS)
-    tops = with_role_totals(departments).get_cached_trees()
-    if not tops or not (include_archived or tops[0].is_active):
-        return None
-    return _build_node(tops[0], include_archived=include_archived, accent=accent)
-
-
-def _build_node(department, *, include_archived, accent):
-    node = OrgNode(
-        department=department,
-        role_count=department.active_role_count,
-        subtree_role_count=department.active_role_count,
-        seats=department.own_seats,
-        seats_unknown=department.own_seats_unknown,
-        accent=accent,
-    )
-    all_children = department.get_children()
-    # Below the root, each branch takes a colour by its age (see branch_accent).
-    ranks = {child.pk: rank for rank, child in enumerate(sorted(all_children, key=_pk))}
-    children = [child for child in all_children if include_archived or child.is_active]
-    for child in children:
-        child_accent = accent or ranks[child.pk] % ACCENTS + 1
-        child_node = _build_node(child, include_archived=include_archived, accent=child_accent)
-        node.children.append(child_node)
-        node.descendant_count += 1 + child_node.descendant_count
-        if child.is_active:
-            node.subtree_role_count += child_node.subtree_role_count
-            node.seats += child_node.seats
-            node.seats_unknown += child_node.seats_unknown
-    return node
-
-
-def _pk(department):
-    return department.pk
 
 
 def branch_accent(path):
@@ -223,8 +117,10 @@ class DepartmentDetailView(OrgConditionalMixin, ArchivedPageMixin, PortalReadMix
         context = super().get_context_data(**kwargs)
         department = self.object
         ancestors = list(department.get_ancestors())
-        node = org_tree(
-            Department.objects.descendants_of(department, include_self=True),
+        # The department and its direct children with their branch totals: a department
+        # with thousands below costs about what a leaf does.
+        node = load_branch(
+            department,
             include_archived=self.show_archived,
             accent=branch_accent([*ancestors, department]),
         )

@@ -1,9 +1,10 @@
 """The department API: CRUD by code, the nested tree, ancestors and descendants, and moves."""
 
 from bisect import bisect_left, bisect_right
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -30,8 +31,9 @@ from departments.api.serializers import (
     DepartmentTreeQuerySerializer,
     DepartmentTreeSerializer,
 )
-from departments.models import TREE_FIELDS, Department
+from departments.models import Department
 from departments.services import department_move
+from departments.tree import text_columns
 from orgportal.conditional import org_not_modified, set_org_validators
 from orgportal.i18n import column, fallback_order
 
@@ -175,41 +177,24 @@ class DepartmentViewSet(viewsets.ModelViewSet):
         )
         if not_modified is not None:
             return not_modified
-        # Only what the tree shows: its texts in the request's language and those it falls
-        # back to, not every language of every text.
-        texts = [
-            column(field, language)
-            for field in ("name", "tagline", "positioning", "description")
-            for language in fallback_order()
-        ]
-        nodes = readable(Department, request).only(
-            "code", "parent", "is_active", *TREE_FIELDS, *texts
-        )
+        nodes = readable(Department, request)
         query = DepartmentTreeQuerySerializer(data=request.query_params, departments=nodes)
         query.is_valid(raise_exception=True)
         root = query.validated_data.get("root")
         depth = query.validated_data.get("depth")
-        include_roles = query.validated_data["include_roles"]
-        top_level = 0
         if root is not None:
             nodes = nodes.descendants_of(root, include_self=True)
-            top_level = root.level
         if depth is not None:
-            nodes = nodes.filter(level__lte=top_level + depth)
-        if include_roles:
-            # A list attribute, not the related manager: 500 querysets would cost more than SQL.
-            # The role model is reached through the relation: departments know nothing of roles.
-            role_model = Department._meta.get_field("roles").related_model
-            roles = role_model.objects.all()
-            if not can_change(request.user, role_model):
-                roles = roles.filter(is_active=True)
-            nodes = nodes.prefetch_related(Prefetch("roles", queryset=roles, to_attr="tree_roles"))
-        trees = nodes.get_cached_trees()
-        if not trees:
+            nodes = nodes.filter(level__lte=(root.level if root else 0) + depth)
+        data = tree_data(
+            request,
+            nodes,
+            include_roles=query.validated_data["include_roles"],
+            hidden=None if can_change(request.user, Department) else HiddenDepartments(),
+        )
+        if data is None:
             raise NotFound(gettext("The organisation has no departments yet."))
-        context = {**self.get_serializer_context(), "include_roles": include_roles}
-        response = Response(DepartmentTreeSerializer(trees[0], context=context).data)
-        return set_org_validators(request, response)
+        return set_org_validators(request, Response(data))
 
     @extend_schema(
         operation_id="departments_ancestors",
@@ -274,6 +259,91 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     def _paginated(self, queryset):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+TREE_TEXTS = ("name", "tagline", "positioning", "description")
+
+
+def tree_data(request, departments, *, include_roles, hidden):
+    """Return the nested tree of ``departments`` (one subtree, maybe cut off) as plain data.
+
+    Built from ``values()`` rows in one pass in tree order with a parent map: the shape of
+    DepartmentTreeSerializer, at the cost of the rows and ``json.dumps``. ``hidden`` counts the
+    departments below each one that the reader may not see (None when they see all).
+    """
+    texts = text_columns(TREE_TEXTS)
+    order = fallback_order()
+    rows = departments.order_by("tree_id", "lft").values(
+        "pk", "code", "parent_id", "is_active", "tree_id", "lft", "rght", "level", *texts
+    )
+    url_template = request.build_absolute_uri(
+        reverse("api:department-detail", kwargs={"code": "__code__"})
+    )
+    roles_by_department = _tree_roles(request, departments) if include_roles else None
+    top = None
+    by_pk = {}
+    for row in rows:
+        code = row["code"]
+        node = {
+            "code": code,
+            "url": url_template.replace("__code__", code),
+        }
+        for field in TREE_TEXTS:
+            node[field] = _first_text(row, field, order)
+        below = (row["rght"] - row["lft"] - 1) // 2
+        if hidden is not None:
+            below -= hidden.count_below(SimpleNamespace(**row))
+        node.update(
+            is_active=row["is_active"],
+            level=row["level"],
+            descendant_count=below,
+            roles=None if roles_by_department is None else roles_by_department.get(row["pk"], []),
+            children=[],
+        )
+        if top is None:
+            top = node
+        else:
+            parent = by_pk.get(row["parent_id"])
+            if parent is None:
+                continue  # below a department the reader does not see
+            parent["children"].append(node)
+        by_pk[row["pk"]] = node
+    return top
+
+
+def _first_text(row, field, order):
+    for language in order:
+        value = row[column(field, language)]
+        if value:
+            return value
+    return ""
+
+
+def _tree_roles(request, departments):
+    """Return the role summaries of ``departments``, by department pk, in order."""
+    role_model = Department._meta.get_field("roles").related_model
+    roles = role_model.objects.filter(department__in=departments.values("pk"))
+    if not can_change(request.user, role_model):
+        roles = roles.filter(is_active=True)
+    order = fallback_order()
+    url_template = request.build_absolute_uri(
+        reverse("api:role-detail", kwargs={"code": "__code__"})
+    )
+    by_department = {}
+    rows = roles.order_by("department_id", "sort_order", "pk").values(
+        "department_id", "code", "headcount", "is_active", *text_columns(["title"])
+    )
+    for row in rows:
+        by_department.setdefault(row["department_id"], []).append(
+            {
+                "code": row["code"],
+                "url": url_template.replace("__code__", row["code"]),
+                "title": _first_text(row, "title", order),
+                "headcount": row["headcount"],
+                "is_active": row["is_active"],
+            }
+        )
+    return by_department
 
 
 class HiddenDepartments:

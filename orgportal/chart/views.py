@@ -4,8 +4,9 @@ from django.template.loader import render_to_string
 from django.views.generic import TemplateView
 
 from departments.access import PortalReadMixin
+from departments.api.filters import CODE_RE
 from departments.models import Department
-from departments.views import OrgNode, org_tree
+from departments.tree import load_tree
 from orgportal.cache import org_cached
 from orgportal.conditional import OrgConditionalMixin, request_org_state
 
@@ -24,37 +25,43 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
         view = "outline" if self.request.GET.get("view") == "outline" else "chart"
         focus_code = self.request.GET.get("focus", "")
         archived = int(self.show_archived)
-        version = request_org_state(self.request)[0]
-        # Loading the tree is cheap, drawing it is not: both are cached until the organisation
-        # next changes (see orgportal.cache). Only known codes make drawings of their own, so
-        # no visitor can fill the cache with made-up ones.
-        root = org_cached(
-            f"org-tree:{archived}",
-            lambda: org_tree(Department.objects.all(), include_archived=self.show_archived),
-            per_language=False,
-            version=version,
-        )
-        path = root.path_to(focus_code) if root is not None and focus_code else []
-        focus_key = path[-1].department.code if path else ""
+        focus_key = self.known_focus(focus_code)
+        # The drawn chart (HTML and plain figures) is cached until the organisation next
+        # changes (see orgportal.cache). Only known codes make drawings of their own, so no
+        # visitor can fill the cache with made-up ones.
         chart = org_cached(
             f"org-chart:{view}:{archived}:{focus_key}",
-            lambda: self.draw_chart(root, path, view, context["archived_query"]),
-            version=version,
+            lambda: self.draw_chart(view, focus_key, context["archived_query"]),
+            version=request_org_state(self.request)[0],
         )
-        context.update(chart, view=view, focus_code=focus_code, focused=bool(path))
+        context.update(chart, view=view, focus_code=focus_code, focused=bool(focus_key))
         return context
 
-    def draw_chart(self, root, path, view, archived_query):
-        """Return the chart's summary and its tree drawn as HTML, the ``path`` opened."""
+    def known_focus(self, code):
+        """Return ``code`` if it names a department this reader sees in the chart, else ""."""
+        if not code or not CODE_RE.fullmatch(code):
+            return ""
+        departments = Department.objects.filter(code=code)
+        if not self.show_archived:
+            departments = departments.visible()
+        return code if departments.exists() else ""
+
+    def draw_chart(self, view, focus_code, archived_query):
+        """Return the chart's summary and its tree drawn as HTML, the path to the focus open."""
+        root = load_tree(Department.objects.all(), include_archived=self.show_archived)
         if root is None:
             return {"root": None}
         open_all = root.descendant_count <= OPEN_ALL_UP_TO
+        by_pk = {}
         for node in root.walk():
             node.is_open = open_all or node is root
-        for node in path:
-            node.is_open = True
-        if path:
-            path[-1].is_focused = True
+            by_pk[node.pk] = node
+            if node.code == focus_code:
+                node.is_focused = True
+                step = node
+                while step is not None:
+                    step.is_open = True
+                    step = by_pk.get(step.parent_id)
         template = (
             "orgportal/chart/outline_node.html"
             if view == "outline"
@@ -64,12 +71,15 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
             template,
             {"node": root, "is_root": True, "archived_query": archived_query},
         )
-        summary = OrgNode(
-            department=root.department,
-            role_count=root.role_count,
-            subtree_role_count=root.subtree_role_count,
-            seats=root.seats,
-            seats_unknown=root.seats_unknown,
-            descendant_count=root.descendant_count,
-        )
+        summary = {
+            "department": {
+                "name": root.name,
+                "tagline": root.tagline,
+                "description": root.description,
+            },
+            "subtree_role_count": root.subtree_role_count,
+            "seats": root.seats,
+            "seats_unknown": root.seats_unknown,
+            "descendant_count": root.descendant_count,
+        }
         return {"root": summary, "tree_html": tree_html}

@@ -1,0 +1,351 @@
+"""Department trees built from ``values()`` rows: plain nodes, one linear pass, no instances.
+
+The chart, the department pages and the tree API show departments with the totals of their
+branch. They load the rows they show (and one grouped row per department for role totals),
+and build nested nodes with a parent map in one pass in tree order, then add up the totals in
+one pass back. No QuerySet per node, no model instance per node, and nothing here holds a
+connection to the database, so nodes and what is rendered from them may be cached.
+"""
+
+from bisect import bisect_right
+
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+
+from departments.models import Department
+from orgportal.i18n import column, fallback_order
+
+ACCENTS = 8
+TREE_ROW_FIELDS = ("pk", "code", "parent_id", "tree_id", "lft", "rght", "level", "is_active")
+# The texts a drawn tree shows of each department.
+CARD_TEXTS = ("name", "tagline", "description")
+
+
+class TreeNode:
+    """A department in a loaded tree, with the totals of its visible branch.
+
+    ``role_count`` counts the department's own active roles; ``subtree_role_count`` those of
+    the department and every active department below it. ``seats`` adds up the planned seats
+    of those roles that have a headcount, and ``seats_unknown`` counts the ones without.
+    ``descendant_count`` counts the departments below it that the reader sees, loaded or not.
+    Texts are in the language that was active when the tree was loaded.
+    """
+
+    __slots__ = (
+        "pk",
+        "code",
+        "parent_id",
+        "tree_id",
+        "lft",
+        "rght",
+        "level",
+        "is_active",
+        "texts",
+        "url",
+        "children",
+        "role_count",
+        "subtree_role_count",
+        "seats",
+        "seats_unknown",
+        "descendant_count",
+        "accent",
+        "is_open",
+        "is_focused",
+        "more_children",
+    )
+
+    def __init__(self, row, texts, url):
+        for name in TREE_ROW_FIELDS:
+            setattr(self, name, row[name])
+        self.texts = texts
+        self.url = url
+        self.children = []
+        self.role_count = self.subtree_role_count = self.seats = self.seats_unknown = 0
+        self.descendant_count = 0
+        self.accent = 0
+        self.is_open = self.is_focused = False
+        # Children not loaded (beyond a page of a very wide list): how many more there are.
+        self.more_children = 0
+
+    # Templates written for model instances read ``node.department.name``: the node is both.
+    @property
+    def department(self):
+        return self
+
+    @property
+    def name(self):
+        return self.texts.get("name", "")
+
+    @property
+    def tagline(self):
+        return self.texts.get("tagline", "")
+
+    @property
+    def description(self):
+        return self.texts.get("description", "")
+
+    @property
+    def positioning(self):
+        return self.texts.get("positioning", "")
+
+    @property
+    def has_children(self):
+        return self.descendant_count > 0
+
+    def get_absolute_url(self):
+        return self.url
+
+    def walk(self):
+        """Yield this node and every loaded node below it, in tree order."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def add_totals(self, totals):
+        """Add ``totals`` (role count, seats, seats unknown) of an active branch below."""
+        count, seats, unknown = totals
+        self.subtree_role_count += count
+        self.seats += seats
+        self.seats_unknown += unknown
+
+
+def text_columns(fields):
+    """Return the columns to load for ``fields`` in the active language and its fallback."""
+    return [column(field, language) for field in fields for language in fallback_order()]
+
+
+def _texts(row, fields, order):
+    texts = {}
+    for field in fields:
+        for language in order:
+            value = row.get(column(field, language))
+            if value:
+                texts[field] = value
+                break
+        else:
+            texts[field] = ""
+    return texts
+
+
+def node_factory(fields=CARD_TEXTS):
+    """Return a function that makes a TreeNode of a row, its texts in the active language."""
+    order = fallback_order()
+    url_template = reverse("departments:detail", kwargs={"code": "__code__"})
+
+    def make(row):
+        return TreeNode(
+            row, _texts(row, fields, order), url_template.replace("__code__", row["code"])
+        )
+
+    return make
+
+
+def role_model():
+    # Reached through the relation: departments know nothing of roles.
+    return Department._meta.get_field("roles").related_model
+
+
+def role_totals(departments=None, *, within=None):
+    """Return {department pk: (active roles, their seats, those without a headcount)}.
+
+    One grouped query over the active roles: of ``departments`` (a queryset of them), or of
+    the subtree of the department ``within``, or of all. An archived department's roles count
+    for itself only: its branch adds nothing to the departments above it.
+    """
+    roles = role_model()._base_manager.filter(is_active=True)
+    if within is not None:
+        roles = roles.filter(
+            department__tree_id=within.tree_id,
+            department__lft__gte=within.lft,
+            department__lft__lt=within.rght,
+        )
+    elif departments is not None:
+        roles = roles.filter(department__in=departments.values("pk"))
+    rows = (
+        roles.order_by()
+        .values("department_id")
+        .annotate(
+            count=Count("pk"),
+            seats=Sum("headcount", default=0),
+            unknown=Count("pk", filter=Q(headcount__isnull=True)),
+        )
+        .values_list("department_id", "count", "seats", "unknown")
+    )
+    return {pk: (count, seats or 0, unknown) for pk, count, seats, unknown in rows}
+
+
+def load_tree(departments, *, include_archived=False, accent=0, texts=CARD_TEXTS):
+    """Load ``departments`` (one whole subtree) and return its top node with totals, or None.
+
+    Two queries: the rows in tree order and the role totals. Archived departments, and
+    everything below them, are left out unless ``include_archived``; the totals count active
+    roles of active departments only. ``accent`` is the colour of the top node's branch (see
+    ``branch_accent``); below the root each branch gets its own by its age. Nothing below an
+    archived department counts in any total, even where an older version left something
+    active there.
+    """
+    rows = list(
+        departments.order_by("tree_id", "lft").values(*TREE_ROW_FIELDS, *text_columns(texts))
+    )
+    if not rows or not (include_archived or rows[0]["is_active"]):
+        return None
+    totals = role_totals(within=SimpleRange(rows[0]))
+    make = node_factory(texts)
+    top = make(rows[0])
+    top.accent = accent
+    nodes = {top.pk: top}
+    ordered = [top]
+    # The root's children take colours by age (pk), archived ones included.
+    root_ranks = {}
+    if top.parent_id is None:
+        ages = sorted(row["pk"] for row in rows if row["parent_id"] == top.pk)
+        root_ranks = {pk: rank % ACCENTS + 1 for rank, pk in enumerate(ages)}
+    for row in rows[1:]:
+        parent = nodes.get(row["parent_id"])
+        if parent is None or not (include_archived or row["is_active"]):
+            continue  # below a department left out, or archived
+        node = make(row)
+        node.accent = parent.accent or root_ranks.get(node.pk, 0)
+        parent.children.append(node)
+        nodes[node.pk] = node
+        ordered.append(node)
+    for node in ordered:
+        own = totals.get(node.pk)
+        if own:
+            node.role_count = own[0]
+            node.add_totals(own)
+    # Back from the deepest: each node adds its branch to its parent.
+    for node in reversed(ordered[1:]):
+        parent = nodes[node.parent_id]
+        parent.descendant_count += 1 + node.descendant_count
+        if node.is_active and parent.is_active:
+            parent.add_totals((node.subtree_role_count, node.seats, node.seats_unknown))
+    return top
+
+
+class SimpleRange:
+    """The tree place of a row, for filters that take a department."""
+
+    def __init__(self, row):
+        self.tree_id, self.lft, self.rght = row["tree_id"], row["lft"], row["rght"]
+
+
+def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXTS, children=None):
+    """Return the node of ``department`` with its direct children, each with branch totals.
+
+    What a department page and an opened branch of the chart show, at the cost of the rows
+    they show, whatever lies below: the children, the role totals grouped by department
+    within the subtree, and the ranges of the archived departments within it (three
+    queries). ``department`` is a Department or a TreeNode already loaded. Archived
+    children show only with ``include_archived``; nothing below an archived department
+    counts in any total, even where an older version left something active there.
+    ``children`` limits the children loaded to a slice (a page of a very wide list);
+    ``more_children`` then says whether more follow.
+    """
+    fields = [*TREE_ROW_FIELDS, *text_columns(texts)]
+    make = node_factory(texts)
+    top = TreeNode(
+        {name: getattr(department, name) for name in TREE_ROW_FIELDS},
+        {field: getattr(department, field) or "" for field in texts},
+        department.get_absolute_url(),
+    )
+    top.accent = accent
+    child_rows = Department._base_manager.filter(parent_id=top.pk).order_by("lft")
+    if not include_archived:
+        child_rows = child_rows.filter(is_active=True)
+    child_rows = child_rows.values(*fields)
+    if children is not None:
+        # One more than asked for tells whether more follow.
+        size = children.stop - children.start
+        page = list(child_rows[children.start : children.stop + 1])
+        top.more_children = max(len(page) - size, 0)
+        child_rows = page[:size]
+    ranks = {}
+    if top.parent_id is None:
+        # The root's children take colours by age (pk), archived ones included.
+        ages = Department._base_manager.filter(parent_id=top.pk).order_by("pk")
+        ranks = {pk: rank for rank, pk in enumerate(ages.values_list("pk", flat=True))}
+    lfts = []
+    for row in child_rows:
+        node = make(row)
+        node.accent = accent or ranks.get(node.pk, 0) % ACCENTS + 1
+        top.children.append(node)
+        lfts.append(node.lft)
+    archived = ArchivedRanges(top)
+    for lft, count, seats, unknown in _grouped_role_totals(top):
+        totals = (count, seats or 0, unknown)
+        if lft == top.lft:
+            top.role_count = count
+            top.add_totals(totals)
+            continue
+        index = bisect_right(lfts, lft) - 1
+        child = top.children[index] if index >= 0 else None
+        if child is not None and lft == child.lft:
+            child.role_count = count
+            child.add_totals(totals)
+        if archived.hides(lft):
+            continue
+        if top.is_active:
+            top.add_totals(totals)
+        if child is not None and child.lft < lft < child.rght and child.is_active:
+            child.add_totals(totals)
+    for node in (top, *top.children):
+        node.descendant_count = (node.rght - node.lft - 1) // 2
+        if not include_archived:
+            node.descendant_count -= archived.count_inside(node)
+    return top
+
+
+def _grouped_role_totals(top):
+    """Yield (department lft, active roles, seats, without headcount) in ``top``'s subtree."""
+    roles = role_model()._base_manager.filter(
+        is_active=True,
+        department__tree_id=top.tree_id,
+        department__lft__gte=top.lft,
+        department__lft__lt=top.rght,
+    )
+    return (
+        roles.order_by()
+        .values("department__lft")
+        .annotate(
+            count=Count("pk"),
+            seats=Sum("headcount", default=0),
+            unknown=Count("pk", filter=Q(headcount__isnull=True)),
+        )
+        .values_list("department__lft", "count", "seats", "unknown")
+    )
+
+
+class ArchivedRanges:
+    """The outermost archived departments strictly below ``top``, loaded in one query.
+
+    Everything inside their ranges is hidden from those who may not see archived items, and
+    adds nothing to the totals of the departments above.
+    """
+
+    def __init__(self, top):
+        rows = (
+            Department._base_manager.filter(
+                tree_id=top.tree_id, lft__gt=top.lft, lft__lt=top.rght, is_active=False
+            )
+            .order_by("lft")
+            .values_list("lft", "rght")
+        )
+        self.ranges = []
+        for lft, rght in rows:
+            if self.ranges and lft < self.ranges[-1][1]:
+                continue  # inside the previous one
+            self.ranges.append((lft, rght))
+        self.lfts = [lft for lft, _rght in self.ranges]
+
+    def hides(self, lft):
+        index = bisect_right(self.lfts, lft) - 1
+        return index >= 0 and lft < self.ranges[index][1]
+
+    def count_inside(self, node):
+        """Return how many departments below ``node`` lie in archived ranges."""
+        first = bisect_right(self.lfts, node.lft)
+        last = bisect_right(self.lfts, node.rght)
+        return sum((rght - lft + 1) // 2 for lft, rght in self.ranges[first:last])
