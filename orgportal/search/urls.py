@@ -8,4 +8,5 @@ app_name = "search"
 
 urlpatterns = [
     path("", views.SearchView.as_view(), name="results"),
+    path("departments/", views.DepartmentTypeaheadView.as_view(), name="departments"),
 ]

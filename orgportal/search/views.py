@@ -9,17 +9,27 @@ import re
 from dataclasses import dataclass, field
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Case, Q, When
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from departments.access import PortalReadMixin
 from departments.models import Department, subtree_q
+from departments.tree import text_columns
 from orgportal.guide.content import search_guide
-from orgportal.i18n import CONTENT_LANGUAGES, LANG_ATTRIBUTES, column, columns, content_language
+from orgportal.i18n import (
+    CONTENT_LANGUAGES,
+    LANG_ATTRIBUTES,
+    column,
+    columns,
+    content_language,
+    fallback_order,
+    localized,
+)
 from roles.models import Duty, Role
 
 SEARCH_LIMIT = 100
@@ -52,6 +62,27 @@ def matching(terms, fields):
             in_any_field |= Q(**{f"{name}__icontains": term})
         condition &= in_any_field
     return condition
+
+
+def first_matches(queryset, limit):
+    """Return up to ``limit`` rows of ``queryset`` in its order, limited before ordering.
+
+    The database stops at the first ``limit`` matches in whatever order it finds them (through
+    the trigram indexes on PostgreSQL) and orders only those: a broad term never sorts every
+    matching duty of the organisation to show a hundred of them.
+    """
+    first = queryset.order_by().values("pk")[:limit]
+    rows = queryset.model.objects.filter(pk__in=first).order_by(*queryset.query.order_by)
+    related = queryset.query.select_related
+    return rows.select_related(*_paths(related)) if isinstance(related, dict) else rows
+
+
+def _paths(tree, prefix=""):
+    """Return the select_related() paths of a query's select_related tree."""
+    paths = []
+    for name, below in tree.items():
+        paths.extend(_paths(below, f"{prefix}{name}__") if below else [f"{prefix}{name}"])
+    return paths
 
 
 def highlight(text, terms):
@@ -123,19 +154,26 @@ class SearchForm(forms.Form):
             "max_length": _("Search terms are at most %(limit_value)d characters long.")
         },
     )
-    department = forms.ChoiceField(label=_("Within department"), required=False)
+    # A type-ahead (static/js/portal.js fills its list from search:departments), not a list of
+    # every department: it takes a department's code or its name in any language.
+    department = forms.CharField(
+        label=_("Within department"), required=False, max_length=200, strip=True
+    )
 
     def __init__(self, *args, departments, **kwargs):
         super().__init__(*args, **kwargs)
-        self.departments = {department.code: department for department in departments}
-        self.fields["department"].choices = [("", _("The whole organisation"))] + [
-            (department.code, "\u2003" * department.level + department.name)
-            for department in departments
-        ]
+        self.departments = departments
 
     def clean_department(self):
-        code = self.cleaned_data["department"]
-        return self.departments.get(code) if code else None
+        value = self.cleaned_data["department"]
+        if not value:
+            return None
+        department = find_department(self.departments, value)
+        if department is None:
+            raise forms.ValidationError(
+                _("No department has the code or name “%(value)s”."), params={"value": value}
+            )
+        return department
 
 
 class SearchView(PortalReadMixin, TemplateView):
@@ -146,12 +184,7 @@ class SearchView(PortalReadMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        departments = Department.objects.only(
-            "code", "name", "is_active", "tree_id", "lft", "rght", "level"
-        ).order_by("tree_id", "lft")
-        if not self.show_archived:
-            departments = departments.visible()
-        form = SearchForm(self.request.GET or None, departments=list(departments))
+        form = SearchForm(self.request.GET or None, departments=self.departments())
         groups = []
         query = ""
         terms = []
@@ -168,6 +201,11 @@ class SearchView(PortalReadMixin, TemplateView):
             total=sum(len(group.hits) for group in groups),
         )
         return context
+
+    def departments(self):
+        """Return the departments this reader may search within."""
+        departments = Department.objects.all()
+        return departments if self.show_archived else departments.visible()
 
     def search(self, terms, *, within):
         """Return the groups of departments, roles and duties that contain every term."""
@@ -199,7 +237,7 @@ class SearchView(PortalReadMixin, TemplateView):
         ]
         groups = []
         for kind, label, queryset, make_hit in found:
-            rows = list(queryset[: SEARCH_LIMIT + 1])
+            rows = list(first_matches(queryset, SEARCH_LIMIT + 1))
             if rows:
                 hits = [make_hit(row, terms) for row in rows[:SEARCH_LIMIT]]
                 groups.append(SearchGroup(kind, label, hits, more=len(rows) > SEARCH_LIMIT))
@@ -250,6 +288,52 @@ class SearchView(PortalReadMixin, TemplateView):
             other_texts=other_texts(duty, DUTY_FIELDS, terms, [duty.area, duty.text]),
             is_archived=not (role.is_active and role.department.is_active),
         )
+
+
+def find_department(departments, value):
+    """Return the department of ``departments`` coded ``value``, or else named so (in any
+    language; the first in tree order), or None. One query."""
+    by_name = Q()
+    for name in columns("name"):
+        by_name |= Q(**{f"{name}__iexact": value})
+    return (
+        departments.filter(Q(code=value) | by_name)
+        .annotate(is_code=Case(When(code=value, then=0), default=1))
+        .order_by("is_code", "tree_id", "lft")
+        .first()
+    )
+
+
+TYPEAHEAD_LIMIT = 20
+
+
+class DepartmentTypeaheadView(PortalReadMixin, View):
+    """The departments whose name (in any language) or code contains what was typed, as JSON.
+
+    At most TYPEAHEAD_LIMIT, in tree order, each with its code and name in the reader's
+    language; the search form's department field offers them as the reader types.
+    """
+
+    archived_model = Department
+
+    def get(self, request):
+        typed = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+        departments = Department.objects.all()
+        if not self.show_archived:
+            departments = departments.visible()
+        found = []
+        if typed:
+            condition = Q(code__icontains=typed)
+            for name in columns("name"):
+                condition |= Q(**{f"{name}__icontains": typed})
+            order = fallback_order()
+            rows = first_matches(
+                departments.filter(condition).order_by("tree_id", "lft"), TYPEAHEAD_LIMIT
+            ).values("code", *text_columns(["name"]))
+            found = [
+                {"code": row["code"], "name": localized(row, "name", order[0])} for row in rows
+            ]
+        return JsonResponse({"departments": found})
 
 
 # The texts search looks through, in every language's column.

@@ -1,4 +1,5 @@
-/* orgportal: progressive behaviour for the org chart. Every page also works without it. */
+/* orgportal: progressive behaviour for the org chart and search. Every page also works
+   without it. */
 (function () {
   "use strict";
 
@@ -183,8 +184,49 @@
     },
   };
 
+  // A field with data-typeahead offers, in its datalist, what that URL answers to the text
+  // typed so far: {"departments": [{"code", "name"}]}. Without JavaScript it is a text field.
+  function setUpTypeahead(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    var asked = "";
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var typed = input.value.trim();
+        if (!typed || typed === asked || !list) {
+          return;
+        }
+        asked = typed;
+        var url = new URL(input.dataset.typeahead, window.location.href);
+        url.searchParams.set("q", typed);
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            return response.ok ? response.json() : { departments: [] };
+          })
+          .then(function (data) {
+            if (asked !== typed) {
+              return; // a later answer is on its way
+            }
+            list.replaceChildren.apply(
+              list,
+              data.departments.map(function (department) {
+                var option = document.createElement("option");
+                option.value = department.code;
+                option.label = department.name;
+                option.textContent = department.name;
+                return option;
+              })
+            );
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-tree]").forEach(setUpTree);
+    document.querySelectorAll("[data-typeahead]").forEach(setUpTypeahead);
 
     document.querySelectorAll("[data-action]").forEach(function (button) {
       var action = actions[button.dataset.action];

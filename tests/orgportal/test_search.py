@@ -13,8 +13,9 @@ from roles.models import Duty, Role
 from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFactory
 
 # The request's savepoint and release, session, user, the two permission lookups for the
-# "show archived" switch, the departments for the filter, then one query per kind of result.
-SEARCH_QUERIES = 7
+# "show archived" switch, then one query per kind of result; the department filter, when
+# given, is one more (its code or name looked up; no list of every department).
+SEARCH_QUERIES = 6
 SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 3
 
 
@@ -134,7 +135,7 @@ def test_department_filter_keeps_results_in_that_subtree(viewer_client, seed_org
     inside = Duty.objects.filter(text__contains="小红书", role__department__in=subtree)
     assert hits(duties) == inside.count() == 3
     assert "品牌与内容营销部" not in duties
-    assert '<option value="digital-operations" selected>' in content
+    assert 'name="department" id="id_department" value="digital-operations"' in content
 
 
 def test_unknown_department_in_the_filter_is_an_error_on_that_field(viewer_client, seed_org):
@@ -283,7 +284,7 @@ def test_every_seed_duty_can_be_found_by_browsing_and_by_searching(
     [
         ({}, SEARCH_QUERIES),
         ({"q": "职责"}, SEARCH_QUERIES_WITH_RESULTS),
-        ({"q": "职责", "department": "company"}, SEARCH_QUERIES_WITH_RESULTS),
+        ({"q": "职责", "department": "company"}, SEARCH_QUERIES_WITH_RESULTS + 1),
     ],
 )
 def test_search_runs_a_fixed_number_of_queries(
@@ -356,3 +357,40 @@ def test_traditional_search_on_the_traditional_page_marks_the_traditional_text(
     assert "預算管理專員" in group(content, "roles") or "預算" in group(content, "duties")
     assert "<mark>預算</mark>" in group(content, "duties")
     assert "result__other" not in group(content, "duties")
+
+
+def test_the_department_filter_takes_a_name_in_any_language(viewer_client, seed_org):
+    by_code = search(viewer_client, q="小红书", department="digital-operations")
+    for name in ("数字运营部", "Digital Operations", "數字運營部"):
+        assert hits(search(viewer_client, q="小红书", department=name)) == hits(by_code) > 0
+
+
+def test_the_search_page_lists_no_departments_but_offers_them_as_one_types(
+    viewer_client, large_org, django_assert_num_queries
+):
+    content = search(viewer_client, q="职责")
+    assert "<option" not in content
+    assert 'data-typeahead="/search/departments/"' in content
+
+    # The request's savepoint and release, session, user, and the departments found.
+    with django_assert_num_queries(5):
+        found = viewer_client.get(reverse("search:departments"), {"q": "gen-1"}).json()
+
+    codes = [department["code"] for department in found["departments"]]
+    assert len(codes) == 20 and all("gen-1" in code for code in codes)
+    assert codes == sorted(codes, key=lambda code: Department.objects.get(code=code).lft)
+
+
+def test_the_typeahead_finds_names_in_every_language_and_hides_archived(viewer_client, seed_org):
+    department_archive(department=Department.objects.get(code="finance"))
+    url = reverse("search:departments")
+
+    assert viewer_client.get(url, {"q": "Digital"}).json() == {
+        "departments": [{"code": "digital-operations", "name": "数字运营部"}]
+    }
+    assert viewer_client.get(url, {"q": "财务"}).json() == {"departments": []}
+    assert viewer_client.get(url, {"q": ""}).json() == {"departments": []}
+
+
+def test_the_typeahead_needs_a_login(client, seed_org):
+    assert client.get(reverse("search:departments"), {"q": "部"}).status_code == 302
