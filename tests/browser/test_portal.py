@@ -175,3 +175,16 @@ def test_printing_fits_the_chart_on_one_a4_landscape_page(logged_in):
 
     assert 0 < float(zoom) < 1
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+
+
+def test_the_department_filter_offers_departments_as_one_types(logged_in):
+    page = logged_in(DESKTOP)
+    page.goto("/search/?q=小红书")
+    field = page.locator("#id_department")
+    field.fill("Digital")
+    option = page.locator("#department-options option[value='digital-operations']")
+    expect(option).to_have_count(1)
+    field.fill("digital-operations")
+    field.press("Enter")
+    expect(page).to_have_url(re.compile(r"department=digital-operations"))
+    expect(page.locator("#results-duties")).to_contain_text("小红书")
