@@ -5,6 +5,8 @@ from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orgportal.guide.models import MODE_NAMES, STAGE_NAMES
+
 ENGLISH = _("English; present only where there is an English text.")
 TRADITIONAL = _(
     "Traditional Chinese written by hand; present only where there is one (the portal converts "
@@ -61,6 +63,18 @@ class OrganisationDepartmentSerializer(serializers.Serializer):
     )
     roles = OrganisationRoleSerializer(many=True)
     departments = serializers.SerializerMethodField()
+    mode = serializers.ChoiceField(
+        choices=list(MODE_NAMES),
+        allow_null=True,
+        required=False,
+        help_text=_("The company (the root) only: its structure mode, null when not set."),
+    )
+    stage = serializers.ChoiceField(
+        choices=list(STAGE_NAMES),
+        allow_null=True,
+        required=False,
+        help_text=_("The company (the root) only: its business stage, null when not set."),
+    )
 
     @extend_schema_field(
         lazy_serializer("orgportal.api.serializers.OrganisationDepartmentSerializer")(many=True)

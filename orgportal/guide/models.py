@@ -22,6 +22,16 @@ class Stage(models.TextChoices):
     MATURE = "mature", _("Maturity")
 
 
+# The seed's names of the modes and stages, which organisation files may use for the codes.
+MODE_NAMES = {
+    "functional": "职能型",
+    "project": "项目型",
+    "matrix": "矩阵型",
+    "ecosystem": "生态型",
+}
+STAGE_NAMES = {"startup": "初创期", "growth": "成长期", "mature": "成熟期"}
+
+
 class OrganisationProfile(models.Model):
     """How HR describe the organisation as a whole; there is one, with the id 1.
 

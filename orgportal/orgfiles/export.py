@@ -32,6 +32,7 @@ from yaml.events import (
 )
 
 from departments.models import Department
+from orgportal.guide.services import profile_file_values
 from orgportal.i18n import column, columns
 from orgportal.orgfiles.orgfile import (
     DEPARTMENT_TEXTS,
@@ -50,7 +51,11 @@ FLUSH_CHARACTERS = 64 * 1024
 
 # Sections of the organisation after its department tree: (key, function returning plain data
 # for ``include_archived``). Written at the end of the root mapping, in this order.
-ROOT_SECTIONS: list[tuple[str, Callable[[bool], object]]] = []
+ROOT_SECTIONS: list[tuple[str, Callable[[bool], object]]] = [
+    # The organisation profile: the structure mode and business stage, null when not set.
+    ("mode", lambda include_archived: profile_file_values()["mode"]),
+    ("stage", lambda include_archived: profile_file_values()["stage"]),
+]
 
 
 def _text_columns(fields):

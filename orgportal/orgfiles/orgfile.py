@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from orgportal.guide.models import MODE_NAMES, STAGE_NAMES
+
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 # The largest headcount every supported database stores (PostgreSQL's integer).
 MAX_HEADCOUNT = 2_147_483_647
@@ -47,6 +49,10 @@ ROLE_KEYS = (
     "duties",
 )
 DUTY_KEYS = text_keys(DUTY_TEXTS)
+# The root alone says the organisation profile (orgportal/guide): the structure mode and the
+# business stage, by code or by the seed's Chinese name, null (or left out) when not set.
+PROFILE_CHOICES = {"mode": MODE_NAMES, "stage": STAGE_NAMES}
+ROOT_KEYS = (*DEPARTMENT_KEYS, *PROFILE_CHOICES)
 MAX_LENGTHS = {
     "code": 64,
     **dict.fromkeys(text_keys(("name", "tagline", "title")), 200),
@@ -137,6 +143,8 @@ class OrganisationSpec:
     """The validated file: departments in pre-order (every parent before its children)."""
 
     departments: list[DepartmentSpec]
+    # The profile's mode and stage ("" for not set), or None when the file says neither.
+    profile: dict[str, str] | None = None
 
     @property
     def root(self):
@@ -180,11 +188,12 @@ def validate_org_data(data) -> OrganisationSpec:
             [("file", "the file must be a mapping that describes the root department")]
         )
     reader.department(data, place="", parent=None, top_level=False)
+    profile = reader.profile(data)
     if not reader.errors:
         reader.check_references()
     if reader.errors:
         raise OrgFileError(reader.errors)
-    return OrganisationSpec(departments=reader.ordered_departments())
+    return OrganisationSpec(departments=reader.ordered_departments(), profile=profile)
 
 
 class _Reader:
@@ -202,7 +211,7 @@ class _Reader:
         if not isinstance(data, dict):
             self.error(place, "must be a mapping with at least code and name")
             return
-        self.unknown_keys(data, DEPARTMENT_KEYS, prefix)
+        self.unknown_keys(data, DEPARTMENT_KEYS if place else ROOT_KEYS, prefix)
         code = self.code(data, prefix, self.department_places, "department")
         if "parent" in data:
             if not top_level:
@@ -228,6 +237,24 @@ class _Reader:
             self.department(
                 child, place=f"{prefix}departments[{index}]", parent=code, top_level=not place
             )
+
+    def profile(self, data):
+        """Return the root's mode and stage as codes ("" when null), or None without either."""
+        if not any(key in data for key in PROFILE_CHOICES):
+            return None
+        profile = {}
+        for key, choices in PROFILE_CHOICES.items():
+            value = data.get(key)
+            by_name = {name: code for code, name in choices.items()}
+            if value is None:
+                profile[key] = ""
+            elif isinstance(value, str) and (value in choices or value in by_name):
+                profile[key] = by_name.get(value, value)
+            else:
+                names = ", ".join(f"{code} ({name})" for code, name in choices.items())
+                self.error(key, f"must be one of {names}, or null when not set")
+                profile[key] = ""
+        return profile
 
     def role(self, data, *, place):
         prefix = f"{place}."

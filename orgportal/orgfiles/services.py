@@ -12,6 +12,7 @@ from departments.locking import lock_tree
 from departments.models import TREE_FIELDS, Department
 from departments.services import BulkWrites, PlannedDepartment, department_bulk_write
 from orgportal.cache import org_changed
+from orgportal.guide.services import profile_changes, profile_update
 from orgportal.i18n import column, columns, to_traditional
 from orgportal.orgfiles.export import organisation_yaml
 from orgportal.orgfiles.orgfile import (
@@ -125,6 +126,8 @@ def organisation_import(
     """
     plan = ImportReport()
     _Planner(spec, plan).run(prune=prune)
+    if spec.profile is not None:
+        plan.updated += _profile_lines(profile_changes(**spec.profile))
     if dry_run:
         return plan
     report = ImportReport()
@@ -136,7 +139,13 @@ def organisation_import(
         planner.run(prune=prune)
         planner.apply(writes or BulkWrites())
         org_changed()
+        if spec.profile is not None:
+            report.updated += _profile_lines(profile_update(**spec.profile))
     return report
+
+
+def _profile_lines(changes):
+    return [f"organisation profile: {', '.join(changes)}"] if changes else []
 
 
 def _root_mismatch(root_code, spec):

@@ -6,6 +6,7 @@ Kept as the reference that tests compare the streaming export with, byte for byt
 from django.db.models import Exists, OuterRef, Prefetch
 
 from departments.models import Department
+from orgportal.guide.services import profile_file_values
 from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS, dump_org_file
 from orgportal.orgfiles.services import instance_values, text_keys
 from roles.models import Duty, Role
@@ -27,7 +28,8 @@ def reference_data(*, include_archived: bool = True) -> dict:
     nodes = departments.prefetch_related(roles).get_cached_trees()
     if not nodes:
         return {}
-    return _department_data(nodes[0])
+    # The organisation profile closes the root mapping.
+    return {**_department_data(nodes[0]), **profile_file_values()}
 
 
 def _texts_data(instance, fields):

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from departments.models import Department
 from departments.services import tree_problems
+from orgportal.guide.models import OrganisationProfile
 from roles.models import Duty, Role
 
 SEED = Path(settings.ORGPORTAL_SEED_FILE)
@@ -59,7 +60,9 @@ def seeded(seed_org):
 
 def test_import_of_the_seed_creates_everything_and_keeps_the_tree_valid(db):
     out, _ = run("import_org", str(SEED))
-    assert "88 changes: 88 created" in out
+    # 9 departments, 19 roles and 60 duties; the profile is set to the matrix mode.
+    assert "89 changes: 88 created, 1 updated" in out
+    assert "updated: organisation profile: mode null → matrix" in out
     assert tree_problems() == []
 
 
@@ -190,8 +193,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(seeded, tmp_path):
 
 def test_dry_run_into_an_empty_database_writes_nothing(db):
     out, _ = run("import_org", str(SEED), "--dry-run")
-    assert "88 changes" in out
+    assert "89 changes" in out
     assert not Department.objects.exists() and not Role.objects.exists()
+    assert not OrganisationProfile.objects.exists()
 
 
 def test_import_updates_moves_and_reorders_by_code(seed_org, tmp_path):

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from orgportal.guide.models import OrganisationProfile
+from orgportal.guide.models import MODE_NAMES, STAGE_NAMES, Mode, OrganisationProfile, Stage
 from tests.factories import UserFactory
 
 CHANGE_URL = reverse("admin:guide_organisationprofile_change", args=[1])
@@ -71,3 +71,7 @@ def test_the_profile_is_saved_as_the_one_row(db):
     OrganisationProfile(mode="matrix").save()
 
     assert list(OrganisationProfile.objects.values_list("pk", "mode")) == [(1, "matrix")]
+
+
+def test_the_seed_names_of_modes_and_stages_match_the_choices():
+    assert list(MODE_NAMES) == Mode.values and list(STAGE_NAMES) == Stage.values
