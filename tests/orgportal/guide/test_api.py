@@ -54,7 +54,7 @@ def test_the_profile_cannot_be_written_through_these_endpoints(api, seed_org, hr
     response = api(hr_editor).post(ORGANISATION, {"mode": "project"}, format="json")
 
     assert response.status_code == 405
-    assert not OrganisationProfile.objects.exists()
+    assert OrganisationProfile.load().mode == "matrix"
 
 
 def test_insights_give_every_figure(api, seed_org):
@@ -107,7 +107,7 @@ def test_long_lists_are_counted_in_full_and_cut_at_100(api, db):
 def test_insights_run_a_fixed_number_of_queries(api, large_org, django_assert_num_queries):
     client = api(UserFactory())
     RoleFactory(code="extra", department=large_org)
-    # The token and its user instead of the session; no permission lookups.
+    # The token and its user instead of the session and the user; no permission lookups.
     with django_assert_num_queries(INSIGHTS_QUERIES - 3):
         response = client.get(INSIGHTS)
 
