@@ -18,6 +18,7 @@ from django.utils.html import escape
 from departments.models import Department
 from orgportal.cache import org_changed
 from orgportal.generated_org import nested_set_fields, reset_id_sequences
+from orgportal.guide.services import profile_file_values
 from orgportal.i18n import column, columns, fallback_order, localized, to_traditional
 from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS
 from roles.models import Duty, Role
@@ -187,6 +188,8 @@ def export_yaml(path) -> None:
             root = node
         else:
             nodes[row["parent_id"]]["departments"].append(node)
+    # The organisation profile closes the root mapping, as in the export.
+    root.update(profile_file_values())
     with open(path, "w", encoding="utf-8") as file:
         yaml.dump(
             root,
