@@ -7,6 +7,7 @@ from django.db import transaction
 
 from departments.locking import lock_tree
 from departments.models import Department
+from orgportal.guide.services import profile_update
 from orgportal.orgfiles.services import (
     DEPARTMENT_FIELDS,
     DUTY_FIELDS,
@@ -16,6 +17,7 @@ from orgportal.orgfiles.services import (
     _duty_source,
     _match_duties,
     _placed,
+    _profile_lines,
     _root_mismatch,
     instance_values,
     wanted_values,
@@ -29,6 +31,9 @@ def reference_import(*, spec, prune=False) -> ImportReport:
     with transaction.atomic():
         lock_tree()
         _Importer(spec, report).run(prune=prune)
+        # The organisation profile, as the bulk import sets it.
+        if spec.profile is not None:
+            report.updated += _profile_lines(profile_update(**spec.profile))
     return report
 
 
