@@ -14,6 +14,7 @@ from rest_framework import viewsets
 
 from departments.access import can_change
 from departments.api.filters import CODE_RE, readable
+from departments.api.views import LookupWithoutFiltersMixin
 from roles.api.filters import DutyFilter, RoleFilter
 from roles.api.serializers import DutySerializer, RoleDetailSerializer, RoleSerializer
 from roles.models import Duty, Role
@@ -60,7 +61,7 @@ UNDER_EXAMPLE = OpenApiParameter(
     ),
 )
 @method_decorator(conditional_page, name="dispatch")
-class RoleViewSet(viewsets.ModelViewSet):
+class RoleViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
     """Roles, looked up by code."""
 
     queryset = Role.objects.select_related("department", "reports_to")
@@ -98,7 +99,7 @@ class RoleViewSet(viewsets.ModelViewSet):
     destroy=extend_schema(summary=_("Delete a duty"), parameters=[DUTY_ID]),
 )
 @method_decorator(conditional_page, name="dispatch")
-class DutyViewSet(viewsets.ModelViewSet):
+class DutyViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
     """Duties, looked up by id."""
 
     queryset = Duty.objects.select_related("role").in_org_order()
