@@ -327,7 +327,8 @@ class Bench:
         threads = server.THREADS
         self.add(
             Line(
-                f"api: department detail, gunicorn 1 worker × {threads} threads, wrk",
+                f"api: department detail, gunicorn {server.WORKERS} worker"
+                f"{'s' if server.WORKERS > 1 else ''} × {threads} threads, wrk",
                 result["rps"],
                 result["worst_rps"],
                 result["runs"],

@@ -7,6 +7,7 @@ Every server started here is stopped here; every wrk run is bounded in time.
 """
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -22,7 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 WRK = shutil.which("wrk")
-THREADS = 8
+# gunicorn's processes and threads for the throughput line (production's defaults); more than
+# one worker needs REDIS_URL in the environment, as in production.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 
 
 def free_port() -> int:
@@ -38,7 +42,7 @@ def gunicorn(app: str, env: dict, log_path: Path, ready_path: str = "/healthz"):
     env = {
         **env,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
+        "WEB_CONCURRENCY": str(WORKERS),
         "GUNICORN_THREADS": str(THREADS),
         # The whole tree at 50,000 departments takes longer than production's 30 s.
         "GUNICORN_TIMEOUT": "600",
