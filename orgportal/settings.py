@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "departments",
     "roles",
     "orgportal.guide",
+    "teams",
 ]
 
 MIDDLEWARE = [

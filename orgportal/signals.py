@@ -1,4 +1,4 @@
-"""Invalidate the organisation cache whenever a department, role or duty changes."""
+"""Invalidate the organisation cache whenever a department, role, duty or team changes."""
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
@@ -16,8 +16,9 @@ def connect():
     from departments.models import Department
     from departments.signals import tree_rebuilt
     from roles.models import Duty, Role
+    from teams.models import ProjectTeam, TeamMember
 
-    for model in (Department, Role, Duty):
+    for model in (Department, Role, Duty, ProjectTeam, TeamMember):
         label = model._meta.label
         post_save.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-save-{label}")
         post_delete.connect(invalidate_org_cache, sender=model, dispatch_uid=f"org-del-{label}")

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 
 from departments.models import Department
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 
 def company_root():
@@ -51,6 +52,28 @@ class DutyFactory(factory.django.DjangoModelFactory):
     sort_order = factory.Sequence(lambda n: n)
 
 
+class ProjectTeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProjectTeam
+
+    code = factory.Sequence(lambda n: f"team-{n}")
+    name = factory.Sequence(lambda n: f"项目组{n}")
+    name_en = factory.Sequence(lambda n: f"Project team {n}")
+    purpose = "完成项目目标。"
+    owner = factory.SubFactory(RoleFactory)
+    status = ProjectTeam.Status.ACTIVE
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TeamMember
+
+    team = factory.SubFactory(ProjectTeamFactory)
+    role = factory.SubFactory(RoleFactory)
+    responsibility = factory.Sequence(lambda n: f"负责事项{n}")
+    sort_order = factory.Sequence(lambda n: n)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -78,3 +101,4 @@ def ensure_hr_editors_group():
     migration.create_group(django_apps, None)
     profile = importlib.import_module("orgportal.guide.migrations.0002_hr_editors_profile")
     profile.grant_profile(django_apps, None)
+    importlib.import_module("teams.migrations.0002_hr_editors_group").grant(django_apps, None)
