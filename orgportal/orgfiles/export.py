@@ -42,6 +42,7 @@ from orgportal.orgfiles.orgfile import (
     LANGUAGE_SUFFIXES,
     ROLE_TEXTS,
 )
+from orgportal.orgfiles.teamfile import teams_data
 from roles.models import Duty, Role
 
 # Rows fetched per round trip of each of the three cursors.
@@ -51,10 +52,14 @@ FLUSH_CHARACTERS = 64 * 1024
 
 # Sections of the organisation after its department tree: (key, function returning plain data
 # for ``include_archived``). Written at the end of the root mapping, in this order.
+# A section that returns LEFT_OUT is not written (null is written as null).
+LEFT_OUT = object()
 ROOT_SECTIONS: list[tuple[str, Callable[[bool], object]]] = [
     # The organisation profile: the structure mode and business stage, null when not set.
     ("mode", lambda include_archived: profile_file_values()["mode"]),
     ("stage", lambda include_archived: profile_file_values()["stage"]),
+    # Project teams, when there are any (orgportal/orgfiles/teamfile.py).
+    ("teams", lambda include_archived: teams_data(include_archived=include_archived) or LEFT_OUT),
 ]
 
 
@@ -206,7 +211,9 @@ def write_organisation(writer, *, include_archived: bool = True) -> Iterator[Non
         depth -= 1
     writer.end_list()
     for key, section in ROOT_SECTIONS:
-        writer.item(key, section(include_archived))
+        value = section(include_archived)
+        if value is not LEFT_OUT:
+            writer.item(key, value)
     writer.end_mapping()
     yield
 

@@ -40,6 +40,8 @@ DEPARTMENT_KEYS = (
     "roles",
     "departments",
 )
+# The root alone may list the organisation's project teams (orgportal/orgfiles/teamfile.py).
+ROOT_KEYS = (*DEPARTMENT_KEYS, "teams")
 ROLE_KEYS = (
     "code",
     *text_keys(ROLE_TEXTS),
@@ -145,6 +147,7 @@ class OrganisationSpec:
     departments: list[DepartmentSpec]
     # The profile's mode and stage ("" for not set), or None when the file says neither.
     profile: dict[str, str] | None = None
+    teams: list = field(default_factory=list)
 
     @property
     def root(self):
@@ -187,13 +190,17 @@ def validate_org_data(data) -> OrganisationSpec:
         raise OrgFileError(
             [("file", "the file must be a mapping that describes the root department")]
         )
+    # Imported here: the teams' section reads with this module's reader.
+    from orgportal.orgfiles.teamfile import read_teams
+
     reader.department(data, place="", parent=None, top_level=False)
     profile = reader.profile(data)
+    teams = read_teams(reader, data)
     if not reader.errors:
         reader.check_references()
     if reader.errors:
         raise OrgFileError(reader.errors)
-    return OrganisationSpec(departments=reader.ordered_departments(), profile=profile)
+    return OrganisationSpec(departments=reader.ordered_departments(), profile=profile, teams=teams)
 
 
 class _Reader:

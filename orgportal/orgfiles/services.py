@@ -24,6 +24,7 @@ from orgportal.orgfiles.orgfile import (
     OrgFileError,
     text_keys,
 )
+from orgportal.orgfiles.teamfile import teams_import
 from roles.models import Duty, Role
 
 # What the file sets of a department and a role: every language's texts (by file key) and
@@ -128,6 +129,7 @@ def organisation_import(
     _Planner(spec, plan).run(prune=prune)
     if spec.profile is not None:
         plan.updated += _profile_lines(profile_changes(**spec.profile))
+    teams_import(spec=spec, report=plan, prune=prune, apply=False)
     if dry_run:
         return plan
     report = ImportReport()
@@ -138,6 +140,8 @@ def organisation_import(
         planner = _Planner(spec, report, validate=False)
         planner.run(prune=prune)
         planner.apply(writes or BulkWrites())
+        # Project teams after the roles they name exist (model saves: few rows).
+        teams_import(spec=spec, report=report, prune=prune, apply=True)
         org_changed()
         if spec.profile is not None:
             report.updated += _profile_lines(profile_update(**spec.profile))

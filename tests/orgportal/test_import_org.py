@@ -12,6 +12,7 @@ from departments.models import Department
 from departments.services import tree_problems
 from orgportal.guide.models import OrganisationProfile
 from roles.models import Duty, Role
+from teams.models import ProjectTeam
 
 SEED = Path(settings.ORGPORTAL_SEED_FILE)
 
@@ -60,8 +61,9 @@ def seeded(seed_org):
 
 def test_import_of_the_seed_creates_everything_and_keeps_the_tree_valid(db):
     out, _ = run("import_org", str(SEED))
-    # 9 departments, 19 roles and 60 duties; the profile is set to the matrix mode.
-    assert "89 changes: 88 created, 1 updated" in out
+    # 9 departments, 19 roles and 60 duties, the 618 team and its 6 members; the profile is
+    # set to the matrix mode.
+    assert "96 changes: 95 created, 1 updated" in out
     assert "updated: organisation profile: mode null → matrix" in out
     assert tree_problems() == []
 
@@ -193,7 +195,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(seeded, tmp_path):
 
 def test_dry_run_into_an_empty_database_writes_nothing(db):
     out, _ = run("import_org", str(SEED), "--dry-run")
-    assert "89 changes" in out
+    assert "96 changes" in out
     assert not Department.objects.exists() and not Role.objects.exists()
     assert not OrganisationProfile.objects.exists()
 
@@ -280,10 +282,7 @@ def test_export_import_export_is_byte_identical(seed_org, tmp_path):
     Role.objects.filter(code="software-engineer").update(headcount=0)
     first = tmp_path / "first.yaml"
     run("export_org", str(first))
-    Duty.objects.all().delete()
-    Role.objects.all().delete()
-    for department in Department.objects.order_by("-level"):
-        department.delete()
+    empty_organisation()
     assert not Department.objects.exists()
     run("import_org", str(first))
     second = tmp_path / "second.yaml"
@@ -481,6 +480,7 @@ def test_a_real_import_takes_the_lock_once_planned(seeded, tmp_path, tree_locks)
 
 
 def empty_organisation():
+    ProjectTeam.objects.all().delete()
     Duty.objects.all().delete()
     Role.objects.all().delete()
     for department in Department.objects.order_by("-level"):

@@ -1,0 +1,387 @@
+"""The ``teams:`` section of organisation files: read it, plan and apply it, write it.
+
+A team names its Owner and its members by role code; each must be a role of the file or of
+the organisation. Teams are matched by ``code``, their members by role. Like duties, members
+the file no longer lists are kept and reported (imports never delete); ``--prune`` archives
+the teams the file no longer lists.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import F
+
+from orgportal.i18n import column, columns, to_traditional
+from orgportal.orgfiles.orgfile import OrgFileError
+from roles.models import Role
+from teams.models import ProjectTeam, TeamMember
+
+TEAM_TEXTS = ("name", "purpose")
+MEMBER_TEXTS = ("responsibility",)
+SUFFIXES = {"zh-hans": "", "en": "_en", "zh-hant": "_zh_hant"}
+STATUSES = ("planned", "active", "closed")
+
+
+def _text_keys(fields):
+    return tuple(f"{name}{suffix}" for name in fields for suffix in SUFFIXES.values())
+
+
+TEAM_KEYS = (
+    "code",
+    *_text_keys(TEAM_TEXTS),
+    "owner",
+    "status",
+    "starts_on",
+    "ends_on",
+    "is_active",
+    "members",
+)
+MEMBER_KEYS = ("role", *_text_keys(MEMBER_TEXTS), "allocation")
+# What the file sets of a team and of a member, by file key.
+TEAM_FIELDS = (*_text_keys(TEAM_TEXTS), "owner", "status", "starts_on", "ends_on", "is_active")
+MEMBER_FIELDS = (*_text_keys(MEMBER_TEXTS), "allocation")
+COLUMNS = {
+    f"{name}{suffix}": column(name, language)
+    for name in (*TEAM_TEXTS, *MEMBER_TEXTS)
+    for language, suffix in SUFFIXES.items()
+}
+KEYS = {name: key for key, name in COLUMNS.items()} | {"owner": "owner", "role": "role"}
+
+
+@dataclass
+class MemberSpec:
+    place: str
+    role: str
+    texts: dict[str, str]
+    allocation: int | None
+
+
+@dataclass
+class TeamSpec:
+    place: str
+    code: str
+    texts: dict[str, str]
+    owner: str
+    status: str
+    starts_on: datetime.date | None
+    ends_on: datetime.date | None
+    is_active: bool
+    members: list[MemberSpec] = field(default_factory=list)
+
+    @property
+    def name(self):
+        return self.texts["name"]
+
+
+def read_teams(reader, data) -> list[TeamSpec]:
+    """Read the file's ``teams:`` list with the organisation reader, placing every error."""
+    teams = []
+    places = {}
+    for index, item in enumerate(reader.sequence(data, "teams", "")):
+        place = f"teams[{index}]"
+        prefix = f"{place}."
+        if not isinstance(item, dict):
+            reader.error(place, "must be a mapping with at least code, name and owner")
+            continue
+        reader.unknown_keys(item, TEAM_KEYS, prefix)
+        status = item.get("status", "planned")
+        if status not in STATUSES:
+            reader.error(f"{prefix}status", f"must be one of {', '.join(STATUSES)}")
+            status = "planned"
+        starts_on = _date(reader, item, "starts_on", prefix)
+        ends_on = _date(reader, item, "ends_on", prefix)
+        if starts_on and ends_on and ends_on < starts_on:
+            reader.error(f"{prefix}ends_on", "must not be before starts_on")
+        spec = TeamSpec(
+            place=place,
+            code=reader.code(item, prefix, places, "team"),
+            texts={
+                key: reader.text(item, key, prefix, required=key == "name")
+                for key in _text_keys(TEAM_TEXTS)
+            },
+            owner=reader.text(item, "owner", prefix, required=True),
+            status=status,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            is_active=reader.boolean(item, "is_active", prefix),
+        )
+        seen = {}
+        for member_index, member in enumerate(reader.sequence(item, "members", prefix)):
+            member_place = f"{prefix}members[{member_index}]"
+            member_spec = _member(reader, member, member_place)
+            if member_spec is None or not member_spec.role:
+                continue
+            if member_spec.role in seen:
+                reader.error(
+                    f"{member_place}.role",
+                    f'role "{member_spec.role}" is already a member (at {seen[member_spec.role]})',
+                )
+                continue
+            seen[member_spec.role] = member_place
+            spec.members.append(member_spec)
+        teams.append(spec)
+    return teams
+
+
+def _member(reader, data, place):
+    prefix = f"{place}."
+    if not isinstance(data, dict):
+        reader.error(place, "must be a mapping with at least role")
+        return None
+    reader.unknown_keys(data, MEMBER_KEYS, prefix)
+    allocation = data.get("allocation")
+    if allocation is not None and (
+        not isinstance(allocation, int)
+        or isinstance(allocation, bool)
+        or not 1 <= allocation <= 100
+    ):
+        reader.error(f"{prefix}allocation", "must be a whole number from 1 to 100 (percent)")
+        allocation = None
+    return MemberSpec(
+        place=place,
+        role=reader.text(data, "role", prefix, required=True),
+        texts={key: reader.text(data, key, prefix) for key in _text_keys(MEMBER_TEXTS)},
+        allocation=allocation,
+    )
+
+
+def _date(reader, data, key, prefix):
+    value = data.get(key)
+    if (
+        value is None
+        or isinstance(value, datetime.date)
+        and not isinstance(value, datetime.datetime)
+    ):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    reader.error(f"{prefix}{key}", "must be a date such as 2026-06-18")
+    return None
+
+
+def check_team_roles(teams, role_codes):
+    """Return the placed errors of Owners and members that are not roles of ``role_codes``."""
+    errors = []
+    for spec in teams:
+        if spec.owner and spec.owner not in role_codes:
+            errors.append((f"{spec.place}.owner", f'unknown role "{spec.owner}"'))
+        for member in spec.members:
+            if member.role not in role_codes:
+                errors.append((f"{member.place}.role", f'unknown role "{member.role}"'))
+    return errors
+
+
+def _stored(row, keys):
+    """Return a stored row's values of file ``keys``; an automatic traditional text is ""."""
+    automatic = row["zh_hant_auto"] or ()
+    values = {}
+    for key in keys:
+        if key.endswith("_zh_hant") and key.removesuffix("_zh_hant") in automatic:
+            values[key] = ""
+        else:
+            value = row[COLUMNS.get(key, key)]
+            values[key] = "" if value is None and key in COLUMNS else value
+    return values
+
+
+def _wanted(spec, keys):
+    """Return what the file wants; a traditional text equal to the conversion is automatic."""
+    values = {}
+    for key in keys:
+        value = spec.texts[key] if key in COLUMNS else getattr(spec, key)
+        source = key.removesuffix("_zh_hant")
+        if key != source and value and value == to_traditional(spec.texts[source]):
+            value = ""
+        values[key] = value
+    return values
+
+
+def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
+    """Plan (``apply`` off) or apply the file's teams; record each change in ``report``.
+
+    Roles must exist when it applies: organisation_import calls it after the roles.
+    """
+    teams = spec.teams
+    role_pks = dict(Role.objects.values_list("code", "pk"))
+    errors = check_team_roles(teams, set(role_pks) | {role.code for role in spec.roles})
+    if errors:
+        raise OrgFileError(errors)
+    stored = {
+        row["code"]: row
+        for row in ProjectTeam.objects.values(
+            "pk",
+            "code",
+            "status",
+            "starts_on",
+            "ends_on",
+            "is_active",
+            "zh_hant_auto",
+            *columns(*TEAM_TEXTS),
+            owner_code=F("owner__code"),
+        )
+    }
+    for row in stored.values():
+        row["owner"] = row.pop("owner_code")
+    members = {}
+    for row in TeamMember.objects.order_by("team_id", "sort_order", "pk").values(
+        "pk",
+        "team_id",
+        "sort_order",
+        "allocation",
+        "zh_hant_auto",
+        *columns(*MEMBER_TEXTS),
+        role_code=F("role__code"),
+    ):
+        members.setdefault(row["team_id"], []).append(row)
+
+    for team_spec in teams:
+        label = f"team {team_spec.code} ({team_spec.name})"
+        wanted = _wanted(team_spec, TEAM_FIELDS)
+        row = stored.get(team_spec.code)
+        changed = (
+            list(TEAM_FIELDS)
+            if row is None
+            else [k for k in TEAM_FIELDS if _stored(row, [k])[k] != wanted[k]]
+        )
+        team = None
+        if row is None or changed:
+            team = (
+                ProjectTeam.objects.get(pk=row["pk"])
+                if row and apply
+                else ProjectTeam(code=team_spec.code)
+            )
+            for key, value in wanted.items():
+                if key == "owner":
+                    team.owner_id = role_pks.get(value)
+                else:
+                    setattr(team, COLUMNS.get(key, key), value)
+            _validate(team, team_spec.place, exclude=[] if apply else ["owner"])
+            if apply:
+                team.save()
+            if row is None:
+                report.created.append(label)
+            else:
+                report.updated.append(f"{label}: {', '.join(changed)}")
+        team_pk = team.pk if team is not None and team.pk else (row["pk"] if row else None)
+        existing = {m["role_code"]: m for m in members.get(team_pk, [])} if team_pk else {}
+        for index, member_spec in enumerate(team_spec.members):
+            member_label = f"member {member_spec.role} of {label}"
+            wanted = _wanted(member_spec, MEMBER_FIELDS)
+            member_row = existing.pop(member_spec.role, None)
+            if member_row is None:
+                member = TeamMember(
+                    team_id=team_pk, role_id=role_pks.get(member_spec.role), sort_order=index
+                )
+                changed = None
+            else:
+                changed = [k for k in MEMBER_FIELDS if _stored(member_row, [k])[k] != wanted[k]]
+                if member_row["sort_order"] != index:
+                    changed.append("sort_order")
+                if not changed:
+                    continue
+                member = TeamMember.objects.get(pk=member_row["pk"]) if apply else TeamMember()
+                member.sort_order = index
+            for key, value in wanted.items():
+                setattr(member, COLUMNS.get(key, key), value)
+            _validate(
+                member, member_spec.place, exclude=[] if apply else ["team", "role"], unique=apply
+            )
+            if apply:
+                member.save()
+            if changed is None:
+                report.created.append(member_label)
+            else:
+                report.updated.append(f"{member_label}: {', '.join(changed)}")
+        for offset, member_row in enumerate(existing.values(), start=len(team_spec.members)):
+            if apply and member_row["sort_order"] != offset:
+                member = TeamMember.objects.get(pk=member_row["pk"])
+                member.sort_order = offset
+                member.save(update_fields=["sort_order"])
+            report.kept.append(
+                f"member {member_row['role_code']} of {label} is not in the file; "
+                "imports never remove members"
+            )
+    if prune:
+        listed = {team_spec.code for team_spec in teams}
+        for code, row in stored.items():
+            if code not in listed and row["is_active"]:
+                if apply:
+                    team = ProjectTeam.objects.get(pk=row["pk"])
+                    team.is_active = False
+                    team.save(update_fields=["is_active", "updated_at"])
+                report.archived.append(f"team {code} ({row[column('name', 'zh-hans')]})")
+
+
+def _validate(instance, place, exclude, unique=True):
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=unique)
+    except ValidationError as error:
+        raise OrgFileError(
+            [
+                (place if name == NON_FIELD_ERRORS else f"{place}.{KEYS.get(name, name)}", message)
+                for name, messages in error.message_dict.items()
+                for message in messages
+            ]
+        ) from error
+
+
+def teams_data(*, include_archived: bool = True) -> list[dict]:
+    """Return the teams as the file's ``teams:`` list, members in order, in two queries."""
+    teams = ProjectTeam.objects.order_by("code")
+    members = TeamMember.objects.order_by("team_id", "sort_order", "pk")
+    if not include_archived:
+        teams = teams.visible()
+        members = members.filter(
+            team__in=teams.values("pk"), role__in=Role.objects.visible().values("pk")
+        )
+    rows = list(
+        teams.values(
+            "pk",
+            "code",
+            "status",
+            "starts_on",
+            "ends_on",
+            "is_active",
+            "zh_hant_auto",
+            *columns(*TEAM_TEXTS),
+            owner_code=F("owner__code"),
+        )
+    )
+    by_team = {}
+    for member in members.values(
+        "team_id", "allocation", "zh_hant_auto", *columns(*MEMBER_TEXTS), role_code=F("role__code")
+    ):
+        by_team.setdefault(member["team_id"], []).append(member)
+    data = []
+    for row in rows:
+        row["owner"] = row["owner_code"]
+        item = {
+            "code": row["code"],
+            **_texts(row, TEAM_TEXTS),
+            "owner": row["owner"],
+            "status": row["status"],
+        }
+        for key in ("starts_on", "ends_on"):
+            if row[key] is not None:
+                # A string, so that the YAML and the JSON export hold the same value.
+                item[key] = row[key].isoformat()
+        if not row["is_active"]:
+            item["is_active"] = False
+        item["members"] = []
+        for member in by_team.get(row["pk"], []):
+            entry = {"role": member["role_code"], **_texts(member, MEMBER_TEXTS)}
+            if member["allocation"] is not None:
+                entry["allocation"] = member["allocation"]
+            item["members"].append(entry)
+        data.append(item)
+    return data
+
+
+def _texts(row, fields):
+    """Return the texts as the file writes them: the simplified text always, others if any."""
+    values = _stored(row, _text_keys(fields))
+    return {key: value for key, value in values.items() if value or key in fields}
