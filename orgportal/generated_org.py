@@ -18,6 +18,7 @@ from orgportal.cache import org_changed
 from orgportal.i18n import to_traditional
 from orgportal.translated import translated_fields
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 BATCH_SIZE = 5000
 # Every generated duty contains BROAD_TERM; one in RARE_EVERY contains RARE_TERM; nothing
@@ -37,6 +38,7 @@ class GeneratedOrg:
     departments: int
     roles: int
     duties: int
+    teams: int = 0
 
 
 def build_large_org(
@@ -45,6 +47,8 @@ def build_large_org(
     roles_per_department: int = 5,
     duties_per_role: int = 2,
     fanout: int = 8,
+    teams: int = 50,
+    members_per_team: int = 6,
     using: str = "default",
 ) -> GeneratedOrg:
     """Write a valid organisation of ``departments`` departments into an empty tree.
@@ -112,6 +116,17 @@ def build_large_org(
                 for number in range(duties_per_role)
             ),
         )
+        _bulk_create_teams(
+            using,
+            teams=teams,
+            members_per_team=members_per_team,
+            role_id=lambda department, number: (
+                first_role
+                + (department % departments) * roles_per_department
+                + number % roles_per_department
+            ),
+            departments=departments,
+        )
         reset_id_sequences(using)
         problems = tree_problems(using=using)
         if problems:
@@ -123,6 +138,49 @@ def build_large_org(
         departments=departments,
         roles=role_count,
         duties=role_count * duties_per_role,
+        teams=teams,
+    )
+
+
+def _bulk_create_teams(using, *, teams, members_per_team, role_id, departments):
+    """Write ``teams`` active project teams, each drawing on ``members_per_team`` departments
+    spread over the tree; its first member is its Owner."""
+    if teams < 1:
+        return
+    first_team = _next_id(ProjectTeam, using)
+    members = min(members_per_team, departments)
+    # Department of the team's j-th member: spread with a step that visits distinct departments.
+    step = next(n for n in (53, 37, 29, 13, 7, 1) if departments % n or n == 1)
+    _bulk_create(
+        using,
+        (
+            ProjectTeam(
+                id=first_team + index,
+                code=f"gen-team-{index}",
+                **_texts(
+                    ProjectTeam,
+                    name=(f"生成项目组{index}", f"Generated team {index}"),
+                    purpose=("跨部门完成生成的项目目标", ""),
+                ),
+                owner_id=role_id(index * 7, 0),
+                status=ProjectTeam.Status.ACTIVE,
+            )
+            for index in range(teams)
+        ),
+    )
+    _bulk_create(
+        using,
+        (
+            TeamMember(
+                team_id=first_team + index,
+                role_id=role_id(index * 7 + number * step, number),
+                **_texts(TeamMember, responsibility=(f"负责生成项目的第{number + 1}项工作", "")),
+                allocation=50,
+                sort_order=number,
+            )
+            for index in range(teams)
+            for number in range(members)
+        ),
     )
 
 
@@ -189,7 +247,9 @@ def reset_id_sequences(using="default"):
     from django.core.management.color import no_style
 
     connection = connections[using]
-    statements = connection.ops.sequence_reset_sql(no_style(), [Department, Role, Duty])
+    statements = connection.ops.sequence_reset_sql(
+        no_style(), [Department, Role, Duty, ProjectTeam]
+    )
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)

@@ -354,8 +354,10 @@ REST_FRAMEWORK = {
 # orgportal/api/schema.py, next to the code it describes.
 SPECTACULAR_SETTINGS = {
     "TITLE": "orgportal API",
-    "DESCRIPTION": "Departments, roles and duties of the organisation.",
+    "DESCRIPTION": "Departments, roles, duties and project teams of the organisation.",
     "VERSION": "1.0.0",
+    # A project team's status appears in teams, roles' teams and the export: one enum.
+    "ENUM_NAME_OVERRIDES": {"TeamStatusEnum": ["planned", "active", "closed"]},
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

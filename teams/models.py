@@ -33,6 +33,10 @@ class ProjectTeamQuerySet(models.QuerySet):
             .exclude(archived_subtree_q("owner__department__"))
         )
 
+    def hidden(self):
+        """Return the teams only editors see: archived or closed, or with a hidden Owner."""
+        return self.exclude(pk__in=ProjectTeam.objects.visible().values("pk"))
+
     def with_role(self, role):
         """Return the teams ``role`` belongs to or owns."""
         return self.filter(models.Q(owner=role) | models.Q(members__role=role)).distinct()

@@ -172,7 +172,11 @@ def _flatten(detail, prefix=""):
     """Yield (field path, [messages]) pairs from a nested DRF error detail."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            if isinstance(key, int) and prefix:
+                # A nested list's errors by position (DRF keys them by index): members[0].role.
+                yield from _flatten(value, f"{prefix}[{key}]")
+            else:
+                yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
             yield prefix, [str(item) for item in detail]

@@ -81,3 +81,38 @@ class OrganisationDepartmentSerializer(serializers.Serializer):
     )
     def get_departments(self, data):
         return data["departments"]
+
+
+class OrganisationTeamMemberSerializer(serializers.Serializer):
+    role = serializers.SlugField(help_text=_("Code of the member's role."))
+    responsibility, responsibility_en, responsibility_zh_hant = language_fields(
+        help_text=_("What the role answers for in the team, in simplified Chinese; may be empty.")
+    )
+    allocation = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text=_("Share of the role's time in percent; left out when not set."),
+    )
+
+
+class OrganisationTeamSerializer(serializers.Serializer):
+    """A project team of the organisation file (its teams: list)."""
+
+    code = serializers.SlugField()
+    name, name_en, name_zh_hant = language_fields(help_text=_("In simplified Chinese."))
+    purpose, purpose_en, purpose_zh_hant = language_fields(help_text=_("In simplified Chinese."))
+    owner = serializers.SlugField(help_text=_("Code of the Owner's role."))
+    status = serializers.ChoiceField(choices=["planned", "active", "closed"])
+    starts_on = serializers.DateField(required=False, help_text=_("Left out when not set."))
+    ends_on = serializers.DateField(required=False, help_text=_("Left out when not set."))
+    is_active = serializers.BooleanField(
+        required=False, help_text=_("Present (false) only on archived teams.")
+    )
+    members = OrganisationTeamMemberSerializer(many=True)
+
+
+class OrganisationSerializer(OrganisationDepartmentSerializer):
+    """The organisation file: the root department, and the project teams when there are any."""
+
+    teams = OrganisationTeamSerializer(many=True, required=False)

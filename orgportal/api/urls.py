@@ -1,4 +1,4 @@
-"""The REST API: one router for departments, roles and duties, plus the OpenAPI contract."""
+"""The REST API: one router for departments, roles, duties and teams, plus the OpenAPI contract."""
 
 from csp.decorators import csp_update
 from django.db import transaction
@@ -12,6 +12,7 @@ from orgportal.api.errors import not_found
 from orgportal.api.views import OrganisationExportView
 from orgportal.guide.api.views import InsightsView, OrganisationView
 from roles.api.views import DutyViewSet, RoleViewSet
+from teams.api.views import ProjectTeamViewSet
 
 app_name = "api"
 
@@ -24,6 +25,7 @@ router = SimpleRouter()
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("roles", RoleViewSet, basename="role")
 router.register("duties", DutyViewSet, basename="duty")
+router.register("teams", ProjectTeamViewSet, basename="team")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

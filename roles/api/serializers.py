@@ -1,7 +1,7 @@
 """Serializers of the role and duty API."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from departments.api.serializers import (
@@ -49,6 +49,21 @@ ROLE_EXAMPLE = {
     "created_at": "2025-01-06T09:30:00+08:00",
     "updated_at": "2025-01-06T09:30:00+08:00",
 }
+
+
+class RoleTeamSerializer(serializers.Serializer):
+    """A project team as a role's detail lists it."""
+
+    code = serializers.SlugField(help_text=_("The team's code."))
+    name = serializers.CharField(help_text=_("The team's name in the request's language."))
+    status = serializers.ChoiceField(choices=["planned", "active", "closed"])
+    is_owner = serializers.BooleanField(help_text=_("Whether the role is the team's Owner."))
+    responsibility = serializers.CharField(
+        help_text=_("What the role answers for in the team, in the request's language.")
+    )
+    allocation = serializers.IntegerField(
+        allow_null=True, help_text=_("Share of the role's time for the team, in percent.")
+    )
 
 
 class FullCleanMixin:
@@ -166,12 +181,35 @@ class RoleSerializer(TranslatedFieldsMixin, FullCleanMixin, StrictModelSerialize
     ]
 )
 class RoleDetailSerializer(RoleSerializer):
-    """A role with its duties in order."""
+    """A role with its duties in order and the project teams it belongs to."""
 
     duties = RoleDutySerializer(many=True, read_only=True)
+    teams = serializers.SerializerMethodField(
+        help_text=_(
+            "The project teams the role belongs to (the matrix's dotted lines), by code; "
+            "is_owner marks the teams it owns."
+        )
+    )
 
     class Meta(RoleSerializer.Meta):
-        fields = [*RoleSerializer.Meta.fields, "duties"]
+        fields = [*RoleSerializer.Meta.fields, "duties", "teams"]
+
+    @extend_schema_field(RoleTeamSerializer(many=True))
+    def get_teams(self, role):
+        memberships = getattr(role, "readable_memberships", None)
+        if memberships is None:
+            return []
+        return [
+            {
+                "code": membership.team.code,
+                "name": membership.team.name,
+                "status": membership.team.status,
+                "is_owner": membership.team.owner_id == role.pk,
+                "responsibility": membership.responsibility or "",
+                "allocation": membership.allocation,
+            }
+            for membership in memberships
+        ]
 
 
 @extend_schema_serializer(

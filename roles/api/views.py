@@ -37,6 +37,22 @@ UNDER_EXAMPLE = OpenApiParameter(
 )
 
 
+def team_memberships_prefetch(request):
+    """The teams a role belongs to, through the reverse relation of the teams app.
+
+    roles does not import teams (teams builds on roles); the model comes from the relation.
+    """
+    membership = Role._meta.get_field("team_memberships").related_model
+    team = membership._meta.get_field("team").related_model
+    teams = readable(team, request)
+    memberships = (
+        membership.objects.filter(team__in=teams.values("pk"))
+        .select_related("team")
+        .order_by("team__code")
+    )
+    return Prefetch("team_memberships", queryset=memberships, to_attr="readable_memberships")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("List roles"),
@@ -77,7 +93,7 @@ class RoleViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
             queryset = queryset.annotate(reports_to_visible=Exists(visible_boss))
         if self.action != "list":
             duties = Prefetch("duties", queryset=Duty.objects.order_by("sort_order", "pk"))
-            queryset = queryset.prefetch_related(duties)
+            queryset = queryset.prefetch_related(duties, team_memberships_prefetch(self.request))
         return queryset
 
     def get_serializer_class(self):

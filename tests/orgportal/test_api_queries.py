@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from departments.models import Department
 from roles.models import Duty, Role
+from teams.models import ProjectTeam
 
 # (name, method, url, body, queries, tree locks). {leaf} is the deepest department, {role} a
 # role of it, {duty} a duty of that role. The counts include the request's SAVEPOINT and
@@ -30,13 +31,23 @@ ENDPOINTS = [
     ("children", "get", "/api/v1/departments/company/children/", None, 8, 0),
     ("role list", "get", "/api/v1/roles/", None, 7, 0),
     ("roles under", "get", "/api/v1/roles/?under=company&search=岗", None, 8, 0),
-    ("role detail", "get", "/api/v1/roles/{role}/", None, 7, 0),
+    ("role detail", "get", "/api/v1/roles/{role}/", None, 8, 0),
     ("duty list", "get", "/api/v1/duties/", None, 7, 0),
     ("duties under", "get", "/api/v1/duties/?under=company", None, 8, 0),
     ("duty detail", "get", "/api/v1/duties/{duty}/", None, 6, 0),
+    ("team list", "get", "/api/v1/teams/", None, 8, 0),
+    (
+        "teams filtered",
+        "get",
+        "/api/v1/teams/?department=company&role={role}&active=1",
+        None,
+        8,
+        0,
+    ),
+    ("team detail", "get", "/api/v1/teams/{team}/", None, 7, 0),
     # The export streams: its three queries run while the body is read, then the organisation
-    # profile's mode and stage (one each). Its ETag reads the organisation version, which lives
-    # in the database.
+    # profile's mode and stage (one each) and the project teams (two). Its ETag reads the
+    # organisation version, which lives in the database.
     ("export", "get", "/api/v1/export/", None, 12, 0),
     ("export json", "get", "/api/v1/export/?format=json", None, 12, 0),
     ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 15, 1),
@@ -50,6 +61,15 @@ ENDPOINTS = [
     ),
     ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 13, 0),
     ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 11, 0),
+    (
+        "team patch",
+        "patch",
+        "/api/v1/teams/{team}/",
+        # Replaces the team's six members (seed and generated teams alike) with one.
+        {"status": "active", "members": [{"role": "{role}", "allocation": 30}]},
+        32,
+        0,
+    ),
 ]
 
 
@@ -60,7 +80,8 @@ def organisation(request, hr_editor):
     leaf = Department.objects.order_by("-level", "-lft").first()
     role = Role.objects.filter(department=leaf).first() or Role.objects.first()
     duty = Duty.objects.filter(role=role).first()
-    return {"leaf": leaf.code, "role": role.code, "duty": duty.pk}
+    team = ProjectTeam.objects.order_by("code").first()
+    return {"leaf": leaf.code, "role": role.code, "duty": duty.pk, "team": team.code}
 
 
 @pytest.fixture
@@ -79,9 +100,11 @@ def test_endpoint_runs_a_fixed_number_of_queries(
     organisation, hr, django_assert_num_queries, method, url, body, queries, locks
 ):
     url = url.format(**organisation)
+    if body and "members" in body:
+        body = {**body, "members": [{**body["members"][0], "role": organisation["role"]}]}
     if connection.vendor == "postgresql":
         queries += locks
     with django_assert_num_queries(queries):
-        response = getattr(hr, method)(url, body)
+        response = getattr(hr, method)(url, body, format="json")
         content = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200, content

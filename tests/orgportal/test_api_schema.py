@@ -53,10 +53,23 @@ def test_every_endpoint_is_in_the_schema(schema):
         "/api/v1/roles/{code}/",
         "/api/v1/duties/",
         "/api/v1/duties/{id}/",
+        "/api/v1/teams/",
+        "/api/v1/teams/{code}/",
         "/api/v1/export/",
         "/api/v1/organisation/",
         "/api/v1/insights/",
     }
+
+
+def test_the_team_endpoints_document_members_filters_and_the_roles_teams(schema):
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/teams/"]["get"]["parameters"]}
+    assert {"status", "active", "role", "department", "search", "page"} <= parameters
+    team = schema["components"]["schemas"]["ProjectTeam"]["properties"]
+    assert team["members"]["items"]["$ref"].endswith("/TeamMember")
+    assert {"get", "post"} <= set(schema["paths"]["/api/v1/teams/"])
+    assert {"get", "put", "patch", "delete"} <= set(schema["paths"]["/api/v1/teams/{code}/"])
+    role = schema["components"]["schemas"]["RoleDetail"]["properties"]
+    assert role["teams"]["items"]["$ref"].endswith("/RoleTeam")
 
 
 def test_the_token_scheme_is_described_and_required(schema):

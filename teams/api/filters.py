@@ -1,0 +1,74 @@
+"""Query filters of the project team API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from departments.api.filters import (
+    CodeFilter,
+    StrictBooleanFilter,
+    filter_active,
+    readable,
+    readable_departments,
+    search_q,
+)
+from orgportal.i18n import columns
+from roles.models import Role
+from teams.models import ProjectTeam, TeamMember
+
+
+def readable_roles(request):
+    return readable(Role, request)
+
+
+class ProjectTeamFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=ProjectTeam.Status.choices,
+        help_text=_("Only the teams of this status: planned, active or closed."),
+    )
+    active = StrictBooleanFilter(
+        method=filter_active,
+        help_text=_(
+            "true: only the teams staff see (not archived, not closed, with a visible Owner); "
+            "false: the others."
+        ),
+    )
+    role = CodeFilter(
+        queryset=readable_roles,
+        method="filter_role",
+        help_text=_("The teams this role belongs to or owns."),
+    )
+    department = CodeFilter(
+        queryset=readable_departments,
+        method="filter_department",
+        help_text=_(
+            "The teams that draw on a role (a member or the Owner) of the department with this "
+            "code or of a department below it."
+        ),
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text=_(
+            "Substring of the code, name or purpose, or of a member's responsibility, in any "
+            "language."
+        ),
+    )
+
+    class Meta:
+        model = ProjectTeam
+        fields = ["status", "active", "role", "department", "search"]
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(
+            Q(owner=value) | Q(pk__in=TeamMember.objects.filter(role=value).values("team_id"))
+        )
+
+    def filter_department(self, queryset, name, value):
+        return queryset.drawing_on(value)
+
+    def filter_search(self, queryset, name, value):
+        members = TeamMember.objects.filter(search_q(value, columns("responsibility"))).values(
+            "team_id"
+        )
+        fields = ("code", *columns("name", "purpose"))
+        return queryset.filter(search_q(value, fields) | Q(pk__in=members))

@@ -1,0 +1,87 @@
+"""The project team API: teams by code with their members, CRUD and filters."""
+
+from django.db.models import Prefetch
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import conditional_page
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import viewsets
+
+from departments.access import can_change
+from departments.api.filters import CODE_RE, readable
+from roles.models import Role
+from teams.api.filters import ProjectTeamFilter
+from teams.api.serializers import ProjectTeamSerializer
+from teams.models import ProjectTeam, TeamMember
+
+TEAM_CODE = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^{CODE_RE.pattern}$",
+    description=_("The team's code."),
+    examples=[OpenApiExample("618大促项目组", value="team-618")],
+)
+
+
+def members_prefetch(request):
+    """The members of each team, in order; a role hidden from the user is left out."""
+    members = TeamMember.objects.select_related("role__department").order_by("sort_order", "pk")
+    if request is not None and not can_change(request.user, Role):
+        members = members.filter(role__in=Role.objects.visible())
+    return Prefetch("members", queryset=members)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List project teams"),
+        description=_(
+            "Teams by code, each with its members nested. Staff see the teams that are not "
+            "archived or closed; HR editors see all (filter with `active`)."
+        ),
+    ),
+    create=extend_schema(
+        summary=_("Create a project team"),
+        description=_("With its members in `members`, in order. `Location` is the team's URL."),
+    ),
+    retrieve=extend_schema(
+        summary=_("Get a project team with its members"), parameters=[TEAM_CODE]
+    ),
+    update=extend_schema(summary=_("Replace a project team"), parameters=[TEAM_CODE]),
+    partial_update=extend_schema(
+        summary=_("Change a project team"),
+        description=_(
+            "`members`, when given, replaces the team's members; archive with `is_active: false`."
+        ),
+        parameters=[TEAM_CODE],
+    ),
+    destroy=extend_schema(
+        summary=_("Delete a project team"),
+        description=_(
+            "Deletes its memberships too. Archiving (PATCH `is_active: false`) keeps them."
+        ),
+        parameters=[TEAM_CODE],
+    ),
+)
+@method_decorator(conditional_page, name="dispatch")
+class ProjectTeamViewSet(viewsets.ModelViewSet):
+    """Project teams, looked up by code."""
+
+    queryset = ProjectTeam.objects.select_related("owner")
+    serializer_class = ProjectTeamSerializer
+    filterset_class = ProjectTeamFilter
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+
+    def get_queryset(self):
+        return (
+            readable(ProjectTeam, self.request)
+            .select_related("owner")
+            .prefetch_related(members_prefetch(self.request))
+            .order_by("code")
+        )
