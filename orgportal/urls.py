@@ -21,4 +21,5 @@ urlpatterns = [
     path("accounts/", include("orgportal.accounts.urls")),
     path("departments/", include("departments.urls")),
     path("roles/", include("roles.urls")),
+    path("teams/", include("teams.urls")),
 ]

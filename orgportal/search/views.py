@@ -1,4 +1,4 @@
-"""The search page: departments, roles and duties whose texts contain every term of the query.
+"""The search page: departments, roles, duties and project teams whose texts contain every term.
 
 Every language's column is searched, so "budget" finds the budgeting duties, and so do 预算 and
 預算; results show the texts in the reader's language, and a text of another language where
@@ -31,6 +31,7 @@ from orgportal.i18n import (
     localized,
 )
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 SEARCH_LIMIT = 100
 QUERY_MAX_LENGTH = 100
@@ -230,14 +231,19 @@ class SearchView(PortalReadMixin, TemplateView):
             departments = departments.descendants_of(within, include_self=True)
             roles = roles.under(within)
             duties = duties.filter(subtree_q(within, "role__department__"))
+        teams, self.team_matches = self.search_teams(terms, within=within)
         found = [
             ("departments", _("Departments"), departments, self.department_hit),
             ("roles", _("Roles"), roles, self.role_hit),
             ("duties", _("Duties"), duties, self.duty_hit),
+            ("teams", _("Project teams"), teams, self.team_hit),
         ]
         groups = []
         for kind, label, queryset, make_hit in found:
-            rows = list(first_matches(queryset, SEARCH_LIMIT + 1))
+            if isinstance(queryset, list):
+                rows = queryset
+            else:
+                rows = list(first_matches(queryset, SEARCH_LIMIT + 1))
             if rows:
                 hits = [make_hit(row, terms) for row in rows[:SEARCH_LIMIT]]
                 groups.append(SearchGroup(kind, label, hits, more=len(rows) > SEARCH_LIMIT))
@@ -246,6 +252,48 @@ class SearchView(PortalReadMixin, TemplateView):
         if guide:
             groups.append(SearchGroup("guide", _("Structure guide"), guide, more=False))
         return groups
+
+    def search_teams(self, terms, *, within):
+        """Return the project teams whose name, purpose or members' responsibilities hold
+        every term, and the members whose responsibility holds one (two queries)."""
+        condition = Q()
+        for term in terms:
+            in_member = TeamMember.objects.filter(matching([term], columns(*MEMBER_FIELDS)))
+            condition &= matching([term], columns(*TEAM_FIELDS)) | Q(
+                pk__in=in_member.values("team_id")
+            )
+        teams = ProjectTeam.objects.filter(condition).order_by("code")
+        if not self.show_archived:
+            teams = teams.visible()
+        if within is not None:
+            teams = teams.drawing_on(within)
+        members = TeamMember.objects.filter(
+            matching_any(terms, columns(*MEMBER_FIELDS)), team__in=teams.values("pk")
+        ).select_related("role")
+        if not self.show_archived:
+            members = members.filter(role__in=Role.objects.visible())
+        matches = {}
+        for member in members.order_by("sort_order", "pk"):
+            matches.setdefault(member.team_id, []).append(member)
+        return list(teams[: SEARCH_LIMIT + 1]), matches
+
+    def team_hit(self, team, terms):
+        context = [highlight(team.purpose, terms)] if contains(team.purpose, terms) else []
+        context += [
+            format_html("{}: {}", member.role.title, highlight(member.responsibility, terms))
+            for member in self.team_matches.get(team.pk, [])
+            if contains(member.responsibility, terms)
+        ]
+        alt, alt_lang = other_language(team, "name")
+        return SearchHit(
+            url=with_archived(team.get_absolute_url(), self.show_archived),
+            title=highlight(team.name, terms),
+            subtitle=highlight(alt, terms),
+            subtitle_lang=alt_lang,
+            context=context or ([escape(team.purpose)] if team.purpose else []),
+            other_texts=other_texts(team, TEAM_FIELDS, terms, [team.name, alt, team.purpose]),
+            is_archived=not team.is_active or team.status == ProjectTeam.Status.CLOSED,
+        )
 
     def department_hit(self, department, terms):
         context = [
@@ -340,6 +388,16 @@ class DepartmentTypeaheadView(PortalReadMixin, View):
 DEPARTMENT_FIELDS = ("name", "tagline", "positioning")
 ROLE_FIELDS = ("title",)
 DUTY_FIELDS = ("text", "area")
+TEAM_FIELDS = ("name", "purpose")
+MEMBER_FIELDS = ("responsibility",)
+
+
+def matching_any(terms, fields):
+    """Return a Q for rows where at least one term is in one of ``fields``."""
+    condition = Q()
+    for term in terms:
+        condition |= matching([term], fields)
+    return condition
 
 
 def other_language(obj, field_name):

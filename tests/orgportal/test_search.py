@@ -16,7 +16,8 @@ from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFac
 # "show archived" switch, then one query per kind of result; the department filter, when
 # given, is one more (its code or name looked up; no list of every department).
 SEARCH_QUERIES = 6
-SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 3
+# Departments, roles, duties, project teams and the teams' matching members.
+SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 5
 
 
 def search(client, **params):

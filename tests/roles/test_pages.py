@@ -14,9 +14,10 @@ from tests.factories import DutyFactory, RoleFactory, UserFactory
 
 # The request's savepoint and release, session, user, the role with its department and
 # reports-to, its duties, its department path, the colour of its branch, its direct reports,
-# and the two permission lookups for the edit link. A first visit has no CSRF cookie yet, so
+# and the two permission lookups for the edit link, and its project teams: its memberships,
+# then the teams it owns without being a member. A first visit has no CSRF cookie yet, so
 # it gets no ETag; later visits read the organisation version too.
-ROLE_PAGE_QUERIES = 11
+ROLE_PAGE_QUERIES = 13
 
 
 def role_url(code, query=""):
