@@ -114,10 +114,6 @@ class ProjectTeamAdmin(ConcurrentChangeAdminMixin, TranslationAdmin):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def has_delete_permission(self, request, obj=None):
-        # Teams are archived, never deleted through the admin: their history stays readable.
-        return False
-
     @admin.action(permissions=["change"], description=_("Archive the selected project teams"))
     def archive_selected(self, request, queryset):
         teams = []

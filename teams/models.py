@@ -121,10 +121,12 @@ class TeamMember(RowLockMixin, TranslatedModel):
         on_delete=models.CASCADE,
         related_name="members",
     )
+    # A membership belongs to its role as a duty does: deleting a role (which HR archive
+    # instead) ends its memberships. The Owner is protected: a team needs one.
     role = models.ForeignKey(
         Role,
         verbose_name=_("role"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="team_memberships",
         help_text=_("A role of any department; its department is the member's functional home."),
     )

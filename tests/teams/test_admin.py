@@ -116,9 +116,11 @@ def test_changelist_filters_by_status_and_department_subtree(client, superuser):
     assert list(response.context["cl"].result_list) == [other]
 
 
-def test_archive_action_archives_and_delete_is_not_offered(client, superuser):
+def test_hr_editors_archive_teams_and_are_not_offered_delete(client, hr_editor):
+    hr_editor.is_staff = True
+    hr_editor.save()
     team = ProjectTeamFactory()
-    client.force_login(superuser)
+    client.force_login(hr_editor)
     url = reverse("admin:teams_projectteam_changelist")
     response = client.post(
         url, {"action": "archive_selected", "_selected_action": [team.pk]}, follow=True
@@ -128,3 +130,5 @@ def test_archive_action_archives_and_delete_is_not_offered(client, superuser):
     assert team.is_active is False
     actions = [name for name, _label in response.context["action_form"].fields["action"].choices]
     assert "delete_selected" not in actions
+    delete = client.get(reverse("admin:teams_projectteam_delete", args=[team.pk]))
+    assert delete.status_code == 403

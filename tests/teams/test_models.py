@@ -101,9 +101,11 @@ def test_drawing_on_finds_teams_with_a_member_or_owner_in_the_subtree():
     assert set(ProjectTeam.objects.drawing_on(parent)) == {through_member, through_owner}
 
 
-def test_a_role_in_a_team_cannot_be_deleted():
+def test_the_owner_of_a_team_cannot_be_deleted_but_a_member_role_can():
     from django.db.models.deletion import ProtectedError
 
     member = TeamMemberFactory()
     with pytest.raises(ProtectedError):
-        member.role.delete()
+        member.team.owner.delete()
+    member.role.delete()
+    assert not TeamMember.objects.filter(pk=member.pk).exists()
