@@ -8,6 +8,7 @@ from departments.api.filters import CODE_RE
 from departments.models import Department
 from departments.tree import load_tree
 from orgportal.cache import org_cached
+from orgportal.chart.overlay import team_badges, team_overlay
 from orgportal.conditional import OrgConditionalMixin, request_org_state
 
 # Up to this many departments the chart opens fully; above it only the first level shows.
@@ -23,6 +24,8 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         view = "outline" if self.request.GET.get("view") == "outline" else "chart"
+        # The matrix overlay: a link switch (?teams=1), so it works without JavaScript.
+        teams = self.request.GET.get("teams") == "1"
         focus_code = self.request.GET.get("focus", "")
         archived = int(self.show_archived)
         focus_key = self.known_focus(focus_code)
@@ -30,11 +33,13 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
         # changes (see orgportal.cache). Only known codes make drawings of their own, so no
         # visitor can fill the cache with made-up ones.
         chart = org_cached(
-            f"org-chart:{view}:{archived}:{focus_key}",
-            lambda: self.draw_chart(view, focus_key, context["archived_query"]),
+            f"org-chart:{view}:{archived}:{focus_key}:{int(teams)}",
+            lambda: self.draw_chart(view, focus_key, context["archived_query"], teams=teams),
             version=request_org_state(self.request)[0],
         )
-        context.update(chart, view=view, focus_code=focus_code, focused=bool(focus_key))
+        context.update(
+            chart, view=view, focus_code=focus_code, focused=bool(focus_key), teams_on=teams
+        )
         return context
 
     def known_focus(self, code):
@@ -46,7 +51,7 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
             departments = departments.visible()
         return code if departments.exists() else ""
 
-    def draw_chart(self, view, focus_code, archived_query):
+    def draw_chart(self, view, focus_code, archived_query, *, teams=False):
         """Return the chart's summary and its tree drawn as HTML, the path to the focus open."""
         root = load_tree(Department.objects.all(), include_archived=self.show_archived)
         if root is None:
@@ -62,6 +67,10 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
                 while step is not None:
                     step.is_open = True
                     step = by_pk.get(step.parent_id)
+        overlay = team_overlay(show_archived=self.show_archived) if teams else []
+        badges = team_badges(overlay)
+        for node in root.walk():
+            node.teams = badges.get(node.code, [])
         template = (
             "orgportal/chart/outline_node.html"
             if view == "outline"
@@ -69,7 +78,7 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
         )
         tree_html = render_to_string(
             template,
-            {"node": root, "is_root": True, "archived_query": archived_query},
+            {"node": root, "is_root": True, "archived_query": archived_query, "teams_on": teams},
         )
         summary = {
             "department": {
@@ -82,4 +91,4 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
             "seats_unknown": root.seats_unknown,
             "descendant_count": root.descendant_count,
         }
-        return {"root": summary, "tree_html": tree_html}
+        return {"root": summary, "tree_html": tree_html, "overlay": overlay}

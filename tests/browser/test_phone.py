@@ -29,13 +29,20 @@ def test_on_a_phone_every_toolbar_button_shows_its_label(logged_in):
     page = logged_in(PHONE)
 
     buttons = page.locator(".toolbar .button:visible")
-    expect(buttons).to_have_count(5)
-    for index in range(5):
+    expect(buttons).to_have_count(6)
+    for index in range(6):
         label = buttons.nth(index).locator(".button__label")
         expect(label).to_be_visible()
         assert label.bounding_box()["width"] > 20
     labels = [text.strip() for text in buttons.locator(".button__label").all_inner_texts()]
-    assert labels == ["全部展开", "全部收起", "岗位说明书(PDF)", "组织表格(Excel)", "打印"]
+    assert labels == [
+        "项目组",
+        "全部展开",
+        "全部收起",
+        "岗位说明书(PDF)",
+        "组织表格(Excel)",
+        "打印",
+    ]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 

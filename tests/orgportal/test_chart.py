@@ -338,7 +338,9 @@ def test_unknown_focus_codes_share_one_drawing(viewer_client, seed_org, monkeypa
     drawings = []
     draw = OrgChartView.draw_chart
     monkeypatch.setattr(
-        OrgChartView, "draw_chart", lambda self, *args: drawings.append(args) or draw(self, *args)
+        OrgChartView,
+        "draw_chart",
+        lambda self, *args, **kwargs: drawings.append(args) or draw(self, *args, **kwargs),
     )
     for code in ["nope-1", "nope-2", "nope-3", ""]:
         response = viewer_client.get(reverse("chart:home"), {"focus": code})
