@@ -33,6 +33,8 @@ PAGES = {
     "role": (reverse("roles:detail", kwargs={"code": "seo-sem-specialist"}), "SEO/SEM优化师"),
     "guide": (reverse("guide:guide"), "组织模式与优化建议"),
     "insights": (reverse("guide:insights"), "组织体检"),
+    "chart-teams": (reverse("chart:home") + "?teams=1", "互联网营销企业"),
+    "team": (reverse("teams:detail", kwargs={"code": "team-618"}), "618大促项目组"),
 }
 # The admin's pages as an HR editor sees them: the department tree, and a role with its duties.
 ADMIN_PAGES = {

@@ -51,7 +51,7 @@ def test_the_switch_overlays_the_teams_on_the_chart(logged_in):
     check_overlay(page)
     # Solid lines stay the reporting tree: the department cards are where they were.
     expect(page.locator(".org-chart .org-card")).to_have_count(9)
-    screenshot(page, "chart-teams-desktop")
+    screenshot(page, "overlay-desktop")
     # A connection opens the chart at its department.
     page.locator("#team-team-618 .team-link__department", has_text="客户服务部").click()
     page.wait_for_url("**focus=customer-service**")
@@ -81,7 +81,7 @@ def test_the_overlay_on_a_phone(logged_in):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     overlay = page.locator("#team-overlay").bounding_box()
     assert overlay["width"] <= PHONE["width"]
-    screenshot(page, "chart-teams-phone")
+    screenshot(page, "overlay-phone")
 
 
 def test_the_overlay_prints(logged_in):
@@ -104,7 +104,7 @@ def test_team_page(logged_in, viewport, name):
     expect(owner).to_contain_text("营销策划经理")
     expect(owner.locator(".badge--owner")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    screenshot(page, f"team-{name}")
+    screenshot(page, f"team-page-{name}")
     page.locator(".team-member", has_text="SEO/SEM优化师").get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("SEO/SEM优化师")
     expect(page.locator('[data-team="team-618"]')).to_be_visible()
