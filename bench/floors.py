@@ -22,6 +22,7 @@ from orgportal.guide.services import profile_file_values
 from orgportal.i18n import column, columns, fallback_order, localized, to_traditional
 from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 TEXTS = ("name", "tagline", "positioning", "description")
 BATCH_SIZE = 5000
@@ -263,11 +264,17 @@ def import_bulk(path) -> int:
 
 
 def empty_organisation() -> None:
-    """Empty the department, role and duty tables at once, for an import into them.
+    """Empty the project team, department, role and duty tables at once, for an import.
 
     PostgreSQL truncates them, leaving no dead rows to slow the import that follows.
     """
-    tables = [Duty._meta.db_table, Role._meta.db_table, Department._meta.db_table]
+    tables = [
+        TeamMember._meta.db_table,
+        ProjectTeam._meta.db_table,
+        Duty._meta.db_table,
+        Role._meta.db_table,
+        Department._meta.db_table,
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Deferred foreign-key checks still pending in this transaction forbid a TRUNCATE.

@@ -14,6 +14,7 @@ from orgportal.generated_org import RARE_TERM
 from orgportal.guide.health import organisation_health
 from orgportal.orgfiles.handbook import handbook_html
 from roles.models import Duty
+from teams.models import ProjectTeam
 
 
 def test_tree_floor_is_the_tree_api_answer(large_org, api, superuser):
@@ -43,7 +44,13 @@ def test_shift_floor_and_its_inverse_leave_the_tree_as_it_was(large_org):
     assert tree_snapshot() == before
 
 
+def without_teams():
+    """The floors write departments, roles and duties; project teams are not part of them."""
+    ProjectTeam.objects.all().delete()
+
+
 def test_export_floor_writes_the_data_of_export_org(large_org, tmp_path):
+    without_teams()
     floors.export_yaml(tmp_path / "floor.yaml")
     call_command("export_org", str(tmp_path / "export.yaml"), stdout=StringIO())
     floor = yaml.safe_load((tmp_path / "floor.yaml").read_text(encoding="utf-8"))
@@ -52,6 +59,7 @@ def test_export_floor_writes_the_data_of_export_org(large_org, tmp_path):
 
 
 def test_import_floor_writes_what_import_org_would(large_org, tmp_path):
+    without_teams()
     exported = tmp_path / "export.yaml"
     call_command("export_org", str(exported), stdout=StringIO())
     floors.empty_organisation()
