@@ -10,6 +10,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from departments.admin import ConcurrentChangeAdminMixin
 from departments.models import Department
 from orgportal.i18n import columns, localized
+from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.translated_admin import (
     MissingEnglishFilter,
     TranslatedAdminForm,
@@ -18,6 +19,7 @@ from orgportal.translated_admin import (
 from roles.admin import RoleChoiceField
 from roles.models import Role
 from teams.models import ProjectTeam, TeamMember
+from teams.resources import ProjectTeamResource, TeamMemberResource
 
 
 class TeamMemberInlineForm(TranslatedAdminForm):
@@ -69,7 +71,9 @@ class TeamDepartmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProjectTeam)
-class ProjectTeamAdmin(ConcurrentChangeAdminMixin, TranslationAdmin):
+class ProjectTeamAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin):
+    # Teams by code; their members (by team and role code) as the second file.
+    resource_classes = [ProjectTeamResource, TeamMemberResource]
     form = TranslatedAdminForm
     list_display = (
         "name_zh_hans",

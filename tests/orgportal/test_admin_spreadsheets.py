@@ -19,11 +19,12 @@ from departments.services import department_archive, tree_problems
 from orgportal.orgfiles.spreadsheets import ImportFileStorage
 from roles.models import Duty, Role
 from roles.resources import RoleResource
+from teams.models import ProjectTeam
 from tests.factories import DutyFactory, RoleFactory, UserFactory
 
 # The admin offers xlsx first, CSV second (orgportal/orgfiles/spreadsheets.py, formats_for).
 FORMATS = {"xlsx": "0", "csv": "1"}
-MODELS = [Department, Role, Duty]
+MODELS = [Department, Role, Duty, ProjectTeam]
 
 
 def admin_url(model, view):

@@ -132,3 +132,17 @@ def test_hr_editors_archive_teams_and_are_not_offered_delete(client, hr_editor):
     assert "delete_selected" not in actions
     delete = client.get(reverse("admin:teams_projectteam_delete", args=[team.pk]))
     assert delete.status_code == 403
+
+
+def test_team_members_spreadsheet_round_trip_changes_nothing(seed_org):
+    from teams.models import TeamMember
+    from teams.resources import TeamMemberResource
+
+    before = list(TeamMember.objects.values_list("team_id", "role_id", "allocation", "sort_order"))
+    dataset = TeamMemberResource().export()
+    assert dataset.height == 6
+    result = TeamMemberResource().import_data(dataset, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["new"] == 0
+    after = list(TeamMember.objects.values_list("team_id", "role_id", "allocation", "sort_order"))
+    assert after == before
