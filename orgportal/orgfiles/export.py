@@ -212,8 +212,20 @@ def write_organisation(writer, *, include_archived: bool = True) -> Iterator[Non
     writer.end_list()
     for key, section in ROOT_SECTIONS:
         value = section(include_archived)
-        if value is not LEFT_OUT:
+        if value is LEFT_OUT:
+            continue
+        if not isinstance(value, list):
             writer.item(key, value)
+            continue
+        # A list of mappings (teams), one at a time, so that chunks stay bounded.
+        writer.begin_list(key)
+        for entry in value:
+            writer.begin_mapping()
+            for entry_key, entry_value in entry.items():
+                writer.item(entry_key, entry_value)
+            writer.end_mapping()
+            yield
+        writer.end_list()
     writer.end_mapping()
     yield
 

@@ -9,6 +9,7 @@ from departments.models import Department
 from orgportal.guide.services import profile_file_values
 from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS, dump_org_file
 from orgportal.orgfiles.services import instance_values, text_keys
+from orgportal.orgfiles.teamfile import teams_data
 from roles.models import Duty, Role
 
 
@@ -28,8 +29,12 @@ def reference_data(*, include_archived: bool = True) -> dict:
     nodes = departments.prefetch_related(roles).get_cached_trees()
     if not nodes:
         return {}
-    # The organisation profile closes the root mapping.
-    return {**_department_data(nodes[0]), **profile_file_values()}
+    # The organisation profile closes the root mapping, then project teams when there are any.
+    data = {**_department_data(nodes[0]), **profile_file_values()}
+    teams = teams_data(include_archived=include_archived)
+    if teams:
+        data["teams"] = teams
+    return data
 
 
 def _texts_data(instance, fields):
