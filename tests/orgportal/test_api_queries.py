@@ -59,7 +59,7 @@ ENDPOINTS = [
         24,
         2,
     ),
-    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 13, 0),
+    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 14, 0),
     ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 11, 0),
     (
         "team patch",
@@ -67,7 +67,7 @@ ENDPOINTS = [
         "/api/v1/teams/{team}/",
         # Replaces the team's six members (seed and generated teams alike) with one.
         {"status": "active", "members": [{"role": "{role}", "allocation": 30}]},
-        32,
+        39,
         0,
     ),
 ]
