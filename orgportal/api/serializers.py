@@ -112,7 +112,7 @@ class OrganisationTeamSerializer(serializers.Serializer):
     members = OrganisationTeamMemberSerializer(many=True)
 
 
-class OrganisationSerializer(OrganisationDepartmentSerializer):
+class OrganisationFileSerializer(OrganisationDepartmentSerializer):
     """The organisation file: the root department, and the project teams when there are any."""
 
     teams = OrganisationTeamSerializer(many=True, required=False)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from departments.access import can_change
 from departments.models import Department
 from orgportal.api.permissions import CanViewWholeOrganisation
-from orgportal.api.serializers import OrganisationSerializer
+from orgportal.api.serializers import OrganisationFileSerializer
 from orgportal.cache import org_version
 from orgportal.orgfiles.export import organisation_json, organisation_yaml
 from orgportal.orgfiles.orgfile import dump_org_file
@@ -81,8 +81,8 @@ class OrganisationExportView(APIView):
             )
         ],
         responses={
-            (200, OrganisationFileRenderer.media_type): OrganisationSerializer,
-            (200, renderers.JSONRenderer.media_type): OrganisationSerializer,
+            (200, OrganisationFileRenderer.media_type): OrganisationFileSerializer,
+            (200, renderers.JSONRenderer.media_type): OrganisationFileSerializer,
             (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
             404: OpenApiResponse(description=_("The organisation has no departments yet.")),
         },
