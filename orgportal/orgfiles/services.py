@@ -140,11 +140,12 @@ def organisation_import(
         planner = _Planner(spec, report, validate=False)
         planner.run(prune=prune)
         planner.apply(writes or BulkWrites())
-        # Project teams after the roles they name exist (model saves: few rows).
-        teams_import(spec=spec, report=report, prune=prune, apply=True)
         org_changed()
         if spec.profile is not None:
             report.updated += _profile_lines(profile_update(**spec.profile))
+        # Project teams after the roles they name exist (model saves: few rows), reported
+        # in the order of the plan.
+        teams_import(spec=spec, report=report, prune=prune, apply=True)
     return report
 
 

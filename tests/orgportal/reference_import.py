@@ -22,6 +22,7 @@ from orgportal.orgfiles.services import (
     instance_values,
     wanted_values,
 )
+from orgportal.orgfiles.teamfile import teams_import
 from roles.models import Duty, Role
 
 
@@ -34,6 +35,8 @@ def reference_import(*, spec, prune=False) -> ImportReport:
         # The organisation profile, as the bulk import sets it.
         if spec.profile is not None:
             report.updated += _profile_lines(profile_update(**spec.profile))
+        # Project teams are imported after the roles, by model saves, in both importers.
+        teams_import(spec=spec, report=report, prune=prune, apply=True)
     return report
 
 

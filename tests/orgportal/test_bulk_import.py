@@ -20,6 +20,7 @@ from orgportal.orgfiles.orgfile import (
 )
 from orgportal.orgfiles.services import organisation_import
 from roles.models import Duty, Role
+from teams.models import ProjectTeam
 from tests.orgportal.reference_import import reference_import
 from tests.orgportal.test_import_org import changed_seed, seed_data
 
@@ -109,6 +110,7 @@ def test_bulk_import_leaves_what_the_row_by_row_importer_left(db, name):
 def test_bulk_import_of_a_generated_export_into_an_empty_database(large_org, tmp_path):
     text = "".join(organisation_yaml())
     spec = parse_org_file(text)
+    ProjectTeam.objects.all().delete()
     Duty.objects.all().delete()
     Role.objects.all().delete()
     Department.objects.all().delete()
@@ -116,7 +118,8 @@ def test_bulk_import_of_a_generated_export_into_an_empty_database(large_org, tmp
 
     report = organisation_import(spec=spec)
 
-    assert len(report.created) == 500 + 2500 + 5000
+    # Departments, roles, duties, and 50 project teams with 6 members each.
+    assert len(report.created) == 500 + 2500 + 5000 + 50 + 50 * 6
     assert organisation_state() == expected_state
     assert "".join(organisation_yaml()) == text
 
