@@ -68,9 +68,8 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
                     step.is_open = True
                     step = by_pk.get(step.parent_id)
         overlay = team_overlay(show_archived=self.show_archived) if teams else []
+        # Tree nodes have fixed slots: the cards look their teams up by code.
         badges = team_badges(overlay)
-        for node in root.walk():
-            node.teams = badges.get(node.code, [])
         template = (
             "orgportal/chart/outline_node.html"
             if view == "outline"
@@ -78,7 +77,13 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
         )
         tree_html = render_to_string(
             template,
-            {"node": root, "is_root": True, "archived_query": archived_query, "teams_on": teams},
+            {
+                "node": root,
+                "is_root": True,
+                "archived_query": archived_query,
+                "teams_on": teams,
+                "team_badges": badges,
+            },
         )
         summary = {
             "department": {

@@ -59,3 +59,9 @@ def department_teams(department, show_archived=False):
         team.drawn_roles = []
         found[team.pk] = team
     return sorted(found.values(), key=lambda team: team.code)
+
+
+@register.simple_tag
+def teams_of_department(badges, code):
+    """Return the teams of the chart's overlay that draw on the department ``code``."""
+    return badges.get(code, [])
