@@ -40,8 +40,6 @@ DEPARTMENT_KEYS = (
     "roles",
     "departments",
 )
-# The root alone may list the organisation's project teams (orgportal/orgfiles/teamfile.py).
-ROOT_KEYS = (*DEPARTMENT_KEYS, "teams")
 ROLE_KEYS = (
     "code",
     *text_keys(ROLE_TEXTS),
@@ -54,7 +52,8 @@ DUTY_KEYS = text_keys(DUTY_TEXTS)
 # The root alone says the organisation profile (orgportal/guide): the structure mode and the
 # business stage, by code or by the seed's Chinese name, null (or left out) when not set.
 PROFILE_CHOICES = {"mode": MODE_NAMES, "stage": STAGE_NAMES}
-ROOT_KEYS = (*DEPARTMENT_KEYS, *PROFILE_CHOICES)
+# The root alone holds the organisation profile and the project teams (teamfile.py).
+ROOT_KEYS = (*DEPARTMENT_KEYS, *PROFILE_CHOICES, "teams")
 MAX_LENGTHS = {
     "code": 64,
     **dict.fromkeys(text_keys(("name", "tagline", "title")), 200),

@@ -48,8 +48,8 @@ ENDPOINTS = [
     # The export streams: its three queries run while the body is read, then the organisation
     # profile's mode and stage (one each) and the project teams (two). Its ETag reads the
     # organisation version, which lives in the database.
-    ("export", "get", "/api/v1/export/", None, 12, 0),
-    ("export json", "get", "/api/v1/export/?format=json", None, 12, 0),
+    ("export", "get", "/api/v1/export/", None, 14, 0),
+    ("export json", "get", "/api/v1/export/?format=json", None, 14, 0),
     ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 15, 1),
     (
         "department move",
