@@ -5,7 +5,7 @@ from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orgportal.guide.models import MODE_NAMES, STAGE_NAMES
+from orgportal.guide.models import Mode, Stage
 
 ENGLISH = _("English; present only where there is an English text.")
 TRADITIONAL = _(
@@ -64,13 +64,14 @@ class OrganisationDepartmentSerializer(serializers.Serializer):
     roles = OrganisationRoleSerializer(many=True)
     departments = serializers.SerializerMethodField()
     mode = serializers.ChoiceField(
-        choices=list(MODE_NAMES),
+        # The guide's choices: one enum for the mode in the whole schema.
+        choices=Mode.choices,
         allow_null=True,
         required=False,
         help_text=_("The company (the root) only: its structure mode, null when not set."),
     )
     stage = serializers.ChoiceField(
-        choices=list(STAGE_NAMES),
+        choices=Stage.choices,
         allow_null=True,
         required=False,
         help_text=_("The company (the root) only: its business stage, null when not set."),

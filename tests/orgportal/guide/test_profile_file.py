@@ -7,6 +7,7 @@ import pytest
 from departments.models import Department
 from orgportal.guide.models import OrganisationProfile
 from roles.models import Duty, Role
+from teams.models import ProjectTeam
 from tests.orgportal.test_import_org import (
     SEED,
     database_state,
@@ -24,13 +25,15 @@ def profile():
 
 def test_the_seed_is_a_matrix_with_no_stage(seed_org):
     assert profile() == ("matrix", "")
-    assert SEED.read_text(encoding="utf-8").endswith("mode: matrix\nstage: null\n")
+    # The profile closes the tree; the project teams follow it.
+    assert "\nmode: matrix\nstage: null\nteams:\n" in SEED.read_text(encoding="utf-8")
 
 
 def test_the_profile_round_trips_byte_for_byte(seed_org, tmp_path):
     OrganisationProfile(mode="project", stage="growth").save()
     first = tmp_path / "first.yaml"
     run("export_org", str(first))
+    ProjectTeam.objects.all().delete()
     Duty.objects.all().delete()
     Role.objects.all().delete()
     for department in Department.objects.order_by("-level"):
@@ -42,7 +45,7 @@ def test_the_profile_round_trips_byte_for_byte(seed_org, tmp_path):
     run("export_org", str(second))
 
     assert first.read_bytes() == second.read_bytes()
-    assert first.read_text(encoding="utf-8").endswith("mode: project\nstage: growth\n")
+    assert "\nmode: project\nstage: growth\nteams:\n" in first.read_text(encoding="utf-8")
     assert profile() == ("project", "growth")
 
 
