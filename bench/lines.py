@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
@@ -543,15 +543,18 @@ class Bench:
             return
         self.progress(f"the whole organisation's handbook, {pages:,} pages …")
         html = handbook_html()
-        self.measure(
-            f"page: handbook `/handbook.pdf`, whole organisation ({pages:,} pages)",
-            self.get(self.client, "/handbook.pdf"),
-            floor=lambda: floors.weasyprint_alone(html),
-            floor_label="WeasyPrint alone on the same HTML",
-            goal=at_most_times_floor(1.1),
-            warmup=False,
-            runs=1,
-        )
+        # Above ORGPORTAL_HANDBOOK_MAX_ROLES the page refuses (413) and HR run
+        # `manage.py handbook_pdf`; the line times the PDF itself, so it lifts the limit.
+        with override_settings(ORGPORTAL_HANDBOOK_MAX_ROLES=org.roles):
+            self.measure(
+                f"page: handbook `/handbook.pdf`, whole organisation ({pages:,} pages)",
+                self.get(self.client, "/handbook.pdf"),
+                floor=lambda: floors.weasyprint_alone(html),
+                floor_label="WeasyPrint alone on the same HTML",
+                goal=at_most_times_floor(1.1),
+                warmup=False,
+                runs=1,
+            )
 
     def health_lines(self):
         """Organisation health: every figure of the organisation in a few queries."""
