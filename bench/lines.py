@@ -37,6 +37,7 @@ ROUND_TRIP = {
     True: "Export, import into the empty database, export again: identical bytes.",
     False: "Export, import, export again: the files DIFFER.",
     None: "The import was stopped, so its result was not compared.",
+    "skipped": "The files lines were not run (BENCH_ONLY).",
 }
 
 
@@ -120,6 +121,8 @@ class Bench:
         self.plan = plan
         self.server_env = server_env
         self.lines: list[Line] = []
+        # Set by the files lines; stays "skipped" when BENCH_ONLY leaves them out.
+        self.round_trip: bool | None | str = "skipped"
         self.workdir = Path(tempfile.mkdtemp(prefix="orgportal-bench-files-"))
         self.started = time.perf_counter()
 
