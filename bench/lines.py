@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from bench import floors, server
+from bench.history import history_lines
 from departments.models import Department
 from departments.services import tree_problems
 from orgportal.generated_org import BROAD_TERM, MISSING_TERM, RARE_TERM, build_large_org
@@ -150,6 +151,7 @@ class Bench:
             ("documents", lambda: self.document_lines(org)),
             ("health", self.health_lines),
             ("other", self.other_lines),
+            ("history", lambda: history_lines(self)),
             # Last: a stopped import leaves the tables empty.
             ("files", lambda: self.file_lines(org)),
         ]

@@ -19,6 +19,7 @@ from mptt.exceptions import InvalidMove
 from departments.models import Department
 from departments.resources import DepartmentResource
 from departments.services import department_archive, department_move
+from orgportal.changes.admin import VersionsAdminMixin
 from orgportal.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE, column, columns, content_language
 from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.translated_admin import (
@@ -147,7 +148,11 @@ DEPARTMENT_TEXTS = ("name", "tagline", "positioning", "description")
 
 @admin.register(Department)
 class DepartmentAdmin(
-    SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin, MPTTModelAdmin
+    VersionsAdminMixin,
+    SpreadsheetAdminMixin,
+    ConcurrentChangeAdminMixin,
+    TranslationAdmin,
+    MPTTModelAdmin,
 ):
     """The tree as one table in tree order; static/js/admin-tree.js adds folding and dragging.
 

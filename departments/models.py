@@ -17,6 +17,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 from departments.locking import gone, in_tree_write, lock_row, tree_write
+from departments.signals import departments_updated
 from orgportal.translated import TranslatedModel
 
 TREE_FIELDS = ("lft", "rght", "tree_id", "level")
@@ -344,13 +345,19 @@ class Department(MPTTModel, TranslatedModel):
         Archiving a department archives its subtree, whichever way it is archived (admin form,
         API, import), so that nothing below an archived department stays visible.
         """
-        below = (
-            type(self)
-            ._base_manager.using(using or self._state.db)
-            .filter(tree_id=self.tree_id, lft__gt=self.lft, rght__lt=self.rght, is_active=True)
+        using = using or self._state.db or router.db_for_write(type(self))
+        manager = type(self)._base_manager.using(using)
+        pks = list(
+            manager.filter(
+                tree_id=self.tree_id, lft__gt=self.lft, rght__lt=self.rght, is_active=True
+            ).values_list("pk", flat=True)
         )
+        if not pks:
+            return 0
         # is_active is not a tree field, so a queryset update is safe under the lock.
-        return below.update(is_active=False, updated_at=timezone.now())
+        archived = manager.filter(pk__in=pks).update(is_active=False, updated_at=timezone.now())
+        departments_updated.send(sender=type(self), pks=pks, using=using)
+        return archived
 
     def delete_blockers(self, using=None):
         """Return (verbose name, count) for every protected relation that still holds rows."""

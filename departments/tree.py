@@ -192,6 +192,19 @@ def load_tree(departments, *, include_archived=False, accent=0, texts=CARD_TEXTS
     if not rows or not (include_archived or rows[0]["is_active"]):
         return None
     totals = role_totals(within=SimpleRange(rows[0]))
+    return tree_from_rows(
+        rows, totals, include_archived=include_archived, accent=accent, texts=texts
+    )
+
+
+def tree_from_rows(rows, totals, *, include_archived=False, accent=0, texts=CARD_TEXTS):
+    """Build the tree of load_tree() from ``rows`` (TREE_ROW_FIELDS and the text columns, in
+    tree order) and ``totals`` (as role_totals() returns them); None without rows.
+
+    The organisation as of a past date (orgportal.changes) comes through here too.
+    """
+    if not rows or not (include_archived or rows[0]["is_active"]):
+        return None
     make = node_factory(texts)
     top = make(rows[0])
     top.accent = accent

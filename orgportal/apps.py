@@ -9,8 +9,11 @@ class OrgportalConfig(AppConfig):
 
     def ready(self):
         from orgportal import signals
+        from orgportal.changes.records import register_history
         from orgportal.translated import speed_up_descriptors
 
         signals.connect()
+        # After django-modeltranslation (listed first) added the language columns.
+        register_history()
         # modeltranslation, listed before this app, has registered every translation.py.
         speed_up_descriptors()

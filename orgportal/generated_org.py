@@ -15,6 +15,7 @@ from departments.locking import lock_tree
 from departments.models import Department
 from departments.services import nested_set_fields, tree_problems
 from orgportal.cache import org_changed
+from orgportal.changes.records import record_bulk
 from orgportal.i18n import to_traditional
 from orgportal.translated import translated_fields
 from roles.models import Duty, Role
@@ -236,10 +237,17 @@ def _bulk_create(using, objects):
     for instance in objects:
         batch.append(instance)
         if len(batch) == BATCH_SIZE:
-            type(instance).objects.using(using).bulk_create(batch)
+            _bulk_create_batch(using, batch)
             batch = []
     if batch:
-        type(batch[0]).objects.using(using).bulk_create(batch)
+        _bulk_create_batch(using, batch)
+
+
+def _bulk_create_batch(using, batch):
+    """Insert one batch and record it in the history as created (one record per row)."""
+    model = type(batch[0])
+    model.objects.using(using).bulk_create(batch)
+    record_bulk(model, batch, history_type="+", using=using)
 
 
 def reset_id_sequences(using="default"):

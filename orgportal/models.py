@@ -1,7 +1,13 @@
-"""The organisation version: one number that every change of the organisation moves on."""
+"""The orgportal app's models: the organisation version, the change log (orgportal.changes)
+and, registered at start-up, the historical records of every model HR edit
+(orgportal.changes.records)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from orgportal.changes.models import Change
+
+__all__ = ["Change", "OrganisationVersion"]
 
 
 class OrganisationVersion(models.Model):

@@ -12,6 +12,8 @@ urlpatterns = [
     path("search/", include("orgportal.search.urls")),
     # The structure guide (/guide/) and organisation health (/insights/).
     path("", include("orgportal.guide.urls")),
+    # What changed, and the delta report between two dates.
+    path("changes/", include("orgportal.changes.urls")),
     # The handbook (PDF) and the workbook (xlsx), of everything or of a department or role.
     path("", include("orgportal.orgfiles.urls")),
     path("", include("orgportal.health_urls")),

@@ -14,6 +14,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from mptt.forms import TreeNodeChoiceField
 
 from departments.admin import ConcurrentChangeAdminMixin, DepartmentTreeFilter
+from orgportal.changes.admin import VersionsAdminMixin
 from orgportal.i18n import columns
 from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.translated import missing_english_q
@@ -152,7 +153,9 @@ class RoleMissingEnglishFilter(MissingEnglishFilter):
 
 
 @admin.register(Role)
-class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin):
+class RoleAdmin(
+    VersionsAdminMixin, SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin
+):
     resource_classes = [RoleResource]
     form = TranslatedAdminForm
     list_display = ("title_zh_hans", "title_en", "code", "department", "headcount", "is_active")
@@ -275,7 +278,9 @@ class RoleAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAd
 
 
 @admin.register(Duty)
-class DutyAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin):
+class DutyAdmin(
+    VersionsAdminMixin, SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin
+):
     resource_classes = [DutyResource]
     form = TranslatedAdminForm
     list_display = ("text", "area", "role", "sort_order")

@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
 from mptt.exceptions import InvalidMove
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from departments.access import can_change
@@ -34,6 +34,7 @@ from departments.api.serializers import (
 from departments.models import Department
 from departments.services import department_move
 from departments.tree import text_columns
+from orgportal.changes.moments import AS_OF_PARAMETER, as_of_parameter
 from orgportal.conditional import org_not_modified, set_org_validators
 from orgportal.i18n import column, fallback_order
 
@@ -172,7 +173,7 @@ class DepartmentViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
             "order. Not paginated. `depth` cuts it off; `descendant_count` still tells how many "
             "departments are below each one."
         ),
-        parameters=[DepartmentTreeQuerySerializer],
+        parameters=[DepartmentTreeQuerySerializer, AS_OF_PARAMETER],
         responses={
             200: DepartmentTreeSerializer,
             404: OpenApiResponse(description=_("The organisation has no departments yet.")),
@@ -181,6 +182,8 @@ class DepartmentViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
     )
     @action(detail=False, filter_backends=[], pagination_class=None)
     def tree(self, request):
+        if request.query_params.get("as_of"):
+            return self.tree_as_of(request)
         # Answered from the organisation version before anything is loaded: the same version,
         # query, language, reader and format give the same tree.
         not_modified = org_not_modified(
@@ -209,6 +212,43 @@ class DepartmentViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
         if data is None:
             raise NotFound(gettext("The organisation has no departments yet."))
         return set_org_validators(request, Response(data))
+
+    def tree_as_of(self, request):
+        """The tree as it stood at ``?as_of=``, rebuilt from the history (orgportal.changes).
+
+        Imported here: the history spans departments and roles, which this app knows nothing
+        of; it hands back Department instances that the same serializer reads.
+        """
+        from orgportal.changes.asof import department_instances
+        from orgportal.changes.states import rows_as_of, visible_rows
+
+        moment = as_of_parameter(request)
+        query = DepartmentTreeQuerySerializer(
+            data={k: v for k, v in request.query_params.items() if k != "root"},
+        )
+        query.is_valid(raise_exception=True)
+        include_roles = query.validated_data["include_roles"]
+        rows = rows_as_of(moment)
+        if not can_change(request.user, Department):
+            rows = visible_rows(rows)
+        role_model = Department._meta.get_field("roles").related_model
+        every_role = can_change(request.user, role_model)
+        try:
+            top = department_instances(
+                rows,
+                with_roles=include_roles,
+                role_filter=None if every_role else (lambda row: row["is_active"]),
+                root_code=request.query_params.get("root") or None,
+                depth=query.validated_data.get("depth"),
+            )
+        except LookupError:
+            raise ValidationError(
+                {"root": [gettext("No department had this code then.")]}
+            ) from None
+        if top is None:
+            raise NotFound(gettext("The organisation had no departments then."))
+        context = {**super().get_serializer_context(), "include_roles": include_roles}
+        return Response(DepartmentTreeSerializer(top, context=context).data)
 
     @extend_schema(
         operation_id="departments_ancestors",

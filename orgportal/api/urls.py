@@ -10,6 +10,7 @@ from departments.api.views import DepartmentViewSet
 from orgportal.api.docs import OfflineRedocView, redoc_bundle_view
 from orgportal.api.errors import not_found
 from orgportal.api.views import OrganisationExportView
+from orgportal.changes.api import ChangeFeedView
 from orgportal.guide.api.views import InsightsView, OrganisationView
 from roles.api.views import DutyViewSet, RoleViewSet
 from teams.api.views import ProjectTeamViewSet
@@ -32,6 +33,7 @@ urlpatterns = [
     path("v1/export/", OrganisationExportView.as_view(), name="export"),
     path("v1/organisation/", OrganisationView.as_view(), name="organisation"),
     path("v1/insights/", InsightsView.as_view(), name="insights"),
+    path("v1/changes/", ChangeFeedView.as_view(), name="changes"),
     # The contract and its documentation never touch the database.
     path("schema/", _without_transaction(SpectacularAPIView), name="schema"),
     # Swagger UI's page and its script are two requests, so that no inline script is needed.

@@ -18,6 +18,8 @@ from departments.models import Department
 from orgportal.api.permissions import CanViewWholeOrganisation
 from orgportal.api.serializers import OrganisationFileSerializer
 from orgportal.cache import org_version
+from orgportal.changes.moments import AS_OF_PARAMETER, as_of_parameter
+from orgportal.changes.states import export_rows, rows_as_of, visible_rows
 from orgportal.orgfiles.export import organisation_json, organisation_yaml
 from orgportal.orgfiles.orgfile import dump_org_file
 from orgportal.orgfiles.workbook import XLSX_CONTENT_TYPE, cached_organisation_workbook
@@ -78,7 +80,8 @@ class OrganisationExportView(APIView):
                 OpenApiParameter.QUERY,
                 enum=["yaml", "json", "xlsx"],
                 description=_("yaml (the default), json, or xlsx (the workbook)."),
-            )
+            ),
+            AS_OF_PARAMETER,
         ],
         responses={
             (200, OrganisationFileRenderer.media_type): OrganisationFileSerializer,
@@ -92,6 +95,9 @@ class OrganisationExportView(APIView):
         # Archived parts only for those who may change every part, as everywhere else.
         editor = all(can_change(request.user, model) for model in (Department, Role, Duty))
         renderer = request.accepted_renderer
+        as_of = as_of_parameter(request)
+        if as_of is not None and renderer.format != "xlsx":
+            return self.file_as_of(renderer, editor, as_of)
         # Every format changes only with the organisation's version (the workbook also with
         # the language), so a conditional request is answered before anything is read.
         etag = quote_etag(
@@ -113,6 +119,21 @@ class OrganisationExportView(APIView):
             content_type += f"; charset={renderer.charset}"
         return StreamingHttpResponse(
             _encoded(write(include_archived=editor)), content_type=content_type
+        )
+
+    def file_as_of(self, renderer, editor, moment):
+        """The organisation file as it stood at ``moment``, rebuilt from the history."""
+        rows = rows_as_of(moment)
+        if not editor:
+            rows = visible_rows(rows)
+        if not rows.departments:
+            raise NotFound(gettext("The organisation had no departments then."))
+        write = organisation_json if renderer.format == "json" else organisation_yaml
+        content_type = renderer.media_type
+        if renderer.charset:
+            content_type += f"; charset={renderer.charset}"
+        return StreamingHttpResponse(
+            _encoded(write(rows=export_rows(rows))), content_type=content_type
         )
 
     def workbook(self):

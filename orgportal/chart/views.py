@@ -6,8 +6,11 @@ from django.views.generic import TemplateView
 from departments.access import PortalReadMixin
 from departments.api.filters import CODE_RE
 from departments.models import Department
-from departments.tree import load_tree
+from departments.tree import load_tree, tree_from_rows
 from orgportal.cache import org_cached
+from orgportal.changes.asof import tree_rows
+from orgportal.changes.moments import as_of_context
+from orgportal.changes.states import rows_as_of
 from orgportal.chart.overlay import team_badges, team_overlay
 from orgportal.conditional import OrgConditionalMixin, request_org_state
 
@@ -32,6 +35,15 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
         # The drawn chart (HTML and plain figures) is cached until the organisation next
         # changes (see orgportal.cache). Only known codes make drawings of their own, so no
         # visitor can fill the cache with made-up ones.
+        as_of = as_of_context(self.request)
+        context.update(as_of)
+        if as_of["as_of"] is not None:
+            # The organisation as it stood then, rebuilt from the history in three queries and
+            # drawn by the same builder; not cached.
+            rows = rows_as_of(as_of["as_of"])
+            chart = self.draw_chart(view, focus_key, context["archived_query"], rows=rows)
+            context.update(chart, view=view, focus_code=focus_code, focused=bool(focus_key))
+            return context
         chart = org_cached(
             f"org-chart:{view}:{archived}:{focus_key}:{int(teams)}",
             lambda: self.draw_chart(view, focus_key, context["archived_query"], teams=teams),
@@ -51,9 +63,16 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
             departments = departments.visible()
         return code if departments.exists() else ""
 
-    def draw_chart(self, view, focus_code, archived_query, *, teams=False):
-        """Return the chart's summary and its tree drawn as HTML, the path to the focus open."""
-        root = load_tree(Department.objects.all(), include_archived=self.show_archived)
+    def draw_chart(self, view, focus_code, archived_query, *, teams=False, rows=None):
+        """Return the chart's summary and its tree drawn as HTML, the path to the focus open.
+
+        ``rows`` (orgportal.changes.states.OrganisationRows) draws the organisation they hold,
+        as of a past date, instead of today's.
+        """
+        if rows is None:
+            root = load_tree(Department.objects.all(), include_archived=self.show_archived)
+        else:
+            root = tree_from_rows(*tree_rows(rows), include_archived=self.show_archived)
         if root is None:
             return {"root": None}
         open_all = root.descendant_count <= OPEN_ALL_UP_TO

@@ -181,14 +181,34 @@ def _rows(include_archived) -> Iterator[tuple[dict, list]]:
         yield department, department_roles
 
 
-def write_organisation(writer, *, include_archived: bool = True) -> Iterator[None]:
+def plain_rows(departments, roles, duties) -> Iterator[tuple[dict, list]]:
+    """Yield what _rows() yields from rows held in memory (the organisation as of a past date).
+
+    ``departments`` in tree order with ``level``; ``roles`` with ``department_id``,
+    ``reports_to_code`` and ``reports_to_shown``, and ``duties`` with ``role_id``, both in
+    order.
+    """
+    duties_of = {}
+    for duty in duties:
+        duties_of.setdefault(duty["role_id"], []).append(dict(_texts(duty, DUTY_COLUMNS, [])))
+    roles_of = {}
+    for role in roles:
+        roles_of.setdefault(role["department_id"], []).append(
+            _role_items(role, duties_of.get(role["id"], []))
+        )
+    for department in departments:
+        yield department, roles_of.get(department["id"], [])
+
+
+def write_organisation(writer, *, include_archived: bool = True, rows=None) -> Iterator[None]:
     """Drive ``writer`` through the organisation, yielding after each department.
 
-    Write nothing when there are no departments.
+    ``rows`` (from plain_rows()) replaces the database's. Write nothing when there are no
+    departments.
     """
     depth = -1
     top = None
-    for department, roles in _rows(include_archived):
+    for department, roles in rows if rows is not None else _rows(include_archived):
         if top is None:
             top = department["level"]
         level = department["level"] - top
@@ -247,10 +267,10 @@ def _snapshot():
         yield
 
 
-def _chunks(writer, include_archived, *, empty_mapping) -> Iterator[str]:
+def _chunks(writer, include_archived, *, empty_mapping, rows=None) -> Iterator[str]:
     with _snapshot():
         wrote = False
-        for _ in write_organisation(writer, include_archived=include_archived):
+        for _ in write_organisation(writer, include_archived=include_archived, rows=rows):
             wrote = True
             if writer.size >= FLUSH_CHARACTERS:
                 yield writer.take()
@@ -263,25 +283,25 @@ def _chunks(writer, include_archived, *, empty_mapping) -> Iterator[str]:
         yield text
 
 
-def organisation_yaml(*, include_archived: bool = True) -> Iterator[str]:
+def organisation_yaml(*, include_archived: bool = True, rows=None) -> Iterator[str]:
     """Yield the organisation file (YAML) in chunks; an empty organisation is ``{}``."""
     yield HEADER
-    yield from _chunks(YamlWriter(), include_archived, empty_mapping=True)
+    yield from _chunks(YamlWriter(), include_archived, empty_mapping=True, rows=rows)
 
 
-def organisation_json(*, include_archived: bool = True) -> Iterator[str]:
+def organisation_json(*, include_archived: bool = True, rows=None) -> Iterator[str]:
     """Yield the organisation as compact JSON in chunks; nothing for an empty organisation."""
-    yield from _chunks(JsonWriter(), include_archived, empty_mapping=False)
+    yield from _chunks(JsonWriter(), include_archived, empty_mapping=False, rows=rows)
 
 
-def organisation_data(*, include_archived: bool = True) -> dict:
+def organisation_data(*, include_archived: bool = True, rows=None) -> dict:
     """Return the organisation as the nested mapping an organisation file holds ({} if none).
 
     This holds the whole organisation in memory: for tests and small organisations; exports
     stream with organisation_yaml() and organisation_json().
     """
     writer = DataWriter()
-    for _ in write_organisation(writer, include_archived=include_archived):
+    for _ in write_organisation(writer, include_archived=include_archived, rows=rows):
         pass
     return writer.root or {}
 

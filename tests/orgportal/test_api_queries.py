@@ -50,17 +50,19 @@ ENDPOINTS = [
     # organisation version, which lives in the database.
     ("export", "get", "/api/v1/export/", None, 14, 0),
     ("export json", "get", "/api/v1/export/?format=json", None, 14, 0),
-    ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 15, 1),
+    # Writes include their history: the record, a department's sibling position, the record
+    # before it (what kind of change) and the change log row (a duty's department too).
+    ("department patch", "patch", "/api/v1/departments/{leaf}/", {"tagline": "新"}, 19, 1),
     (
         "department move",
         "post",
         "/api/v1/departments/{leaf}/move/",
         {"target": "company", "position": "first-child"},
-        24,
+        28,
         2,
     ),
-    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 14, 0),
-    ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 11, 0),
+    ("role patch", "patch", "/api/v1/roles/{role}/", {"headcount": 3}, 17, 0),
+    ("duty patch", "patch", "/api/v1/duties/{duty}/", {"text": "新职责"}, 15, 0),
     (
         "team patch",
         "patch",

@@ -42,6 +42,7 @@ def test_the_schema_is_served_to_anonymous_clients():
 
 def test_every_endpoint_is_in_the_schema(schema):
     assert set(schema["paths"]) == {
+        "/api/v1/changes/",
         "/api/v1/departments/",
         "/api/v1/departments/{code}/",
         "/api/v1/departments/{code}/ancestors/",

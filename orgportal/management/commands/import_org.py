@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.models import Department
+from orgportal.changes.context import change_context
 from orgportal.orgfiles.orgfile import OrgFileError, parse_org_file
 from orgportal.orgfiles.services import organisation_import
 
@@ -29,12 +30,17 @@ class Command(BaseCommand):
             help="Archive departments and roles that the file no longer lists.",
         )
         parser.add_argument(
+            "--reason",
+            default="",
+            help="Why the organisation changes (kept with every change in the history).",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing when the database already holds departments (used by make run).",
         )
 
-    def handle(self, *args, file, dry_run=False, prune=False, if_empty=False, **options):
+    def handle(self, *args, file, dry_run=False, prune=False, if_empty=False, reason="", **options):
         if if_empty and Department.objects.exists():
             self.stdout.write("The database already holds an organisation; nothing imported.")
             return
@@ -46,7 +52,10 @@ class Command(BaseCommand):
         except UnicodeDecodeError as error:
             raise CommandError(f"{file}: the file is not UTF-8 text") from error
         try:
-            report = organisation_import(spec=parse_org_file(text), prune=prune, dry_run=dry_run)
+            with change_context(reason=reason, source="command:import_org"):
+                report = organisation_import(
+                    spec=parse_org_file(text), prune=prune, dry_run=dry_run
+                )
         except OrgFileError as error:
             for place, message in error.errors:
                 self.stderr.write(f"{file}: {place}: {message}")

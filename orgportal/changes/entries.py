@@ -1,0 +1,217 @@
+"""Changes as sentences, with the values before and after: the changes page and its CSV."""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext
+
+from departments.models import Department
+from orgportal.changes.feed import record_fields
+from orgportal.changes.kinds import previous_records
+from orgportal.changes.records import HISTORY_MODELS
+from orgportal.i18n import columns, localized
+
+
+@dataclass
+class Entry:
+    seq: int
+    at: object
+    model: str
+    kinds: list
+    user: str
+    reason: str
+    source: str
+    sentence: str
+    values: list = field(default_factory=list)  # (what, before, after)
+    url: str = ""
+
+
+def change_entries(changes) -> list[Entry]:
+    """Return the entries of ``changes`` (Change rows as dicts), in their order.
+
+    Per model: one query for the records and up to two for the records before them; one more
+    for the names of the departments they mention.
+    """
+    wanted = {}
+    for change in changes:
+        wanted.setdefault(change["model"], []).append(change["history_id"])
+    records, previous = {}, {}
+    for label, ids in wanted.items():
+        historical = HISTORY_MODELS[label]
+        fields = record_fields(historical)
+        rows = list(
+            historical.objects.filter(history_id__in=ids).values(
+                *fields,
+                "history_id",
+                "history_type",
+                "history_date",
+                "history_change_reason",
+                "history_source",
+                "history_user__username",
+            )
+        )
+        for row in rows:
+            records[label, row["history_id"]] = row
+        updates = [_Record(row) for row in rows if row["history_type"] != "+"]
+        for history_id, row in previous_records(historical, updates, fields).items():
+            previous[label, history_id] = row
+    names = _department_names(records.values(), previous.values())
+    role_titles = _role_titles(records, previous)
+    entries = []
+    for change in changes:
+        key = change["model"], change["history_id"]
+        record = records[key]
+        before = previous.get(key)
+        describe = DESCRIBERS[change["model"]]
+        record["kinds"] = change["kinds"].split(",")
+        sentence, values = describe(record, before, names, role_titles)
+        entries.append(
+            Entry(
+                seq=change["seq"],
+                at=record["history_date"],
+                model=change["model"],
+                kinds=change["kinds"].split(","),
+                user=record["history_user__username"] or "",
+                reason=record["history_change_reason"] or "",
+                source=record["history_source"],
+                sentence=sentence,
+                values=values,
+            )
+        )
+    return entries
+
+
+class _Record:
+    def __init__(self, row):
+        self.id = row["id"]
+        self.history_id = row["history_id"]
+
+
+def _department_names(*groups):
+    ids = set()
+    for group in groups:
+        for row in group:
+            for name in ("parent_id", "department_id"):
+                if row.get(name):
+                    ids.add(row[name])
+    rows = Department._base_manager.filter(pk__in=ids).values("pk", *columns("name"))
+    return {row["pk"]: localized(row, "name") for row in rows}
+
+
+def _role_titles(records, previous):
+    """Return the titles of the roles that duty records belong to (from the role records)."""
+    from roles.models import Role
+
+    ids = {row["role_id"] for (label, _id), row in records.items() if label == "roles.duty"}
+    if not ids:
+        return {}
+    rows = Role._base_manager.filter(pk__in=ids).values("pk", *columns("title"))
+    return {row["pk"]: localized(row, "title") for row in rows}
+
+
+def _name(row, field="name"):
+    return localized(row, field) or "—"
+
+
+def _place(names, pk):
+    return names.get(pk) or (gettext("(deleted department)") if pk else "—")
+
+
+def _describe_department(record, before, names, _titles):
+    name = _name(record)
+    kind = record["history_type"]
+    if kind == "+":
+        return gettext("%(name)s added under %(parent)s") % {
+            "name": name,
+            "parent": _place(names, record["parent_id"]),
+        }, []
+    if kind == "-":
+        return gettext("%(name)s deleted") % {"name": name}, []
+    return _describe_update(record, before, name, "name", "parent_id", names, gettext("department"))
+
+
+def _describe_role(record, before, names, _titles):
+    name = _name(record, "title")
+    kind = record["history_type"]
+    if kind == "+":
+        return gettext("Role %(name)s added in %(department)s") % {
+            "name": name,
+            "department": _place(names, record["department_id"]),
+        }, []
+    if kind == "-":
+        return gettext("Role %(name)s deleted") % {"name": name}, []
+    return _describe_update(record, before, name, "title", "department_id", names, gettext("role"))
+
+
+def _describe_update(record, before, name, text, place, names, what):
+    if before is None:
+        return gettext("%(name)s changed") % {"name": name}, []
+    values = []
+    parts = []
+    old_name = _name(before, text)
+    if old_name != name:
+        parts.append(gettext("%(old)s renamed to %(new)s") % {"old": old_name, "new": name})
+        values.append((gettext("name"), old_name, name))
+    if before.get(place) != record.get(place):
+        old, new = _place(names, before.get(place)), _place(names, record.get(place))
+        parts.append(
+            gettext("%(name)s moved from %(old)s to %(new)s")
+            % {"name": name, "old": old, "new": new}
+        )
+        values.append((what, old, new))
+    elif "moved" in record["kinds"]:
+        parts.append(gettext("%(name)s reordered") % {"name": name})
+        values.append(
+            (gettext("position"), before.get("sibling_position"), record["sibling_position"])
+        )
+    if before.get("is_active") and not record.get("is_active"):
+        parts.append(gettext("%(name)s archived") % {"name": name})
+    elif before.get("is_active") is False and record.get("is_active"):
+        parts.append(gettext("%(name)s restored") % {"name": name})
+    for column in _changed_texts(record, before, exclude=(text,)):
+        values.append((column, before.get(column), record.get(column)))
+    if "headcount" in record and before.get("headcount") != record.get("headcount"):
+        values.append((gettext("planned seats"), before.get("headcount"), record["headcount"]))
+    if not parts:
+        parts.append(gettext("%(name)s edited") % {"name": name})
+    return "; ".join(parts), values
+
+
+def _changed_texts(record, before, exclude):
+    skip = set(columns(*exclude)) | {"zh_hant_auto"}
+    return [
+        key
+        for key in record
+        if "_" in key
+        and key.rsplit("_", 1)[-1] in ("hans", "en", "hant")
+        and key not in skip
+        and before.get(key) != record.get(key)
+    ]
+
+
+def _describe_duty(record, before, names, titles):
+    role = titles.get(record["role_id"]) or gettext("(deleted role)")
+    text = _name(record, "text")
+    number = record["sort_order"] + 1
+    kind = record["history_type"]
+    if kind == "+":
+        return gettext("%(role)s: duty %(number)d added: %(text)s") % {
+            "role": role,
+            "number": number,
+            "text": text,
+        }, []
+    if kind == "-":
+        return gettext("%(role)s: duty removed: %(text)s") % {"role": role, "text": text}, []
+    old = _name(before, "text") if before else ""
+    values = [(gettext("duty"), old, text)] if before and old != text else []
+    return gettext("%(role)s: duty %(number)d changed to %(text)s") % {
+        "role": role,
+        "number": number,
+        "text": text,
+    }, values
+
+
+DESCRIBERS = {
+    "departments.department": _describe_department,
+    "roles.role": _describe_role,
+    "roles.duty": _describe_duty,
+}

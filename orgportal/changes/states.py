@@ -1,0 +1,156 @@
+"""The organisation as plain rows: rebuilt from history as of a moment, and written as a file.
+
+Historical records keep a department's parent and its position among its siblings, not the
+nested set. Replaying the records in order (each one puts its department at its position under
+its parent, a deletion takes it out) gives every sibling order exactly as it stood, because
+every change of an order (an insert, a move, a deletion) is itself a record. The change feed's
+clients replay the same way.
+"""
+
+from dataclasses import dataclass, field
+
+from departments.models import Department
+from orgportal.i18n import columns
+from orgportal.orgfiles.export import organisation_data, plain_rows
+from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS
+from roles.models import Duty, Role
+
+DEPARTMENT_COLUMNS = ("id", "code", "parent_id", "is_active", "zh_hant_auto")
+ROLE_COLUMNS = (
+    "id",
+    "code",
+    "department_id",
+    "reports_to_id",
+    "headcount",
+    "sort_order",
+    "is_active",
+    "zh_hant_auto",
+)
+DUTY_COLUMNS = ("id", "role_id", "sort_order", "zh_hant_auto")
+COLUMNS = {
+    Department: (*DEPARTMENT_COLUMNS, *columns(*DEPARTMENT_TEXTS)),
+    Role: (*ROLE_COLUMNS, *columns(*ROLE_TEXTS)),
+    Duty: (*DUTY_COLUMNS, *columns(*DUTY_TEXTS)),
+}
+
+
+@dataclass
+class OrganisationRows:
+    """Departments (in tree order, each with ``level``), roles and duties as ``values()`` rows."""
+
+    departments: list[dict] = field(default_factory=list)
+    roles: list[dict] = field(default_factory=list)
+    duties: list[dict] = field(default_factory=list)
+
+
+class TreeReplay:
+    """Apply department records in order; read the tree they leave."""
+
+    def __init__(self):
+        self.rows = {}
+        self.children = {}
+
+    def apply(self, row, position, deleted=False):
+        pk = row["id"]
+        old = self.rows.get(pk)
+        if old is not None:
+            siblings = self.children.get(old["parent_id"], [])
+            if pk in siblings:
+                siblings.remove(pk)
+        if deleted:
+            self.rows.pop(pk, None)
+            return
+        self.rows[pk] = row
+        siblings = self.children.setdefault(row["parent_id"], [])
+        index = len(siblings) if position is None else min(position, len(siblings))
+        siblings.insert(index, pk)
+
+    def in_tree_order(self):
+        """Return the rows from the root down, depth first, each with its ``level``."""
+        ordered = []
+        stack = [(pk, 0) for pk in reversed(self.children.get(None, []))]
+        while stack:
+            pk, level = stack.pop()
+            row = dict(self.rows[pk], level=level)
+            ordered.append(row)
+            stack.extend((child, level + 1) for child in reversed(self.children.get(pk, [])))
+        return ordered
+
+
+def rows_as_of(moment) -> OrganisationRows:
+    """Return the organisation as it stood at ``moment``, from the history: three queries."""
+    tree = TreeReplay()
+    records = (
+        Department.history.filter(history_date__lte=moment)
+        .order_by("history_id")
+        .values(*COLUMNS[Department], "sibling_position", "history_type")
+    )
+    for record in records:
+        tree.apply(record, record["sibling_position"], deleted=record["history_type"] == "-")
+    return OrganisationRows(
+        departments=tree.in_tree_order(),
+        roles=_latest(Role, moment),
+        duties=_latest(Duty, moment),
+    )
+
+
+def _latest(model, moment):
+    """Return each object's last record up to ``moment`` (none once deleted), by id."""
+    latest = {}
+    records = (
+        model.history.filter(history_date__lte=moment)
+        .order_by("history_id")
+        .values(*COLUMNS[model], "history_type")
+    )
+    for record in records:
+        if record["history_type"] == "-":
+            latest.pop(record["id"], None)
+        else:
+            latest[record["id"]] = record
+    return sorted(latest.values(), key=lambda row: (row["sort_order"], row["id"]))
+
+
+def current_rows() -> OrganisationRows:
+    """Return the organisation as it stands, as the same rows (three queries)."""
+    departments = list(
+        Department.objects.order_by("tree_id", "lft").values(*COLUMNS[Department], "level")
+    )
+    roles = list(Role.objects.order_by("sort_order", "pk").values(*COLUMNS[Role]))
+    duties = list(Duty.objects.order_by("sort_order", "pk").values(*COLUMNS[Duty]))
+    return OrganisationRows(departments, roles, duties)
+
+
+def visible_rows(rows: OrganisationRows) -> OrganisationRows:
+    """Return what those who may not see archived items see: no archived department, nothing
+    below one, no archived role (and none of their duties)."""
+    hidden_below = None
+    departments = []
+    for row in rows.departments:
+        if hidden_below is not None and row["level"] > hidden_below:
+            continue
+        hidden_below = None
+        if not row["is_active"]:
+            hidden_below = row["level"]
+            continue
+        departments.append(row)
+    shown = {row["id"] for row in departments}
+    roles = [r for r in rows.roles if r["is_active"] and r["department_id"] in shown]
+    shown_roles = {row["id"] for row in roles}
+    duties = [d for d in rows.duties if d["role_id"] in shown_roles]
+    return OrganisationRows(departments, roles, duties)
+
+
+def export_rows(rows: OrganisationRows):
+    """Return ``rows`` as the export's writers read them (orgfiles.export.plain_rows)."""
+    codes = {row["id"]: row["code"] for row in rows.roles}
+    # A role that reports to one the rows leave out (archived, for staff) reports to nobody.
+    roles = [
+        {**row, "reports_to_code": codes.get(row["reports_to_id"]), "reports_to_shown": True}
+        for row in rows.roles
+    ]
+    return plain_rows(rows.departments, roles, rows.duties)
+
+
+def organisation_file_data(rows: OrganisationRows) -> dict:
+    """Return ``rows`` as the mapping an organisation file holds (as organisation_data())."""
+    return organisation_data(rows=export_rows(rows))

@@ -1,0 +1,113 @@
+"""The changes page: sentences with old and new values, filters, the delta report, CSV."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from departments.models import Department
+from roles.models import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def hr_client(client, hr_editor):
+    client.force_login(hr_editor)
+    return client
+
+
+def test_changes_read_as_sentences_with_old_and_new_values(hr_client, timeline):
+    page = hr_client.get("/changes/").content.decode()
+    assert "财务部 renamed to 财务中心" in page or "财务部 改名为 财务中心" in page
+    assert "<del>财务部</del>" in page and "<ins>财务中心</ins>" in page
+    assert "数据办公室" in page
+
+
+def test_filters_narrow_the_list(hr_client, timeline):
+    renamed = hr_client.get("/changes/", {"kind": "renamed"}).context["entries"]
+    assert renamed and all("renamed" in entry.kinds for entry in renamed)
+    duties = hr_client.get("/changes/", {"kind": "duties"}).context["entries"]
+    assert duties and all(entry.model == "roles.duty" for entry in duties)
+    day = hr_client.get("/changes/", {"from": "2026-05-02", "to": "2026-05-02"})
+    assert {entry.at.day for entry in day.context["entries"]} == {2}
+    finance = hr_client.get("/changes/", {"department": "finance"}).context["entries"]
+    assert finance and all(
+        entry.model != "departments.department" or "财务" in entry.sentence for entry in finance
+    )
+
+
+def test_bad_filters_are_explained_not_ignored(hr_client, timeline):
+    response = hr_client.get("/changes/", {"from": "yesterday", "department": "nope"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'aria-invalid="true"' in page
+    assert "nope" in page
+
+
+def test_the_delta_report_counts_what_changed_between_two_dates(hr_client, timeline):
+    response = hr_client.get("/changes/", {"from": "2026-05-02", "to": "2026-05-03"})
+    sections = {section.key: section for section in response.context["delta"]}
+    assert [line.code for line in sections["departments_added"].lines] == ["data-office"]
+    assert [line.code for line in sections["departments_removed"].lines] == ["finance"]
+    assert [line.code for line in sections["roles_added"].lines] == ["growth-analyst"]
+    assert len(sections["roles_archived"].lines) == 1
+    # Added within the range: added, not also moved.
+    assert sections["roles_moved"].lines == []
+    assert len(sections["duties_changed"].lines) == 1
+    assert len(sections["duties_removed"].lines) == 1
+    assert sections["departments_renamed"].lines == []
+    page = response.content.decode()
+    assert 'class="delta-count__number">1<' in page
+    day = hr_client.get("/changes/", {"from": "2026-05-03", "to": "2026-05-03"}).context["delta"]
+    moved = next(section for section in day if section.key == "roles_moved")
+    assert [(line.code, line.before, line.after) for line in moved.lines] == [
+        ("growth-analyst", "数据办公室", "互联网营销企业")
+    ]
+
+
+def test_the_delta_report_downloads_as_csv(hr_client, timeline):
+    response = hr_client.get(
+        "/changes/", {"from": "2026-05-01", "to": "2026-05-03", "format": "csv"}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    codes = {row[1] for row in rows[1:]}
+    assert {"finance", "data-office", "growth-analyst"} <= codes
+
+
+def test_the_list_downloads_as_csv(hr_client, timeline):
+    response = hr_client.get("/changes/", {"kind": "renamed", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) >= 2 and all("renamed" in row[1] for row in rows[1:])
+
+
+def test_staff_see_no_change_of_archived_items(client, timeline):
+    staff = UserFactory(username="staff")
+    client.force_login(staff)
+    archived = set(Department.objects.hidden().values_list("code", flat=True))
+    assert "finance" in archived
+    page = client.get("/changes/").content.decode()
+    assert "财务中心" not in page
+    delta = client.get("/changes/", {"from": "2026-05-01", "to": "2026-05-03"}).context["delta"]
+    codes = {line.code for section in delta for line in section.lines}
+    assert not codes & archived
+
+
+def test_the_changes_page_runs_a_fixed_number_of_queries(hr_client, timeline):
+    query = {"from": "2026-05-01", "to": "2099-01-01"}
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert hr_client.get("/changes/", query).status_code == 200
+        return len(queries)
+
+    before = count()
+    company = Department.objects.get(code="company")
+    for number in range(30):
+        Department(code=f"more-{number}", name_zh_hans=f"更多{number}", parent=company).save()
+        Role(code=f"more-role-{number}", title_zh_hans="岗", department=company).save()
+    # One query per kind of record on the page at most: never more with more changes.
+    assert before <= 25
+    assert count() <= before
