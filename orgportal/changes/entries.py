@@ -210,7 +210,17 @@ def _describe_duty(record, before, names, titles):
     }, values
 
 
+def _describe_profile(record, before, names, titles):
+    values = [
+        (name, before.get(name) if before else None, record.get(name))
+        for name in ("mode", "stage")
+        if before is None or before.get(name) != record.get(name)
+    ]
+    return gettext("Organisation profile changed"), values
+
+
 DESCRIBERS = {
+    "guide.organisationprofile": _describe_profile,
     "departments.department": _describe_department,
     "roles.role": _describe_role,
     "roles.duty": _describe_duty,

@@ -60,11 +60,13 @@ def register_model(model, *, excluded=(), bases=(HistoryBase,)):
 def register_history():
     from departments.models import Department
     from departments.signals import departments_updated
+    from orgportal.guide.models import OrganisationProfile
     from roles.models import Duty, Role
 
     register_model(Department, excluded=TREE_FIELDS, bases=(DepartmentHistoryBase,))
     register_model(Role)
     register_model(Duty)
+    register_model(OrganisationProfile)
     pre_create_historical_record.connect(_fill_record, dispatch_uid="orgportal-history-fill")
     departments_updated.connect(_record_departments, dispatch_uid="orgportal-history-bulk")
     pre_delete.connect(_note_reports, sender=Role, dispatch_uid="orgportal-history-reports")
