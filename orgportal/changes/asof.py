@@ -9,8 +9,7 @@ exactly as they build from the database.
 from mptt.utils import get_cached_trees
 
 from departments.models import Department
-from departments.views import _build_node
-from orgportal.changes.states import OrganisationRows, visible_rows
+from orgportal.changes.states import OrganisationRows
 from roles.models import Role
 
 INSTANCE_SKIP = frozenset({"history_type", "sibling_position", "level", "lft", "rght"})
@@ -81,16 +80,6 @@ def department_instances(
         departments = [d for d in departments if d.level <= departments[0].level + depth]
     tops = get_cached_trees(departments)
     return tops[0] if tops else None
-
-
-def chart_tree_as_of(rows: OrganisationRows, *, include_archived=False):
-    """Return the chart's tree (departments.views.OrgNode) of ``rows``, as org_tree() does."""
-    if not include_archived:
-        rows = visible_rows(rows)
-    top = department_instances(rows)
-    if top is None or not (include_archived or top.is_active):
-        return None
-    return _build_node(top, include_archived=include_archived, accent=0)
 
 
 def tree_rows(rows: OrganisationRows):

@@ -107,7 +107,7 @@ def record_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orgportal", "0002_history")]
+    dependencies = [("orgportal", "0003_history")]
 
     operations = [
         migrations.RunPython(create_trigger, drop_trigger),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgportal', '0003_change_feed_order'),
+        ('orgportal', '0004_change_feed_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgportal', '0001_organisation_version'),
+        ('orgportal', '0002_search_trigram_indexes'),
         ('departments', '0005_translated_texts'),
         ('roles', '0005_translated_texts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
