@@ -210,6 +210,9 @@ def record_bulk(model, instances, *, history_type="~", using="default"):
     instances = list(instances)
     if not instances:
         return []
+    if history_type == "~":
+        # A bulk update's instances may hold only the columns it wrote: record the rows.
+        instances = list(model._base_manager.using(using).filter(pk__in=[i.pk for i in instances]))
     context = current_context()
     historical = model.history.model
     records = model.history.bulk_history_create(
@@ -241,3 +244,22 @@ def _request_user():
     request = getattr(HistoricalRecords.context, "request", None)
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
+
+
+def history_bulk_writes():
+    """Return the import's BulkWrites that records every bulk insert and update it makes."""
+    from departments.services import BulkWrites
+
+    class HistoryBulkWrites(BulkWrites):
+        def create(self, model, objects):
+            objects = super().create(model, objects)
+            if model._meta.label_lower in HISTORY_MODELS:
+                record_bulk(model, objects, history_type="+")
+            return objects
+
+        def update(self, model, objects, fields):
+            super().update(model, objects, fields)
+            if objects and model._meta.label_lower in HISTORY_MODELS:
+                record_bulk(model, objects)
+
+    return HistoryBulkWrites()

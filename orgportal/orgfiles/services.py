@@ -12,6 +12,7 @@ from departments.locking import lock_tree
 from departments.models import TREE_FIELDS, Department
 from departments.services import BulkWrites, PlannedDepartment, department_bulk_write
 from orgportal.cache import org_changed
+from orgportal.changes.records import history_bulk_writes
 from orgportal.guide.services import profile_changes, profile_update
 from orgportal.i18n import column, columns, to_traditional
 from orgportal.orgfiles.export import organisation_yaml
@@ -139,7 +140,8 @@ def organisation_import(
         # were validated by the first plan.
         planner = _Planner(spec, report, validate=False)
         planner.run(prune=prune)
-        planner.apply(writes or BulkWrites())
+        # The default records every bulk write in the history (orgportal.changes).
+        planner.apply(writes or history_bulk_writes())
         org_changed()
         if spec.profile is not None:
             report.updated += _profile_lines(profile_update(**spec.profile))
