@@ -208,7 +208,7 @@ def record_bulk(model, instances, *, history_type="~", using="default"):
     (source, a department's position) and the change log.
     """
     instances = list(instances)
-    if not instances:
+    if not instances or model._meta.label_lower not in HISTORY_MODELS:
         return []
     if history_type == "~":
         # A bulk update's instances may hold only the columns it wrote: record the rows.

@@ -43,9 +43,9 @@ def replay(items):
         if item["model"] == "department":
             tree.apply(data, data["position"], deleted=item["action"] == "deleted")
         elif item["action"] == "deleted":
-            copies[item["model"]].pop(item["id"], None)
+            copies.setdefault(item["model"], {}).pop(item["id"], None)
         else:
-            copies[item["model"]][item["id"]] = data
+            copies.setdefault(item["model"], {})[item["id"]] = data
 
     def ordered(rows):
         return sorted(rows.values(), key=lambda row: (row["sort_order"], row["id"]))

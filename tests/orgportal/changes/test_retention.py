@@ -11,8 +11,9 @@ from django.utils import timezone
 from departments.models import Department
 from departments.services import department_move
 from orgportal.changes.models import Change
+from orgportal.changes.records import HISTORY_MODELS
 from orgportal.changes.states import organisation_file_data, rows_as_of
-from roles.models import Duty, Role
+from roles.models import Duty
 
 
 def test_thinning_keeps_the_state_of_every_day(seed_org):
@@ -56,7 +57,7 @@ def test_thinning_keeps_the_state_of_every_day(seed_org):
     assert [organisation_file_data(rows_as_of(end)) for end in ends] == before
     assert organisation_file_data(rows_as_of(timezone.now())) == current
     assert Change.objects.count() == sum(
-        model.history.count() for model in (Department, Role, Duty)
+        historical.objects.count() for historical in HISTORY_MODELS.values()
     )
 
 
