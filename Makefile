@@ -49,7 +49,7 @@ test-postgres: venv catalogs
 # test-results/screenshots/, so `make test` leaves the working tree clean).
 screenshots: venv catalogs
 	env -u DATABASE_URL ORGPORTAL_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots ORGPORTAL_REQUIRE_BROWSER=1 \
-		$(BIN)/pytest tests/browser/test_screenshots.py -p no:cacheprovider $(PYTEST_ARGS)
+		$(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_teams.py tests/browser/test_history.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # Time pages, the API (also under gunicorn, with wrk: apt-get install wrk), a move, export,
 # import and check_tree on a generated organisation of SIZE departments (500, 10k or 50k), each
