@@ -98,7 +98,8 @@ def test_open_digital_operations_then_the_seo_sem_role_and_see_its_duty_areas(lo
     expect(page.get_by_role("heading", level=1)).to_have_text("数字运营部")
     expect(page.locator(".hero__tagline")).to_have_text("流量转化,渠道深耕")
 
-    page.get_by_role("link", name="SEO/SEM优化师").click()
+    # The role's own card (its name is also in the project teams beside it).
+    page.locator("#role-seo-sem-specialist").get_by_role("link", name="SEO/SEM优化师").click()
     expect(page).to_have_url(re.compile(r"/roles/seo-sem-specialist/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("SEO/SEM优化师")
     seo = page.locator(".duty-group").filter(has=page.get_by_role("heading", name="SEO方向"))

@@ -40,6 +40,10 @@ def test_chinese_catalog_translates_every_string():
     assert zh.metadata["Plural-Forms"].startswith("nplurals=1;")
 
 
+# s2tw writes 遊標 for the cursor, which Taiwan writes 游標 (the API's change feed).
+TAIWAN_TERMS = ["游標"]
+
+
 def test_traditional_catalog_translates_every_string_in_traditional_characters():
     import opencc
 
@@ -50,6 +54,9 @@ def test_traditional_catalog_translates_every_string_in_traditional_characters()
     assert [entry.msgid for entry in hant.fuzzy_entries()] == []
     for entry in hant:
         for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            # Taiwan's own words that s2tw writes otherwise (scripts/traditional_catalog.py).
+            for term in TAIWAN_TERMS:
+                text = text.replace(term, "")
             assert to_traditional.convert(text) == text, text
 
 
