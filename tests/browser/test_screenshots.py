@@ -63,6 +63,10 @@ README_PICTURES = [
     *(f"{page}-desktop" for page in LANGUAGE_PAGES),
     "admin-import-preview-desktop",
     "handbook-role-page",
+    # Saved by tests/browser/test_history.py, which `make screenshots` runs too.
+    "chart-as-of-desktop",
+    "changes-desktop",
+    "changes-delta-desktop",
 ]
 
 
