@@ -1,6 +1,7 @@
 """Settings for orgportal, read from the environment (see .env.example for every variable)."""
 
 import re
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +28,10 @@ DEBUG = env.bool("DEBUG", default=False)
 # in pyproject.toml (pytest-env); `make run` sets DEBUG=1.
 SECRET_KEY = env("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-if DEBUG:
+# Commands that only compare or print the schema sign nothing and serve nobody: they run on a
+# clean checkout without the production variables (`makemigrations --check` in reviews).
+_SCHEMA_ONLY_COMMAND = sys.argv[1:2] in (["makemigrations"], ["showmigrations"], ["sqlmigrate"])
+if DEBUG or _SCHEMA_ONLY_COMMAND:
     SECRET_KEY = SECRET_KEY or "django-insecure-development-only"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]"]
 else:
