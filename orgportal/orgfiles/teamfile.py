@@ -13,23 +13,18 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import F
 
 from orgportal.i18n import column, columns, to_traditional
-from orgportal.orgfiles.orgfile import OrgFileError
+from orgportal.orgfiles.orgfile import LANGUAGE_SUFFIXES, OrgFileError, text_keys
 from roles.models import Role
 from teams.models import ProjectTeam, TeamMember
 
 TEAM_TEXTS = ("name", "purpose")
 MEMBER_TEXTS = ("responsibility",)
-SUFFIXES = {"zh-hans": "", "en": "_en", "zh-hant": "_zh_hant"}
 STATUSES = ("planned", "active", "closed")
-
-
-def _text_keys(fields):
-    return tuple(f"{name}{suffix}" for name in fields for suffix in SUFFIXES.values())
 
 
 TEAM_KEYS = (
     "code",
-    *_text_keys(TEAM_TEXTS),
+    *text_keys(TEAM_TEXTS),
     "owner",
     "status",
     "starts_on",
@@ -37,14 +32,14 @@ TEAM_KEYS = (
     "is_active",
     "members",
 )
-MEMBER_KEYS = ("role", *_text_keys(MEMBER_TEXTS), "allocation")
+MEMBER_KEYS = ("role", *text_keys(MEMBER_TEXTS), "allocation")
 # What the file sets of a team and of a member, by file key.
-TEAM_FIELDS = (*_text_keys(TEAM_TEXTS), "owner", "status", "starts_on", "ends_on", "is_active")
-MEMBER_FIELDS = (*_text_keys(MEMBER_TEXTS), "allocation")
+TEAM_FIELDS = (*text_keys(TEAM_TEXTS), "owner", "status", "starts_on", "ends_on", "is_active")
+MEMBER_FIELDS = (*text_keys(MEMBER_TEXTS), "allocation")
 COLUMNS = {
     f"{name}{suffix}": column(name, language)
     for name in (*TEAM_TEXTS, *MEMBER_TEXTS)
-    for language, suffix in SUFFIXES.items()
+    for language, suffix in LANGUAGE_SUFFIXES.items()
 }
 KEYS = {name: key for key, name in COLUMNS.items()} | {"owner": "owner", "role": "role"}
 
@@ -98,7 +93,7 @@ def read_teams(reader, data) -> list[TeamSpec]:
             code=reader.code(item, prefix, places, "team"),
             texts={
                 key: reader.text(item, key, prefix, required=key == "name")
-                for key in _text_keys(TEAM_TEXTS)
+                for key in text_keys(TEAM_TEXTS)
             },
             owner=reader.text(item, "owner", prefix, required=True),
             status=status,
@@ -141,7 +136,7 @@ def _member(reader, data, place):
     return MemberSpec(
         place=place,
         role=reader.text(data, "role", prefix, required=True),
-        texts={key: reader.text(data, key, prefix) for key in _text_keys(MEMBER_TEXTS)},
+        texts={key: reader.text(data, key, prefix) for key in text_keys(MEMBER_TEXTS)},
         allocation=allocation,
     )
 
@@ -200,6 +195,21 @@ def _wanted(spec, keys):
     return values
 
 
+def team_rows(teams):
+    """Return ``teams`` as rows of what the file holds of a team, the Owner by role code."""
+    return teams.values(
+        "pk",
+        "code",
+        "status",
+        "starts_on",
+        "ends_on",
+        "is_active",
+        "zh_hant_auto",
+        *columns(*TEAM_TEXTS),
+        owner_code=F("owner__code"),
+    )
+
+
 def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
     """Plan (``apply`` off) or apply the file's teams; record each change in ``report``.
 
@@ -210,20 +220,7 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
     errors = check_team_roles(teams, set(role_pks) | {role.code for role in spec.roles})
     if errors:
         raise OrgFileError(errors)
-    stored = {
-        row["code"]: row
-        for row in ProjectTeam.objects.values(
-            "pk",
-            "code",
-            "status",
-            "starts_on",
-            "ends_on",
-            "is_active",
-            "zh_hant_auto",
-            *columns(*TEAM_TEXTS),
-            owner_code=F("owner__code"),
-        )
-    }
+    stored = {row["code"]: row for row in team_rows(ProjectTeam.objects.all())}
     for row in stored.values():
         row["owner"] = row.pop("owner_code")
     members = {}
@@ -338,19 +335,7 @@ def teams_data(*, include_archived: bool = True) -> list[dict]:
         members = members.filter(
             team__in=teams.values("pk"), role__in=Role.objects.visible().values("pk")
         )
-    rows = list(
-        teams.values(
-            "pk",
-            "code",
-            "status",
-            "starts_on",
-            "ends_on",
-            "is_active",
-            "zh_hant_auto",
-            *columns(*TEAM_TEXTS),
-            owner_code=F("owner__code"),
-        )
-    )
+    rows = list(team_rows(teams))
     by_team = {}
     for member in members.values(
         "team_id", "allocation", "zh_hant_auto", *columns(*MEMBER_TEXTS), role_code=F("role__code")
@@ -383,5 +368,5 @@ def teams_data(*, include_archived: bool = True) -> list[dict]:
 
 def _texts(row, fields):
     """Return the texts as the file writes them: the simplified text always, others if any."""
-    values = _stored(row, _text_keys(fields))
+    values = _stored(row, text_keys(fields))
     return {key: value for key, value in values.items() if value or key in fields}
