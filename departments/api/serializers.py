@@ -160,6 +160,12 @@ describe_text = lazy(_describe_text, str)
 describe_column = lazy(_describe_column, str)
 
 
+ZH_HANT_AUTO_HELP = _(
+    "The translated fields whose traditional Chinese text is an automatic conversion of the "
+    "simplified text (nobody wrote one by hand)."
+)
+
+
 class TranslatedFieldsMixin:
     """Serialize translated texts: ``name`` in the request's language with fallback, and every
     language's ``name_zh_hans``, ``name_en``, ``name_zh_hant``; all of them writable.
@@ -167,10 +173,16 @@ class TranslatedFieldsMixin:
     A write of ``name`` goes to the request's language (django-modeltranslation's field); a
     field of a named language given in the same request wins. Empty texts read as "", never
     null. A new object needs its required texts (a department's name) in simplified Chinese.
+    ``zh_hant_auto``, where the serializer lists it, is the read-only list of automatic
+    traditional texts.
     """
 
     def get_fields(self):
         fields = super().get_fields()
+        if "zh_hant_auto" in fields:
+            fields["zh_hant_auto"] = serializers.ListField(
+                child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
+            )
         model = self.Meta.model
         for field in translated_fields(model):
             if field not in fields or fields[field].read_only:
@@ -231,12 +243,6 @@ class TranslatedFieldsMixin:
                 if name in data and data[name] is None:
                     data[name] = ""
         return data
-
-
-ZH_HANT_AUTO_HELP = _(
-    "The translated fields whose traditional Chinese text is an automatic conversion of the "
-    "simplified text (nobody wrote one by hand)."
-)
 
 
 class CodeURLField(serializers.HyperlinkedIdentityField):
@@ -331,9 +337,6 @@ class DepartmentSerializer(TranslatedFieldsMixin, StrictModelSerializer):
     )
     descendant_count = serializers.SerializerMethodField(
         help_text=_("How many departments are below this one, at any depth.")
-    )
-    zh_hant_auto = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
     )
 
     class Meta:

@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from departments.api.serializers import (
-    ZH_HANT_AUTO_HELP,
     CodeRelatedField,
     CodeURLField,
     StrictModelSerializer,
@@ -90,10 +89,6 @@ class FullCleanMixin:
 class RoleDutySerializer(TranslatedFieldsMixin, serializers.ModelSerializer):
     """A duty nested in its role."""
 
-    zh_hant_auto = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
-    )
-
     class Meta:
         model = Duty
         fields = ["id", *with_languages("area", "text"), "zh_hant_auto", "sort_order"]
@@ -128,9 +123,6 @@ class RoleSerializer(TranslatedFieldsMixin, FullCleanMixin, StrictModelSerialize
         required=False,
         allow_null=True,
         help_text=_("Code of the role this one reports to; never a cycle."),
-    )
-    zh_hant_auto = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
     )
 
     class Meta:
@@ -241,9 +233,6 @@ class DutySerializer(TranslatedFieldsMixin, FullCleanMixin, StrictModelSerialize
 
     url = serializers.HyperlinkedIdentityField(view_name="api:duty-detail")
     role = CodeRelatedField(queryset=Role.objects.all(), help_text=_("Code of the duty's role."))
-    zh_hant_auto = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
-    )
 
     class Meta:
         model = Duty

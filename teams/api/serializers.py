@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from departments.api.serializers import (
-    ZH_HANT_AUTO_HELP,
     CodeRelatedField,
     CodeURLField,
     StrictModelSerializer,
@@ -70,9 +69,6 @@ class TeamMemberSerializer(TranslatedFieldsMixin, StrictModelSerializer):
     )
     is_owner = serializers.SerializerMethodField(
         help_text=_("Whether the role is the team's Owner.")
-    )
-    zh_hant_auto = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
     )
 
     class Meta:
@@ -142,9 +138,6 @@ class ProjectTeamSerializer(TranslatedFieldsMixin, StrictModelSerializer):
         help_text=_("Codes of the departments the team draws members from, in tree order.")
     )
     members = TeamMemberSerializer(many=True, required=False)
-    zh_hant_auto = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=ZH_HANT_AUTO_HELP
-    )
 
     class Meta:
         model = ProjectTeam
