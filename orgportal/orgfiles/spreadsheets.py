@@ -162,10 +162,13 @@ class SafeXLSX(base_formats.XLSX):
 
     On import it reads the sheet named ``sheet_names`` (the model's plural in any language) when
     the workbook has one, so the whole-organisation workbook imports sheet by sheet; otherwise
-    the first sheet.
+    the first sheet. ``more_sheets`` names the sheets of the other models the same admin
+    imports (a team's members): the dataset carries them in ``sheets``, by model label, and
+    ``OrgResource.import_data`` takes its own.
     """
 
     sheet_names: frozenset = frozenset()
+    more_sheets: dict = {}
     title = ""
 
     def export_data(self, dataset, **kwargs):
@@ -176,28 +179,50 @@ class SafeXLSX(base_formats.XLSX):
 
     def create_dataset(self, in_stream):
         book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
-        names = {normalised(name) for name in self.sheet_names}
-        sheet = next((s for s in book.worksheets if normalised(s.title) in names), book.active)
-        rows = sheet.iter_rows(values_only=True)
-        headers = ["" if value is None else str(value) for value in next(rows, [])]
-        while headers and not headers[-1]:
-            headers.pop()
-        dataset = tablib.Dataset(headers=headers)
-        for row in rows:
-            values = list(row[: len(headers)]) + [None] * (len(headers) - len(row))
-            if any(value not in (None, "") for value in values):
-                dataset.append(values)
+        by_name = {normalised(sheet.title): sheet for sheet in book.worksheets}
+
+        def named(names):
+            return next((by_name[n] for n in map(normalised, names) if n in by_name), None)
+
+        dataset = _read_sheet(named(self.sheet_names) or book.active)
+        dataset.sheets = {
+            label: _read_sheet(sheet)
+            for label, names in self.more_sheets.items()
+            if (sheet := named(names)) is not None
+        }
         book.close()
         return dataset
 
 
-def formats_for(model):
-    """Return the import and export formats of ``model``: xlsx (its sheet) and CSV."""
+def _read_sheet(sheet):
+    """Return an openpyxl sheet as a tablib dataset: its first row the headers, empty rows left."""
+    rows = sheet.iter_rows(values_only=True)
+    headers = ["" if value is None else str(value) for value in next(rows, [])]
+    while headers and not headers[-1]:
+        headers.pop()
+    dataset = tablib.Dataset(headers=headers)
+    for row in rows:
+        values = list(row[: len(headers)]) + [None] * (len(headers) - len(row))
+        if any(value not in (None, "") for value in values):
+            dataset.append(values)
+    return dataset
+
+
+def formats_for(model, *more_models):
+    """Return the import and export formats of ``model``: xlsx (its sheet) and CSV.
+
+    ``more_models`` are the other models its admin imports: an xlsx upload reads their sheets
+    too, so each of the admin's resources imports its own sheet of one workbook.
+    """
     plural = model._meta.verbose_name_plural
+    more = {
+        other._meta.label: frozenset(in_every_language(other._meta.verbose_name_plural))
+        for other in more_models
+    }
     xlsx = type(
         f"{model.__name__}XLSX",
         (SafeXLSX,),
-        {"sheet_names": frozenset(in_every_language(plural)), "title": plural},
+        {"sheet_names": frozenset(in_every_language(plural)), "title": plural, "more_sheets": more},
     )
     return [xlsx, SafeCSV]
 
@@ -422,6 +447,11 @@ class OrgResource(resources.ModelResource):
 
     def get_diff_class(self):
         return MarkedDiff
+
+    def import_data(self, dataset, *args, **kwargs):
+        # An admin that imports several models reads each one's own sheet (SafeXLSX).
+        dataset = getattr(dataset, "sheets", {}).get(self._meta.model._meta.label, dataset)
+        return super().import_data(dataset, *args, **kwargs)
 
     # Columns.
 
@@ -653,7 +683,8 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     import_error_display = ("message",)
 
     def get_import_formats(self):
-        return formats_for(self.model)
+        others = {resource._meta.model for resource in self.resource_classes} - {self.model}
+        return formats_for(self.model, *sorted(others, key=lambda model: model._meta.label))
 
     def get_export_formats(self):
         return formats_for(self.model)

@@ -1,4 +1,5 @@
-"""The whole-organisation workbook: sheets of departments, roles and duties for readers.
+"""The whole-organisation workbook: sheets of departments, roles, duties, project teams and
+their members for readers.
 
 Sheet names, headers and texts are in the interface language. The columns are the admin's
 spreadsheet columns (departments/resources.py, roles/resources.py) plus read-only ones for
@@ -7,20 +8,25 @@ was edited, changes nothing.
 
 The company itself (the root department) is the workbook's organisation, not a row of the
 departments sheet: the sheet lists the departments below it, as the chart's cards do (the seed
-has 8). A branch's workbook lists the branch's department and everything below it.
+has 8). A branch's workbook lists the branch's department and everything below it, and the
+project teams that draw on it (an Owner or a member in the branch) with the branch's members.
 """
 
 import openpyxl
+from django.db.models import F
 from django.utils.text import capfirst
 from django.utils.timezone import localdate
 
 from departments.models import Department
 from departments.resources import DepartmentResource
 from orgportal.cache import org_cached
+from orgportal.i18n import columns, localized
 from orgportal.orgfiles.snapshot import Snapshot, org_snapshot
 from orgportal.orgfiles.spreadsheets import sheet_title, text_key, workbook_bytes, write_sheet
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
+from teams.models import ProjectTeam, TeamMember
+from teams.resources import ProjectTeamResource, TeamMemberResource
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -79,6 +85,78 @@ def duty_sheet(snapshot: Snapshot):
     return _labels(DutyResource, names), rows
 
 
+def team_rows(snapshot: Snapshot):
+    """Return the visible teams that draw on the snapshot's roles and their members there.
+
+    Two queries: the teams staff see, and their members. A member whose role is not in the
+    snapshot (archived, or outside the branch) is left out; so is a team with neither its
+    Owner nor a member left.
+    """
+    roles = {role.code for role in snapshot.roles}
+    teams = ProjectTeam.objects.visible()
+    members = {}
+    for member in (
+        TeamMember.objects.filter(team__in=teams.values("pk"))
+        .order_by("team_id", "sort_order", "pk")
+        .values(
+            "team_id",
+            "allocation",
+            "sort_order",
+            *columns("responsibility"),
+            role_code=F("role__code"),
+        )
+    ):
+        if member["role_code"] in roles:
+            members.setdefault(member["team_id"], []).append(member)
+    rows = [
+        (team, members.get(team["pk"], []))
+        for team in teams.order_by("code").values(
+            "pk",
+            "code",
+            "status",
+            "starts_on",
+            "ends_on",
+            *columns("name", "purpose"),
+            owner_code=F("owner__code"),
+        )
+    ]
+    return [(team, kept) for team, kept in rows if kept or team["owner_code"] in roles]
+
+
+def team_sheet(teams):
+    names = ["code", text_key("name"), text_key("purpose"), "owner", "status"]
+    names += ["starts_on", "ends_on"]
+    rows = [
+        [
+            team["code"],
+            localized(team, "name"),
+            localized(team, "purpose"),
+            team["owner_code"],
+            team["status"],
+            team["starts_on"],
+            team["ends_on"],
+        ]
+        for team, _members in teams
+    ]
+    return _labels(ProjectTeamResource, names), rows
+
+
+def member_sheet(teams):
+    names = ["team", "role", text_key("responsibility"), "allocation", "sort_order"]
+    rows = [
+        [
+            team["code"],
+            member["role_code"],
+            localized(member, "responsibility"),
+            member["allocation"],
+            member["sort_order"],
+        ]
+        for team, members in teams
+        for member in members
+    ]
+    return _labels(TeamMemberResource, names), rows
+
+
 def organisation_workbook(*, top=None) -> bytes:
     """Return the workbook of the organisation, or of the branch below ``top``, as .xlsx bytes.
 
@@ -87,12 +165,14 @@ def organisation_workbook(*, top=None) -> bytes:
     snapshot = org_snapshot(top=top)
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
-    for model, sheet in (
-        (Department, department_sheet),
-        (Role, role_sheet),
-        (Duty, duty_sheet),
+    teams = team_rows(snapshot)
+    for model, (headers, rows) in (
+        (Department, department_sheet(snapshot)),
+        (Role, role_sheet(snapshot)),
+        (Duty, duty_sheet(snapshot)),
+        (ProjectTeam, team_sheet(teams)),
+        (TeamMember, member_sheet(teams)),
     ):
-        headers, rows = sheet(snapshot)
         worksheet = workbook.create_sheet(sheet_title(capfirst(model._meta.verbose_name_plural)))
         write_sheet(worksheet, headers, rows)
     workbook.properties.title = snapshot.organisation

@@ -37,12 +37,13 @@ def export(client, model, fmt):
     return response.content
 
 
-def preview(client, model, content, fmt):
-    """Upload a file to the admin's import: the preview, which writes nothing."""
+def preview(client, model, content, fmt, resource="0"):
+    """Upload a file to the admin's import (``resource``: which of the admin's resources):
+    the preview, which writes nothing."""
     upload = SimpleUploadedFile(f"upload.{fmt}", content)
     return client.post(
         admin_url(model, "import"),
-        {"format": FORMATS[fmt], "resource": "0", "import_file": upload},
+        {"format": FORMATS[fmt], "resource": resource, "import_file": upload},
     )
 
 

@@ -4,7 +4,10 @@ import io
 
 import openpyxl
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -15,8 +18,16 @@ from departments.services import department_archive
 from orgportal.i18n import to_traditional
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
+from teams.models import ProjectTeam, TeamMember
+from teams.resources import ProjectTeamResource, TeamMemberResource
 from tests.conftest import token_client
-from tests.factories import UserFactory
+from tests.factories import (
+    DepartmentFactory,
+    ProjectTeamFactory,
+    RoleFactory,
+    TeamMemberFactory,
+    UserFactory,
+)
 from tests.orgportal.test_admin_spreadsheets import confirm, preview, stored
 
 WORKBOOK = reverse("orgfiles:workbook")
@@ -44,8 +55,8 @@ def rows(sheet):
 def test_the_workbook_has_the_seeds_departments_roles_and_duties(seed_org, viewer_client):
     book = open_workbook(viewer_client.get(WORKBOOK))
 
-    assert book.sheetnames == ["部门", "岗位", "职责"]
-    departments, roles, duties = (rows(book[name]) for name in book.sheetnames)
+    assert book.sheetnames == ["部门", "岗位", "职责", "项目组", "项目组成员"]
+    departments, roles, duties, teams, members = (rows(book[name]) for name in book.sheetnames)
     # The company is the workbook's organisation, not a row: the 8 departments below it.
     assert len(departments) == 8 == Department.objects.filter(level=1).count()
     assert "互联网营销企业" not in [row[label(DepartmentResource, "name")] for row in departments]
@@ -67,6 +78,16 @@ def test_the_workbook_has_the_seeds_departments_roles_and_duties(seed_org, viewe
         "SEO方向",
         1,
     )
+    # The matrix: the seed's 618 team, its Owner and its members by role code, in order.
+    [team] = teams
+    assert team[label(ProjectTeamResource, "code")] == "team-618"
+    assert team[label(ProjectTeamResource, "name")] == "618大促项目组"
+    assert team[label(ProjectTeamResource, "owner")] == "marketing-planning-manager"
+    stored_members = TeamMember.objects.filter(team__code="team-618").order_by("sort_order")
+    assert [row[label(TeamMemberResource, "role")] for row in members] == [
+        member.role.code for member in stored_members
+    ]
+    assert {row[label(TeamMemberResource, "team")] for row in members} == {"team-618"}
 
 
 def test_every_sheet_has_frozen_filtered_headers_and_fitting_widths(seed_org, viewer_client):
@@ -87,7 +108,7 @@ def test_the_workbook_speaks_the_interface_language(seed_org, viewer_client):
 
     book = open_workbook(viewer_client.get(WORKBOOK))
 
-    assert book.sheetnames == ["Departments", "Roles", "Duties"]
+    assert book.sheetnames == ["Departments", "Roles", "Duties", "Project teams", "Team members"]
     departments = rows(book["Departments"])
     digital = next(row for row in departments if row["code"] == "digital-operations")
     with translation.override("en"):
@@ -105,7 +126,10 @@ def test_the_workbook_speaks_traditional_chinese(seed_org, viewer_client):
     book = open_workbook(viewer_client.get(WORKBOOK))
 
     with translation.override("zh-hant"):
-        sheets = [str(model._meta.verbose_name_plural) for model in (Department, Role, Duty)]
+        sheets = [
+            str(model._meta.verbose_name_plural)
+            for model in (Department, Role, Duty, ProjectTeam, TeamMember)
+        ]
         name = label(DepartmentResource, "name_zh_hant")
     assert book.sheetnames == sheets and sheets[0] == "部門"
     digital = next(row for row in rows(book.worksheets[0]) if row["代碼"] == "digital-operations")
@@ -123,6 +147,25 @@ def test_a_department_page_downloads_its_branch(seed_org, viewer_client):
     assert {row["代码"] for row in rows(book["岗位"])} == set(
         Role.objects.filter(department__code="digital-operations").values_list("code", flat=True)
     )
+    # The 618 team draws on the branch: only the branch's members are listed.
+    assert [row["代码"] for row in rows(book["项目组"])] == ["team-618"]
+    branch_members = TeamMember.objects.filter(role__department__code="digital-operations")
+    listed = [row["岗位代码"] for row in rows(book["项目组成员"])]
+    assert listed == list(
+        branch_members.order_by("sort_order").values_list("role__code", flat=True)
+    )
+    assert listed and TeamMember.objects.count() > len(listed)
+
+
+def test_a_branch_the_teams_do_not_draw_on_has_no_team_rows(seed_org, viewer_client):
+    drawn = set(TeamMember.objects.values_list("role__department__code", flat=True))
+    drawn.add(ProjectTeam.objects.get(code="team-618").owner.department.code)
+    undrawn = Department.objects.filter(level=1).exclude(code__in=drawn).first()
+    url = reverse("orgfiles:department-workbook", kwargs={"code": undrawn.code})
+
+    book = open_workbook(viewer_client.get(url))
+
+    assert rows(book["项目组"]) == [] and rows(book["项目组成员"]) == []
 
 
 def test_the_workbook_holds_nothing_archived(seed_org, viewer_client):
@@ -135,6 +178,14 @@ def test_the_workbook_holds_nothing_archived(seed_org, viewer_client):
     roles = [row["代码"] for row in rows(book["岗位"])]
     assert "seo-sem-specialist" not in roles and "visual-designer" not in roles
     assert len(rows(book["职责"])) == Duty.objects.visible().count()
+    # Members below the archived department are hidden with it; the team and its others stay.
+    members = [row["岗位代码"] for row in rows(book["项目组成员"])]
+    assert "seo-sem-specialist" not in members and "campaign-operations" in members
+    team = ProjectTeam.objects.get(code="team-618")
+    team.is_active = False
+    team.save()
+    book = open_workbook(viewer_client.get(WORKBOOK))
+    assert rows(book["项目组"]) == [] and rows(book["项目组成员"]) == []
 
 
 def test_reading_the_workbook_needs_a_login(seed_org, client):
@@ -170,25 +221,34 @@ def test_reimporting_the_workbook_in_the_admin_changes_nothing(seed_org, client,
     client.force_login(UserFactory(username="hr-admin", is_staff=True, groups=["HR editors"]))
     client.post(reverse("set_language"), {"language": language, "next": "/"})
     content = client.get(WORKBOOK).content
-    before = {model: stored(model) for model in (Department, Role, Duty)}
+    models = (Department, Role, Duty, ProjectTeam, TeamMember)
+    before = {model: stored(model) for model in models}
+    members = TeamMember.objects.count()
 
-    for model in (Department, Role, Duty):
-        previewed = preview(client, model, content, "xlsx")
+    # The team admin imports teams (its first resource) and members (its second).
+    for model, admin_model, resource in (
+        (Department, Department, "0"),
+        (Role, Role, "0"),
+        (Duty, Duty, "0"),
+        (ProjectTeam, ProjectTeam, "0"),
+        (TeamMember, ProjectTeam, "1"),
+    ):
+        previewed = preview(client, admin_model, content, "xlsx", resource=resource)
         result = previewed.context["result"]
         assert not result.has_validation_errors() and not result.has_errors(), model
-        # Each admin reads its own sheet of the workbook.
-        expected = {Department: 8, Role: 19, Duty: 60}[model]
-        assert result.totals["skip"] == expected, model
-        confirm(client, model, previewed)
+        # Each admin (and each of the team admin's resources) reads its own sheet.
+        expected = {Department: 8, Role: 19, Duty: 60, ProjectTeam: 1, TeamMember: members}
+        assert result.totals["skip"] == expected[model], model
+        confirm(client, admin_model, previewed)
 
-    assert {model: stored(model) for model in (Department, Role, Duty)} == before
+    assert {model: stored(model) for model in models} == before
 
 
 def test_the_api_exports_the_workbook(seed_org, hr_editor):
     response = token_client(hr_editor).get(API_EXPORT, {"format": "xlsx"})
 
     book = open_workbook(response)
-    assert book.sheetnames == ["部门", "岗位", "职责"]
+    assert book.sheetnames == ["部门", "岗位", "职责", "项目组", "项目组成员"]
     assert len(rows(book["职责"])) == 60
     assert "attachment;" in response["Content-Disposition"]
 
@@ -197,7 +257,7 @@ def test_the_apis_workbook_follows_accept_language(seed_org, hr_editor):
     response = token_client(hr_editor).get(
         API_EXPORT, {"format": "xlsx"}, HTTP_ACCEPT_LANGUAGE="en"
     )
-    assert open_workbook(response).sheetnames == ["Departments", "Roles", "Duties"]
+    assert open_workbook(response).sheetnames[:3] == ["Departments", "Roles", "Duties"]
 
 
 def test_the_apis_workbook_needs_the_exports_permission(seed_org, viewer):
@@ -228,3 +288,21 @@ def test_the_workbook_is_made_once_until_the_organisation_changes(
     role.save()
     book = open_workbook(viewer_client.get(WORKBOOK))
     assert "搜索优化师" in [row[label(RoleResource, "title")] for row in rows(book["岗位"])]
+
+
+def test_a_workbook_runs_the_same_queries_whatever_the_organisation_holds(seed_org, viewer_client):
+    def queries():
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            open_workbook(viewer_client.get(WORKBOOK))
+        return len(captured)
+
+    seed = queries()
+    for number in range(3):
+        department = DepartmentFactory(parent=seed_org)
+        roles = RoleFactory.create_batch(3, department=department)
+        team = ProjectTeamFactory(code=f"extra-{number}", owner=roles[0])
+        for role in roles:
+            TeamMemberFactory(team=team, role=role)
+
+    assert queries() == seed
