@@ -8,17 +8,12 @@ from departments.api.filters import (
     CodeFilter,
     StrictBooleanFilter,
     filter_active,
-    readable,
     readable_departments,
     search_q,
 )
 from orgportal.i18n import columns
-from roles.models import Role
+from roles.api.filters import readable_roles
 from teams.models import ProjectTeam, TeamMember
-
-
-def readable_roles(request):
-    return readable(Role, request)
 
 
 class ProjectTeamFilter(django_filters.FilterSet):
