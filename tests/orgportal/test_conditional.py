@@ -16,9 +16,11 @@ from django.utils.http import parse_http_date
 from rest_framework.test import APIClient
 
 from departments.models import Department
+from orgportal.guide.models import OrganisationProfile
 from orgportal.models import OrganisationVersion
 from roles.models import Duty, Role
 from tests.conftest import token_client
+from tests.orgportal.test_admin_spreadsheets import confirm, csv_file, preview
 from tests.roles.test_admin import change_form_data
 
 TREE_URL = "/api/v1/departments/tree/"
@@ -118,6 +120,19 @@ def api_delete_duty(browser, api, tmp_path):
     assert api.delete(f"/api/v1/duties/{duty.pk}/").status_code == 204
 
 
+def api_patch_team(browser, api, tmp_path):
+    response = api.patch(
+        "/api/v1/teams/team-618/", {"name_zh_hans": "618大促作战组"}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def admin_spreadsheet_import(browser, api, tmp_path):
+    content = csv_file(["code", "title", "headcount"], ["data-analyst", "数据分析师", "7"])
+    confirm(browser, Role, preview(browser, Role, content, "csv"))
+    assert Role.objects.get(code="data-analyst").headcount == 7
+
+
 def import_file(tmp_path, change, *args):
     data = yaml.safe_load(Path(settings.ORGPORTAL_SEED_FILE).read_text(encoding="utf-8"))
     change(data)
@@ -147,6 +162,14 @@ def import_a_new_subtree(browser, api, tmp_path):
     assert Department.objects.filter(code="imported-leaf").exists()
 
 
+def import_a_profile_stage(browser, api, tmp_path):
+    def change(data):
+        data["stage"] = "growth"
+
+    import_file(tmp_path, change)
+    assert OrganisationProfile.objects.get().stage == "growth"
+
+
 def import_with_prune(browser, api, tmp_path):
     def change(data):
         data["departments"].pop()
@@ -170,8 +193,11 @@ WRITES = [
     api_patch_role,
     api_patch_duty,
     api_delete_duty,
+    api_patch_team,
+    admin_spreadsheet_import,
     import_a_changed_text,
     import_a_new_subtree,
+    import_a_profile_stage,
     import_with_prune,
     check_tree_fix,
 ]
