@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 
 from departments.models import Department
 from orgportal.cache import org_cached
-from orgportal.orgfiles.snapshot import org_snapshot
+from orgportal.orgfiles.snapshot import load_role_teams, org_snapshot
 from roles.models import Role
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -24,6 +24,7 @@ STYLESHEET = "css/handbook.css"
 def handbook_html(*, top=None, role=None, include_archived=False) -> str:
     """Return the handbook's HTML: the organisation, the branch below ``top``, or ``role``."""
     snapshot = org_snapshot(top=top, role=role, include_archived=include_archived)
+    load_role_teams(snapshot)
     departments = [
         department
         for department in snapshot.departments

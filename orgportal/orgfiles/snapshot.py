@@ -3,6 +3,7 @@
 Four queries whatever the size: the path above the branch, its departments, their roles and
 the roles' duties, each as ``values()`` rows; the tree and its totals are put together in one
 linear pass. Nothing archived unless asked for: a reader gets what the chart shows them.
+``team_rows`` adds the project teams that draw on the branch in two more.
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from django.db.models import Exists, F, OuterRef
 from departments.models import Department
 from orgportal.i18n import CONTENT_LANGUAGES, column, columns, localized
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 # Every language's column of each text: localized() picks the interface language's, with
 # fallback to simplified Chinese.
@@ -33,6 +35,16 @@ class DutyRow:
 
 
 @dataclass
+class TeamPart:
+    """A role's part in a project team: the team's name, Owner or not, what it answers for."""
+
+    team: str
+    is_owner: bool
+    responsibility: str = ""
+    allocation: int | None = None
+
+
+@dataclass
 class RoleRow:
     code: str
     title: str
@@ -43,6 +55,8 @@ class RoleRow:
     reports_to_code: str = ""
     reports_to_title: str = ""
     duties: list[DutyRow] = field(default_factory=list)
+    # Filled by load_role_teams(): the project teams the role works for.
+    teams: list["TeamPart"] = field(default_factory=list)
 
     def duty_groups(self):
         """Return [(area, duties)] in order of first appearance, as the role page groups them."""
@@ -204,3 +218,60 @@ def _load_duties(roles_by_pk):
                 position=row["sort_order"] + 1,
             )
         )
+
+
+def team_rows(snapshot: Snapshot):
+    """Return the visible teams that draw on the snapshot's roles and their members there.
+
+    Two queries: the teams staff see, and their members. A member whose role is not in the
+    snapshot (archived, or outside the branch) is left out; so is a team with neither its
+    Owner nor a member left.
+    """
+    roles = {role.code for role in snapshot.roles}
+    teams = ProjectTeam.objects.visible()
+    members = {}
+    for member in (
+        TeamMember.objects.filter(team__in=teams.values("pk"))
+        .order_by("team_id", "sort_order", "pk")
+        .values(
+            "team_id",
+            "allocation",
+            "sort_order",
+            *columns("responsibility"),
+            role_code=F("role__code"),
+        )
+    ):
+        if member["role_code"] in roles:
+            members.setdefault(member["team_id"], []).append(member)
+    rows = [
+        (team, members.get(team["pk"], []))
+        for team in teams.order_by("code").values(
+            "pk",
+            "code",
+            "status",
+            "starts_on",
+            "ends_on",
+            *columns("name", "purpose"),
+            owner_code=F("owner__code"),
+        )
+    ]
+    return [(team, kept) for team, kept in rows if kept or team["owner_code"] in roles]
+
+
+def load_role_teams(snapshot: Snapshot) -> None:
+    """Give each role of ``snapshot`` its parts in the visible project teams (two queries)."""
+    roles = {role.code: role for role in snapshot.roles}
+    for team, members in team_rows(snapshot):
+        name = localized(team, "name")
+        owner = team["owner_code"]
+        for member in members:
+            roles[member["role_code"]].teams.append(
+                TeamPart(
+                    team=name,
+                    is_owner=member["role_code"] == owner,
+                    responsibility=localized(member, "responsibility"),
+                    allocation=member["allocation"],
+                )
+            )
+        if owner in roles and all(member["role_code"] != owner for member in members):
+            roles[owner].teams.append(TeamPart(team=name, is_owner=True))

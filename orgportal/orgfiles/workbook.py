@@ -13,15 +13,14 @@ project teams that draw on it (an Owner or a member in the branch) with the bran
 """
 
 import openpyxl
-from django.db.models import F
 from django.utils.text import capfirst
 from django.utils.timezone import localdate
 
 from departments.models import Department
 from departments.resources import DepartmentResource
 from orgportal.cache import org_cached
-from orgportal.i18n import columns, localized
-from orgportal.orgfiles.snapshot import Snapshot, org_snapshot
+from orgportal.i18n import localized
+from orgportal.orgfiles.snapshot import Snapshot, org_snapshot, team_rows
 from orgportal.orgfiles.spreadsheets import sheet_title, text_key, workbook_bytes, write_sheet
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
@@ -83,44 +82,6 @@ def duty_sheet(snapshot: Snapshot):
         for duty in role.duties
     ]
     return _labels(DutyResource, names), rows
-
-
-def team_rows(snapshot: Snapshot):
-    """Return the visible teams that draw on the snapshot's roles and their members there.
-
-    Two queries: the teams staff see, and their members. A member whose role is not in the
-    snapshot (archived, or outside the branch) is left out; so is a team with neither its
-    Owner nor a member left.
-    """
-    roles = {role.code for role in snapshot.roles}
-    teams = ProjectTeam.objects.visible()
-    members = {}
-    for member in (
-        TeamMember.objects.filter(team__in=teams.values("pk"))
-        .order_by("team_id", "sort_order", "pk")
-        .values(
-            "team_id",
-            "allocation",
-            "sort_order",
-            *columns("responsibility"),
-            role_code=F("role__code"),
-        )
-    ):
-        if member["role_code"] in roles:
-            members.setdefault(member["team_id"], []).append(member)
-    rows = [
-        (team, members.get(team["pk"], []))
-        for team in teams.order_by("code").values(
-            "pk",
-            "code",
-            "status",
-            "starts_on",
-            "ends_on",
-            *columns("name", "purpose"),
-            owner_code=F("owner__code"),
-        )
-    ]
-    return [(team, kept) for team, kept in rows if kept or team["owner_code"] in roles]
 
 
 def team_sheet(teams):

@@ -17,7 +17,15 @@ from departments.models import Department
 from departments.services import department_archive
 from orgportal.orgfiles.handbook import handbook_html
 from roles.models import Duty, Role
-from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFactory
+from teams.models import TeamMember
+from tests.factories import (
+    DepartmentFactory,
+    DutyFactory,
+    ProjectTeamFactory,
+    RoleFactory,
+    TeamMemberFactory,
+    UserFactory,
+)
 
 HANDBOOK = reverse("orgfiles:handbook")
 
@@ -114,6 +122,32 @@ def test_a_role_handbook_is_its_job_description(seed_org, viewer_client):
         assert squeezed(duty.text) in text
 
 
+def test_a_role_page_names_its_project_teams(seed_org, viewer_client):
+    member = TeamMember.objects.select_related("team").get(
+        team__code="team-618", role__code="seo-sem-specialist"
+    )
+    team = member.team
+
+    text = squeezed(
+        read_pdf(viewer_client.get(role_handbook("seo-sem-specialist"))).pages[1].extract_text()
+    )
+
+    assert "项目组" in text and squeezed(team.name) in text
+    assert squeezed(member.responsibility) in text and "Owner" not in text
+    owner = squeezed(
+        read_pdf(viewer_client.get(role_handbook(team.owner.code))).pages[1].extract_text()
+    )
+    with translation.override("zh-hans"):
+        assert squeezed(team.name) + "·" + squeezed(gettext("Owner")) in owner
+    # A closed team is not in the handbook, as it is not on the role page.
+    team.status = "closed"
+    team.save()
+    text = squeezed(
+        read_pdf(viewer_client.get(role_handbook("seo-sem-specialist"))).pages[1].extract_text()
+    )
+    assert squeezed(team.name) not in text
+
+
 def test_the_handbook_speaks_english(seed_org, viewer_client):
     viewer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
 
@@ -204,11 +238,12 @@ def snapshot_queries(**kwargs):
 
 
 def test_the_handbook_reads_a_fixed_number_of_queries(seed_org, large_org_below_seed):
-    """Four for the organisation however large, five for a branch (its path above it)."""
-    assert snapshot_queries() == 4
+    """Six for the organisation however large (two of them the project teams), seven for a
+    branch (its path above it)."""
+    assert snapshot_queries() == 6
     big = Department.objects.filter(level=1).order_by("-rght").first()
-    assert snapshot_queries(top=big) == 5
-    assert snapshot_queries(role=Role.objects.select_related("department").first()) == 5
+    assert snapshot_queries(top=big) == 7
+    assert snapshot_queries(role=Role.objects.select_related("department").first()) == 7
 
 
 @pytest.fixture
@@ -217,8 +252,12 @@ def large_org_below_seed(seed_org):
     parent = Department.objects.get(code="digital-operations")
     for number in range(20):
         department = DepartmentFactory(parent=parent)
-        for _role in range(3):
-            DutyFactory.create_batch(2, role=RoleFactory(department=department))
+        roles = [RoleFactory(department=department) for _role in range(3)]
+        for role in roles:
+            DutyFactory.create_batch(2, role=role)
+        team = ProjectTeamFactory(code=f"below-seed-{number}", owner=roles[0])
+        for role in roles:
+            TeamMemberFactory(team=team, role=role)
         parent = department if number % 4 else Department.objects.get(code="digital-operations")
 
 
