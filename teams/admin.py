@@ -9,6 +9,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from departments.admin import ConcurrentChangeAdminMixin
 from departments.models import Department
+from orgportal.changes.admin import VersionsAdminMixin
 from orgportal.i18n import columns, localized
 from orgportal.orgfiles.spreadsheets import SpreadsheetAdminMixin
 from orgportal.translated_admin import (
@@ -71,7 +72,9 @@ class TeamDepartmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProjectTeam)
-class ProjectTeamAdmin(SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin):
+class ProjectTeamAdmin(
+    VersionsAdminMixin, SpreadsheetAdminMixin, ConcurrentChangeAdminMixin, TranslationAdmin
+):
     # Teams by code; their members (by team and role code) as the second file.
     resource_classes = [ProjectTeamResource, TeamMemberResource]
     form = TranslatedAdminForm

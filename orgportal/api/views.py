@@ -19,7 +19,7 @@ from orgportal.api.permissions import CanViewWholeOrganisation
 from orgportal.api.serializers import OrganisationFileSerializer
 from orgportal.cache import org_version
 from orgportal.changes.moments import AS_OF_PARAMETER, as_of_parameter
-from orgportal.changes.states import export_rows, rows_as_of, visible_rows
+from orgportal.changes.states import export_rows, root_sections, rows_as_of, visible_rows
 from orgportal.orgfiles.export import organisation_json, organisation_yaml
 from orgportal.orgfiles.orgfile import dump_org_file
 from orgportal.orgfiles.workbook import XLSX_CONTENT_TYPE, cached_organisation_workbook
@@ -133,7 +133,8 @@ class OrganisationExportView(APIView):
         if renderer.charset:
             content_type += f"; charset={renderer.charset}"
         return StreamingHttpResponse(
-            _encoded(write(rows=export_rows(rows))), content_type=content_type
+            _encoded(write(rows=export_rows(rows), sections=root_sections(rows))),
+            content_type=content_type,
         )
 
     def workbook(self):

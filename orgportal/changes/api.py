@@ -34,7 +34,9 @@ class CanFollowChanges(permissions.BasePermission):
 class ChangeSerializer(serializers.Serializer):
     cursor = serializers.IntegerField(help_text=_("The change's place in commit order."))
     at = serializers.DateTimeField(help_text=_("When the change was made."))
-    model = serializers.ChoiceField(["department", "role", "duty", "organisationprofile"])
+    model = serializers.ChoiceField(
+        ["department", "role", "duty", "organisationprofile", "projectteam", "teammember"]
+    )
     id = serializers.IntegerField(help_text=_("The id of the changed object."))
     action = serializers.ChoiceField(list(ACTIONS.values()))
     user = serializers.CharField(allow_null=True, help_text=_("Who made it; null for commands."))

@@ -56,6 +56,7 @@ def change_entries(changes) -> list[Entry]:
             previous[label, history_id] = row
     names = _department_names(records.values(), previous.values())
     role_titles = _role_titles(records, previous)
+    role_titles.update(_team_names(records))
     entries = []
     for change in changes:
         key = change["model"], change["history_id"]
@@ -98,14 +99,38 @@ def _department_names(*groups):
 
 
 def _role_titles(records, previous):
-    """Return the titles of the roles that duty records belong to (from the role records)."""
+    """Return the titles of the roles that duty, team and member records name (one query)."""
     from roles.models import Role
 
-    ids = {row["role_id"] for (label, _id), row in records.items() if label == "roles.duty"}
+    ids = set()
+    for group in (records, previous):
+        for (label, _id), row in group.items():
+            for name in ROLE_REFERENCES.get(label, ()):
+                if row.get(name):
+                    ids.add(row[name])
     if not ids:
         return {}
     rows = Role._base_manager.filter(pk__in=ids).values("pk", *columns("title"))
     return {row["pk"]: localized(row, "title") for row in rows}
+
+
+def _team_names(records):
+    """Return the names of the teams that member records belong to, keyed ("team", id)."""
+    from teams.models import ProjectTeam
+
+    ids = {row["team_id"] for (label, _id), row in records.items() if label == "teams.teammember"}
+    if not ids:
+        return {}
+    rows = ProjectTeam._base_manager.filter(pk__in=ids).values("pk", *columns("name"))
+    return {("team", row["pk"]): localized(row, "name") for row in rows}
+
+
+# The columns of each model's records that name a role.
+ROLE_REFERENCES = {
+    "roles.duty": ("role_id",),
+    "teams.projectteam": ("owner_id",),
+    "teams.teammember": ("role_id",),
+}
 
 
 def _name(row, field="name"):
@@ -211,12 +236,102 @@ def _describe_duty(record, before, names, titles):
 
 
 def _describe_profile(record, before, names, titles):
-    values = [
-        (name, before.get(name) if before else None, record.get(name))
-        for name in ("mode", "stage")
-        if before is None or before.get(name) != record.get(name)
-    ]
+    """The profile's mode and stage with their labels (矩阵型), not their codes (matrix)."""
+    from orgportal.guide.models import OrganisationProfile
+
+    values = []
+    for name in ("mode", "stage"):
+        if before is not None and before.get(name) == record.get(name):
+            continue
+        field = OrganisationProfile._meta.get_field(name)
+        labels = dict(field.choices)
+        old = before.get(name) if before else None
+        values.append(
+            (
+                str(field.verbose_name),
+                str(labels.get(old, old)) if old else None,
+                str(labels.get(record.get(name), record.get(name))) if record.get(name) else None,
+            )
+        )
     return gettext("Organisation profile changed"), values
+
+
+def _role(titles, pk):
+    return titles.get(pk) or (gettext("(deleted role)") if pk else "—")
+
+
+def _describe_team(record, before, names, titles):
+    name = _name(record)
+    kind = record["history_type"]
+    if kind == "+":
+        return gettext("Project team %(name)s added, Owner %(owner)s") % {
+            "name": name,
+            "owner": _role(titles, record["owner_id"]),
+        }, []
+    if kind == "-":
+        return gettext("Project team %(name)s deleted") % {"name": name}, []
+    if before is None:
+        return gettext("%(name)s changed") % {"name": name}, []
+    parts, values = [], []
+    old_name = _name(before)
+    if old_name != name:
+        parts.append(gettext("%(old)s renamed to %(new)s") % {"old": old_name, "new": name})
+        values.append((gettext("name"), old_name, name))
+    if before.get("owner_id") != record.get("owner_id"):
+        old, new = _role(titles, before.get("owner_id")), _role(titles, record.get("owner_id"))
+        parts.append(
+            gettext("%(name)s: Owner %(old)s replaced by %(new)s")
+            % {"name": name, "old": old, "new": new}
+        )
+        values.append((gettext("project Owner"), old, new))
+    if before.get("is_active") and not record.get("is_active"):
+        parts.append(gettext("%(name)s archived") % {"name": name})
+    elif before.get("is_active") is False and record.get("is_active"):
+        parts.append(gettext("%(name)s restored") % {"name": name})
+    if before.get("status") != record.get("status"):
+        old, new = _status(before.get("status")), _status(record.get("status"))
+        parts.append(
+            gettext("%(name)s: status %(old)s changed to %(new)s")
+            % {"name": name, "old": old, "new": new}
+        )
+        values.append((gettext("status"), old, new))
+    for column in ("starts_on", "ends_on"):
+        if before.get(column) != record.get(column):
+            values.append((column, before.get(column), record.get(column)))
+    for column in _changed_texts(record, before, exclude=("name",)):
+        values.append((column, before.get(column), record.get(column)))
+    if not parts:
+        parts.append(gettext("%(name)s edited") % {"name": name})
+    return "; ".join(parts), values
+
+
+def _status(value):
+    from teams.models import ProjectTeam
+
+    return str(dict(ProjectTeam.Status.choices).get(value, value or "—"))
+
+
+def _describe_member(record, before, names, titles):
+    values = {
+        "team": titles.get(("team", record["team_id"])) or gettext("(deleted team)"),
+        "role": _role(titles, record["role_id"]),
+    }
+    kind = record["history_type"]
+    if kind == "+":
+        return gettext("%(team)s: member %(role)s joined") % values, []
+    if kind == "-":
+        return gettext("%(team)s: member %(role)s left") % values, []
+    changes = []
+    if before is not None:
+        for column in _changed_texts(record, before, exclude=()):
+            changes.append((column, before.get(column), record.get(column)))
+        for column, label in (
+            ("allocation", gettext("allocation (%)")),
+            ("sort_order", gettext("position")),
+        ):
+            if before.get(column) != record.get(column):
+                changes.append((label, before.get(column), record.get(column)))
+    return gettext("%(team)s: member %(role)s changed") % values, changes
 
 
 DESCRIBERS = {
@@ -224,4 +339,6 @@ DESCRIBERS = {
     "departments.department": _describe_department,
     "roles.role": _describe_role,
     "roles.duty": _describe_duty,
+    "teams.projectteam": _describe_team,
+    "teams.teammember": _describe_member,
 }

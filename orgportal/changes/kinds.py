@@ -2,10 +2,21 @@
 
 from django.db.models import OuterRef, Subquery
 
-KINDS = ("added", "renamed", "moved", "archived", "restored", "duties", "edited", "deleted")
+KINDS = (
+    "added",
+    "renamed",
+    "moved",
+    "archived",
+    "restored",
+    "duties",
+    "members",
+    "edited",
+    "deleted",
+)
 NAMES = {
     "departments.department": "name_zh_hans",
     "roles.role": "title_zh_hans",
+    "teams.projectteam": "name_zh_hans",
 }
 PLACES = {"departments.department": "parent_id", "roles.role": "department_id"}
 
@@ -57,6 +68,8 @@ def change_kinds(label, record, previous) -> list[str]:
     history_type = get("history_type")
     if label == "roles.duty":
         return ["duties"]
+    if label == "teams.teammember":
+        return ["members"]
     if history_type == "+":
         return ["added"]
     if history_type == "-":

@@ -30,10 +30,12 @@ class Change(models.Model):
     # What the record changed, for the changes page's filters: added, renamed, moved, archived,
     # restored, duties, edited, deleted (comma-separated: a form may rename and move at once).
     kinds = models.CharField(_("kinds"), max_length=100, blank=True, default="")
-    # The department and role the change belongs to (a duty's role and its department), for
-    # the department filter and the archived rules.
+    # The department and role the change belongs to (a duty's role and its department, a
+    # team's Owner, a member's role), for the department filter and the archived rules.
     department_id = models.BigIntegerField(_("department"), null=True, blank=True, db_index=True)
     role_id = models.BigIntegerField(_("role"), null=True, blank=True)
+    # The project team a team's or a member's change belongs to (the archived rules).
+    team_id = models.BigIntegerField(_("project team"), null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),

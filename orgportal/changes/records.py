@@ -62,11 +62,14 @@ def register_history():
     from departments.signals import departments_updated
     from orgportal.guide.models import OrganisationProfile
     from roles.models import Duty, Role
+    from teams.models import ProjectTeam, TeamMember
 
     register_model(Department, excluded=TREE_FIELDS, bases=(DepartmentHistoryBase,))
     register_model(Role)
     register_model(Duty)
     register_model(OrganisationProfile)
+    register_model(ProjectTeam)
+    register_model(TeamMember)
     pre_create_historical_record.connect(_fill_record, dispatch_uid="orgportal-history-fill")
     departments_updated.connect(_record_departments, dispatch_uid="orgportal-history-bulk")
     pre_delete.connect(_note_reports, sender=Role, dispatch_uid="orgportal-history-reports")
@@ -154,6 +157,7 @@ def log_changes(records, *, using=None):
             kinds=",".join(change_kinds(label, record, previous.get(record.history_id))),
             department_id=places[record.history_id][0],
             role_id=places[record.history_id][1],
+            team_id=places[record.history_id][2],
             user_id=record.history_user_id,
         )
         for record in records
@@ -165,7 +169,7 @@ def log_changes(records, *, using=None):
         row = rows[0]
         table = connection.ops.quote_name(Change._meta.db_table)
         names = ("model", "history_id", "object_id", "history_date", "kinds", "department_id")
-        names += ("role_id", "user_id")
+        names += ("role_id", "team_id", "user_id")
         values = [getattr(row, name) for name in names]
         values[3] = connection.ops.adapt_datetimefield_value(row.history_date)
         with connection.cursor() as cursor:
@@ -184,21 +188,37 @@ def log_changes(records, *, using=None):
 
 
 def _places(label, records, using):
-    """Return (department id, role id) of each record's change, by history_id."""
-    if label == "departments.department":
-        return {r.history_id: (r.id, None) for r in records}
-    if label == "roles.role":
-        return {r.history_id: (r.department_id, r.id) for r in records}
-    if label == "roles.duty":
-        from roles.models import Role
+    """Return (department id, role id, team id) of each record's change, by history_id.
 
-        departments = dict(
-            Role._base_manager.using(using)
-            .filter(pk__in={r.role_id for r in records})
-            .values_list("pk", "department_id")
+    A team's change belongs to its Owner's role and department, a member's to the member's
+    role and department (and both to the team), for the filters and the archived rules.
+    """
+    from roles.models import Role
+
+    if label == "departments.department":
+        return {r.history_id: (r.id, None, None) for r in records}
+    if label == "roles.role":
+        return {r.history_id: (r.department_id, r.id, None) for r in records}
+    roles = {
+        "roles.duty": "role_id",
+        "teams.projectteam": "owner_id",
+        "teams.teammember": "role_id",
+    }.get(label)
+    if roles is None:
+        return {r.history_id: (None, None, None) for r in records}
+    role_ids = {getattr(r, roles) for r in records}
+    departments = dict(
+        Role._base_manager.using(using).filter(pk__in=role_ids).values_list("pk", "department_id")
+    )
+    team = {"teams.projectteam": "id", "teams.teammember": "team_id"}.get(label)
+    return {
+        r.history_id: (
+            departments.get(getattr(r, roles)),
+            getattr(r, roles),
+            getattr(r, team) if team else None,
         )
-        return {r.history_id: (departments.get(r.role_id), r.role_id) for r in records}
-    return {r.history_id: (None, None) for r in records}
+        for r in records
+    }
 
 
 def record_bulk(model, instances, *, history_type="~", using="default"):

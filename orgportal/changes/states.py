@@ -10,10 +10,13 @@ clients replay the same way.
 from dataclasses import dataclass, field
 
 from departments.models import Department
+from orgportal.guide.models import OrganisationProfile
 from orgportal.i18n import columns
-from orgportal.orgfiles.export import organisation_data, plain_rows
+from orgportal.orgfiles.export import LEFT_OUT, organisation_data, plain_rows
 from orgportal.orgfiles.orgfile import DEPARTMENT_TEXTS, DUTY_TEXTS, ROLE_TEXTS
+from orgportal.orgfiles.teamfile import MEMBER_TEXTS, TEAM_TEXTS, teams_file_data
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 DEPARTMENT_COLUMNS = ("id", "code", "parent_id", "is_active", "zh_hant_auto")
 ROLE_COLUMNS = (
@@ -27,20 +30,38 @@ ROLE_COLUMNS = (
     "zh_hant_auto",
 )
 DUTY_COLUMNS = ("id", "role_id", "sort_order", "zh_hant_auto")
+TEAM_COLUMNS = (
+    "id",
+    "code",
+    "owner_id",
+    "status",
+    "starts_on",
+    "ends_on",
+    "is_active",
+    "zh_hant_auto",
+)
+MEMBER_COLUMNS = ("id", "team_id", "role_id", "allocation", "sort_order", "zh_hant_auto")
 COLUMNS = {
     Department: (*DEPARTMENT_COLUMNS, *columns(*DEPARTMENT_TEXTS)),
     Role: (*ROLE_COLUMNS, *columns(*ROLE_TEXTS)),
     Duty: (*DUTY_COLUMNS, *columns(*DUTY_TEXTS)),
+    ProjectTeam: (*TEAM_COLUMNS, *columns(*TEAM_TEXTS)),
+    TeamMember: (*MEMBER_COLUMNS, *columns(*MEMBER_TEXTS)),
+    OrganisationProfile: ("id", "mode", "stage"),
 }
 
 
 @dataclass
 class OrganisationRows:
-    """Departments (in tree order, each with ``level``), roles and duties as ``values()`` rows."""
+    """Departments (in tree order, each with ``level``), roles, duties, project teams (by
+    code), their members (in order) as ``values()`` rows, and the profile's row (or None)."""
 
     departments: list[dict] = field(default_factory=list)
     roles: list[dict] = field(default_factory=list)
     duties: list[dict] = field(default_factory=list)
+    teams: list[dict] = field(default_factory=list)
+    members: list[dict] = field(default_factory=list)
+    profile: dict | None = None
 
 
 class TreeReplay:
@@ -78,7 +99,7 @@ class TreeReplay:
 
 
 def rows_as_of(moment) -> OrganisationRows:
-    """Return the organisation as it stood at ``moment``, from the history: three queries."""
+    """Return the organisation as it stood at ``moment``, from the history: six queries."""
     tree = TreeReplay()
     records = (
         Department.history.filter(history_date__lte=moment)
@@ -87,14 +108,18 @@ def rows_as_of(moment) -> OrganisationRows:
     )
     for record in records:
         tree.apply(record, record["sibling_position"], deleted=record["history_type"] == "-")
+    profile = _latest(OrganisationProfile, moment)
     return OrganisationRows(
         departments=tree.in_tree_order(),
-        roles=_latest(Role, moment),
-        duties=_latest(Duty, moment),
+        roles=_ordered(_latest(Role, moment)),
+        duties=_ordered(_latest(Duty, moment)),
+        teams=_teams_ordered(_latest(ProjectTeam, moment)),
+        members=_ordered(_latest(TeamMember, moment)),
+        profile=next(iter(profile.values()), None),
     )
 
 
-def _latest(model, moment):
+def _latest(model, moment) -> dict:
     """Return each object's last record up to ``moment`` (none once deleted), by id."""
     latest = {}
     records = (
@@ -107,22 +132,34 @@ def _latest(model, moment):
             latest.pop(record["id"], None)
         else:
             latest[record["id"]] = record
-    return sorted(latest.values(), key=lambda row: (row["sort_order"], row["id"]))
+    return latest
+
+
+def _ordered(rows: dict) -> list[dict]:
+    return sorted(rows.values(), key=lambda row: (row["sort_order"], row["id"]))
+
+
+def _teams_ordered(rows: dict) -> list[dict]:
+    return sorted(rows.values(), key=lambda row: row["code"])
 
 
 def current_rows() -> OrganisationRows:
-    """Return the organisation as it stands, as the same rows (three queries)."""
+    """Return the organisation as it stands, as the same rows (six queries)."""
     departments = list(
         Department.objects.order_by("tree_id", "lft").values(*COLUMNS[Department], "level")
     )
     roles = list(Role.objects.order_by("sort_order", "pk").values(*COLUMNS[Role]))
     duties = list(Duty.objects.order_by("sort_order", "pk").values(*COLUMNS[Duty]))
-    return OrganisationRows(departments, roles, duties)
+    teams = list(ProjectTeam.objects.order_by("code").values(*COLUMNS[ProjectTeam]))
+    members = list(TeamMember.objects.order_by("sort_order", "pk").values(*COLUMNS[TeamMember]))
+    profile = OrganisationProfile.objects.values(*COLUMNS[OrganisationProfile]).first()
+    return OrganisationRows(departments, roles, duties, teams, members, profile)
 
 
 def visible_rows(rows: OrganisationRows) -> OrganisationRows:
     """Return what those who may not see archived items see: no archived department, nothing
-    below one, no archived role (and none of their duties)."""
+    below one, no archived role (and none of their duties); no archived or closed team, none
+    whose Owner is hidden, no member whose role is hidden."""
     hidden_below = None
     departments = []
     for row in rows.departments:
@@ -137,7 +174,18 @@ def visible_rows(rows: OrganisationRows) -> OrganisationRows:
     roles = [r for r in rows.roles if r["is_active"] and r["department_id"] in shown]
     shown_roles = {row["id"] for row in roles}
     duties = [d for d in rows.duties if d["role_id"] in shown_roles]
-    return OrganisationRows(departments, roles, duties)
+    teams = [
+        team
+        for team in rows.teams
+        if team["is_active"]
+        and team["status"] != ProjectTeam.Status.CLOSED
+        and team["owner_id"] in shown_roles
+    ]
+    shown_teams = {team["id"] for team in teams}
+    members = [
+        m for m in rows.members if m["team_id"] in shown_teams and m["role_id"] in shown_roles
+    ]
+    return OrganisationRows(departments, roles, duties, teams, members, rows.profile)
 
 
 def export_rows(rows: OrganisationRows):
@@ -151,6 +199,24 @@ def export_rows(rows: OrganisationRows):
     return plain_rows(rows.departments, roles, rows.duties)
 
 
+def root_sections(rows: OrganisationRows) -> dict:
+    """Return what the file's root holds after the tree, from ``rows``: the profile's mode and
+    stage, the teams (as orgfiles.export.ROOT_SECTIONS writes them from the database)."""
+    codes = {row["id"]: row["code"] for row in rows.roles}
+    members = {}
+    for member in rows.members:
+        members.setdefault(member["team_id"], []).append(
+            {**member, "role_code": codes.get(member["role_id"])}
+        )
+    teams = [{**team, "owner": codes.get(team["owner_id"])} for team in rows.teams]
+    profile = rows.profile or {}
+    return {
+        "mode": profile.get("mode") or None,
+        "stage": profile.get("stage") or None,
+        "teams": teams_file_data(teams, members) or LEFT_OUT,
+    }
+
+
 def organisation_file_data(rows: OrganisationRows) -> dict:
     """Return ``rows`` as the mapping an organisation file holds (as organisation_data())."""
-    return organisation_data(rows=export_rows(rows))
+    return organisation_data(rows=export_rows(rows), sections=root_sections(rows))

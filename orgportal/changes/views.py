@@ -21,6 +21,7 @@ from orgportal.changes.kinds import KINDS
 from orgportal.changes.models import Change
 from orgportal.changes.moments import parse_moment
 from roles.models import Role
+from teams.models import ProjectTeam
 
 PAGE_SIZE = 50
 KIND_LABELS = {
@@ -30,6 +31,7 @@ KIND_LABELS = {
     "archived": _("archived"),
     "restored": _("restored"),
     "duties": _("duties changed"),
+    "members": _("team members changed"),
     "edited": _("edited"),
     "deleted": _("deleted"),
 }
@@ -116,24 +118,28 @@ class ChangeListView(PortalReadMixin, TemplateView):
         if not self.editor:
             # Archived rules: nothing of an archived department, of what lies below one, or of
             # an archived role.
-            changes = changes.exclude(
-                department_id__in=Department.objects.hidden().values("pk")
-            ).exclude(role_id__in=Role.objects.hidden().values("pk"))
+            changes = (
+                changes.exclude(department_id__in=Department.objects.hidden().values("pk"))
+                .exclude(role_id__in=Role.objects.hidden().values("pk"))
+                .exclude(team_id__in=ProjectTeam.objects.hidden().values("pk"))
+            )
         return changes.order_by("-id").values("seq", "model", "history_id", "kinds")
 
     def delta(self):
         data = self.form.cleaned_data if not self.form.errors else {}
         if not (data.get("start") and data.get("end")):
             return None
-        hidden_departments = hidden_roles = ()
+        hidden_departments = hidden_roles = hidden_teams = ()
         if not self.editor:
             hidden_departments = set(Department.objects.hidden().values_list("pk", flat=True))
             hidden_roles = set(Role.objects.hidden().values_list("pk", flat=True))
+            hidden_teams = set(ProjectTeam.objects.hidden().values_list("pk", flat=True))
         return delta_report(
             data["start"],
             data["end"],
             hidden_departments=hidden_departments,
             hidden_roles=hidden_roles,
+            hidden_teams=hidden_teams,
         )
 
     def get_context_data(self, **kwargs):

@@ -200,11 +200,14 @@ def plain_rows(departments, roles, duties) -> Iterator[tuple[dict, list]]:
         yield department, roles_of.get(department["id"], [])
 
 
-def write_organisation(writer, *, include_archived: bool = True, rows=None) -> Iterator[None]:
+def write_organisation(
+    writer, *, include_archived: bool = True, rows=None, sections=None
+) -> Iterator[None]:
     """Drive ``writer`` through the organisation, yielding after each department.
 
-    ``rows`` (from plain_rows()) replaces the database's. Write nothing when there are no
-    departments.
+    ``rows`` (from plain_rows()) replaces the database's, ``sections`` (key -> value) the
+    values of ROOT_SECTIONS (the organisation as of a past date). Write nothing when there are
+    no departments.
     """
     depth = -1
     top = None
@@ -231,7 +234,7 @@ def write_organisation(writer, *, include_archived: bool = True, rows=None) -> I
         depth -= 1
     writer.end_list()
     for key, section in ROOT_SECTIONS:
-        value = section(include_archived)
+        value = section(include_archived) if sections is None else sections[key]
         if value is LEFT_OUT:
             continue
         if not isinstance(value, list):
@@ -267,10 +270,12 @@ def _snapshot():
         yield
 
 
-def _chunks(writer, include_archived, *, empty_mapping, rows=None) -> Iterator[str]:
+def _chunks(writer, include_archived, *, empty_mapping, rows=None, sections=None) -> Iterator[str]:
     with _snapshot():
         wrote = False
-        for _ in write_organisation(writer, include_archived=include_archived, rows=rows):
+        for _ in write_organisation(
+            writer, include_archived=include_archived, rows=rows, sections=sections
+        ):
             wrote = True
             if writer.size >= FLUSH_CHARACTERS:
                 yield writer.take()
@@ -283,25 +288,31 @@ def _chunks(writer, include_archived, *, empty_mapping, rows=None) -> Iterator[s
         yield text
 
 
-def organisation_yaml(*, include_archived: bool = True, rows=None) -> Iterator[str]:
+def organisation_yaml(*, include_archived: bool = True, rows=None, sections=None) -> Iterator[str]:
     """Yield the organisation file (YAML) in chunks; an empty organisation is ``{}``."""
     yield HEADER
-    yield from _chunks(YamlWriter(), include_archived, empty_mapping=True, rows=rows)
+    yield from _chunks(
+        YamlWriter(), include_archived, empty_mapping=True, rows=rows, sections=sections
+    )
 
 
-def organisation_json(*, include_archived: bool = True, rows=None) -> Iterator[str]:
+def organisation_json(*, include_archived: bool = True, rows=None, sections=None) -> Iterator[str]:
     """Yield the organisation as compact JSON in chunks; nothing for an empty organisation."""
-    yield from _chunks(JsonWriter(), include_archived, empty_mapping=False, rows=rows)
+    yield from _chunks(
+        JsonWriter(), include_archived, empty_mapping=False, rows=rows, sections=sections
+    )
 
 
-def organisation_data(*, include_archived: bool = True, rows=None) -> dict:
+def organisation_data(*, include_archived: bool = True, rows=None, sections=None) -> dict:
     """Return the organisation as the nested mapping an organisation file holds ({} if none).
 
     This holds the whole organisation in memory: for tests and small organisations; exports
     stream with organisation_yaml() and organisation_json().
     """
     writer = DataWriter()
-    for _ in write_organisation(writer, include_archived=include_archived, rows=rows):
+    for _ in write_organisation(
+        writer, include_archived=include_archived, rows=rows, sections=sections
+    ):
         pass
     return writer.root or {}
 

@@ -246,11 +246,13 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
         )
         team = None
         if row is None or changed:
-            team = (
-                ProjectTeam.objects.get(pk=row["pk"])
-                if row and apply
-                else ProjectTeam(code=team_spec.code)
-            )
+            if row and apply:
+                team = ProjectTeam.objects.get(pk=row["pk"])
+            else:
+                team = ProjectTeam(code=team_spec.code)
+                if row:
+                    # Planning a change of a stored team: its own code is not a duplicate.
+                    team.pk, team._state.adding = row["pk"], False
             for key, value in wanted.items():
                 if key == "owner":
                     team.owner_id = role_pks.get(value)
@@ -341,9 +343,17 @@ def teams_data(*, include_archived: bool = True) -> list[dict]:
         "team_id", "allocation", "zh_hant_auto", *columns(*MEMBER_TEXTS), role_code=F("role__code")
     ):
         by_team.setdefault(member["team_id"], []).append(member)
-    data = []
     for row in rows:
         row["owner"] = row["owner_code"]
+        row["id"] = row["pk"]
+    return teams_file_data(rows, by_team)
+
+
+def teams_file_data(teams, members_by_team) -> list[dict]:
+    """Return team rows (with ``owner``, the Owner's code) and their member rows (with
+    ``role_code``, by team id, in order) as the file's ``teams:`` list."""
+    data = []
+    for row in teams:
         item = {
             "code": row["code"],
             **_texts(row, TEAM_TEXTS),
@@ -357,7 +367,7 @@ def teams_data(*, include_archived: bool = True) -> list[dict]:
         if not row["is_active"]:
             item["is_active"] = False
         item["members"] = []
-        for member in by_team.get(row["pk"], []):
+        for member in members_by_team.get(row["id"], []):
             entry = {"role": member["role_code"], **_texts(member, MEMBER_TEXTS)}
             if member["allocation"] is not None:
                 entry["allocation"] = member["allocation"]

@@ -67,9 +67,10 @@ ENDPOINTS = [
         "team patch",
         "patch",
         "/api/v1/teams/{team}/",
-        # Replaces the team's six members (seed and generated teams alike) with one.
+        # Replaces the team's six members (seed and generated teams alike) with one; the team
+        # and every member written or removed are recorded (history, change log, places).
         {"status": "active", "members": [{"role": "{role}", "allocation": 30}]},
-        39,
+        64,
         0,
     ),
 ]

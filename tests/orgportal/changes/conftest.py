@@ -14,6 +14,7 @@ from orgportal.orgfiles.export import organisation_data
 from orgportal.orgfiles.orgfile import parse_org_file
 from orgportal.orgfiles.services import organisation_import
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +74,9 @@ def timeline(db):
         finance = Department.objects.get(code="finance")
         finance.name_zh_hans = "财务中心"
         finance.save()
+        team = ProjectTeam.objects.get(code="team-618")
+        team.name_zh_hans = "618大促项目组（一期）"
+        team.save()
     snapshot(0)
     with _at(start + datetime.timedelta(days=1)):
         # Day 1: a new department with a role, a duty edited, a role archived.
@@ -85,6 +89,13 @@ def timeline(db):
         role = Role.objects.exclude(code="growth-analyst").order_by("pk").last()
         role.is_active = False
         role.save()
+        TeamMember(
+            team=ProjectTeam.objects.get(code="team-618"),
+            role=Role.objects.get(code="growth-analyst"),
+            responsibility_zh_hans="复盘数据",
+            allocation=30,
+            sort_order=9,
+        ).save()
     snapshot(1)
     with _at(start + datetime.timedelta(days=2)):
         # Day 2: a department archived, a role moved, a duty removed, order changed.
@@ -95,6 +106,13 @@ def timeline(db):
         Duty.objects.order_by("pk").last().delete()
         first = company.get_children().last()
         department_move(department=first, target=company, position="first-child")
+        TeamMember.objects.filter(team__code="team-618").order_by("sort_order").first().delete()
+        ProjectTeam(
+            code="double-11",
+            name_zh_hans="双11项目组",
+            owner=Role.objects.get(code="growth-analyst"),
+            status="planned",
+        ).save()
     snapshot(2)
     with _at(start + datetime.timedelta(days=3)):
         Department.objects.get(code="data-office").delete()

@@ -12,8 +12,10 @@ from departments.models import Department
 from departments.services import department_archive, department_move
 from orgportal.changes.models import Change
 from orgportal.changes.states import OrganisationRows, TreeReplay, organisation_file_data
+from orgportal.guide.models import OrganisationProfile
 from orgportal.orgfiles.export import organisation_data
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 from tests.conftest import token_client
 from tests.factories import UserFactory
 
@@ -37,7 +39,7 @@ def follow(client, since=0, limit=7):
 def replay(items):
     """Apply feed items to an empty copy; return it as rows."""
     tree = TreeReplay()
-    copies = {"role": {}, "duty": {}}
+    copies = {"role": {}, "duty": {}, "projectteam": {}, "teammember": {}}
     for item in items:
         data = item["data"]
         if item["model"] == "department":
@@ -50,7 +52,15 @@ def replay(items):
     def ordered(rows):
         return sorted(rows.values(), key=lambda row: (row["sort_order"], row["id"]))
 
-    return OrganisationRows(tree.in_tree_order(), ordered(copies["role"]), ordered(copies["duty"]))
+    profiles = list(copies.get("organisationprofile", {}).values())
+    return OrganisationRows(
+        tree.in_tree_order(),
+        ordered(copies["role"]),
+        ordered(copies["duty"]),
+        teams=sorted(copies["projectteam"].values(), key=lambda row: row["code"]),
+        members=ordered(copies["teammember"]),
+        profile=profiles[0] if profiles else None,
+    )
 
 
 def random_writes(rng, count):
@@ -59,8 +69,10 @@ def random_writes(rng, count):
         departments = list(Department.objects.all())
         roles = list(Role.objects.all())
         duties = list(Duty.objects.all())
+        teams = list(ProjectTeam.objects.all())
+        members = list(TeamMember.objects.all())
         department = rng.choice(departments)
-        action = rng.randrange(12)
+        action = rng.randrange(19)
         try:
             with transaction.atomic():
                 if action == 0:
@@ -110,6 +122,40 @@ def random_writes(rng, count):
                     rng.choice(duties).delete()
                 elif action == 11 and roles:
                     rng.choice(roles).delete()
+                elif action == 12 and roles:
+                    ProjectTeam(
+                        code=f"t{step}",
+                        name_zh_hans=f"项目组{step}",
+                        owner=rng.choice(roles),
+                        status=rng.choice(["planned", "active"]),
+                    ).save()
+                elif action == 13 and teams:
+                    team = rng.choice(teams)
+                    team.name_zh_hans = f"{team.name_zh_hans}改"
+                    team.status = rng.choice(["planned", "active", "closed"])
+                    team.is_active = rng.random() > 0.2
+                    team.save()
+                elif action == 14 and teams and roles:
+                    TeamMember(
+                        team=rng.choice(teams),
+                        role=rng.choice(roles),
+                        responsibility_zh_hans=f"分工{step}",
+                        allocation=rng.choice([None, 20, 50]),
+                        sort_order=step,
+                    ).save()
+                elif action == 15 and members:
+                    member = rng.choice(members)
+                    member.responsibility_zh_hans = f"{member.responsibility_zh_hans}（改）"
+                    member.allocation = rng.choice([None, 30])
+                    member.save()
+                elif action == 16 and members:
+                    rng.choice(members).delete()
+                elif action == 17 and teams:
+                    rng.choice(teams).delete()
+                elif action == 18:
+                    profile = OrganisationProfile.load()
+                    profile.mode = rng.choice(["", "matrix", "functional"])
+                    profile.save()
         except (ValidationError, ProtectedError):
             pass
 
@@ -125,7 +171,12 @@ def test_replaying_the_feed_from_the_start_gives_the_current_export(seed_org, hr
     assert cursor == Change.objects.order_by("-seq").values_list("seq", flat=True).first()
     assert [item["cursor"] for item in items] == sorted({item["cursor"] for item in items})
     assert {item["action"] for item in items} == {"created", "changed", "deleted"}
-    assert organisation_file_data(replay(items)) == organisation_data()
+    models = {(item["model"], item["action"]) for item in items}
+    for model in ("projectteam", "teammember"):
+        assert {(model, "created"), (model, "changed"), (model, "deleted")} <= models
+    export = organisation_data()
+    assert export["teams"] and any(team["members"] for team in export["teams"])
+    assert organisation_file_data(replay(items)) == export
 
 
 def test_following_the_cursor_gives_only_newer_changes(hr, hr_editor):

@@ -12,6 +12,7 @@ from departments.models import Department
 from departments.services import department_archive, department_move
 from orgportal.changes.models import Change
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 from tests.factories import UserFactory
 
 HistoricalDepartment = Department.history.model
@@ -137,7 +138,11 @@ def test_a_bulk_write_records_every_row_once_with_the_library_helper(large_org):
     assert HistoricalDepartment.objects.filter(history_type="+").count() == 500
     assert Role.history.count() == Role.objects.count()
     assert Duty.history.count() == Duty.objects.count()
-    assert Change.objects.count() == 500 + Role.objects.count() + Duty.objects.count()
+    assert ProjectTeam.history.count() == ProjectTeam.objects.count() == 50
+    assert TeamMember.history.count() == TeamMember.objects.count()
+    assert Change.objects.count() == 500 + sum(
+        model.objects.count() for model in (Role, Duty, ProjectTeam, TeamMember)
+    )
     positions = dict(
         HistoricalDepartment.objects.filter(parent__code="company").values_list(
             "code", "sibling_position"
@@ -155,7 +160,7 @@ def test_deleting_a_role_records_its_duties_too(seed_org):
     assert all(last_record(Duty, id=pk).history_type == "-" for pk in duties)
 
 
-@pytest.mark.parametrize("model", [Department, Role, Duty])
+@pytest.mark.parametrize("model", [Department, Role, Duty, ProjectTeam, TeamMember])
 def test_every_record_is_in_the_change_log(seed_org, model):
     records = set(model.history.values_list("history_id", flat=True))
     logged = set(
