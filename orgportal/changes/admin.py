@@ -1,22 +1,65 @@
-"""The versions of an object in the admin, each with a restore button (orgportal.changes)."""
+"""The history in the admin (orgportal.changes): a reason on the change form, and the versions
+of an object, each with a restore button."""
 
+from django import forms
 from django.contrib import messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from orgportal.changes.context import MAX_REASON, change_context
 from orgportal.changes.entries import change_entries
 from orgportal.changes.models import Change
 from orgportal.changes.restore import object_restore
 
 VERSIONS_SHOWN = 100
+REASON_FIELD = "change_reason"
 
 
-class VersionsAdminMixin:
-    """Add <pk>/versions/ (every recorded version) and restoring one of them."""
+class ChangeReasonAdminMixin:
+    """An optional "reason for the change" on the add and change forms, kept as the change
+    reason of every record the save writes (the object's and its inlines')."""
+
+    # No heading: the field's label says what it is.
+    reason_fieldset = (None, {"fields": (REASON_FIELD,), "classes": ("change-reason",)})
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        field = forms.CharField(
+            label=_("Reason for the change"),
+            required=False,
+            max_length=MAX_REASON,
+            help_text=_("Optional: kept with this change in the history (2026 Q3 reorganisation)."),
+            widget=forms.TextInput(attrs={"size": 60}),
+        )
+        self.form = type(self.form.__name__, (self.form,), {REASON_FIELD: field})
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if REASON_FIELD not in flatten_fieldsets(fieldsets):
+            fieldsets.append(self.reason_fieldset)
+        return fieldsets
+
+    def _reason(self, form):
+        return (getattr(form, "cleaned_data", {}).get(REASON_FIELD) or "").strip()
+
+    def save_model(self, request, obj, form, change):
+        with change_context(reason=self._reason(form)):
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        with change_context(reason=self._reason(form)):
+            super().save_related(request, form, formsets, change)
+
+
+class VersionsAdminMixin(ChangeReasonAdminMixin):
+    """Add <pk>/versions/ (every recorded version) and restoring one of them; the change form
+    takes a reason (ChangeReasonAdminMixin)."""
 
     def get_urls(self):
         opts = self.model._meta
