@@ -9,7 +9,19 @@ connection to the database, so nodes and what is rendered from them may be cache
 
 from bisect import bisect_right
 
-from django.db.models import Count, Q, Sum
+from django.db import connections
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from departments.models import Department
@@ -362,3 +374,96 @@ class ArchivedRanges:
         first = bisect_right(self.lfts, node.lft)
         last = bisect_right(self.lfts, node.rght)
         return sum((rght - lft + 1) // 2 for lft, rght in self.ranges[first:last])
+
+
+def outermost_archived_below():
+    """Return the archived departments strictly below the outer row with no archived
+    department between: everything inside their ranges is hidden from those who may not see
+    archived items. Outer references: ``tree_id``, ``lft``, ``rght`` of the row."""
+    archived = Department._base_manager.filter(is_active=False)
+    between = archived.filter(
+        tree_id=OuterRef("tree_id"),
+        lft__lt=OuterRef("lft"),
+        rght__gt=OuterRef("rght"),
+        lft__gt=OuterRef(OuterRef("lft")),
+    )
+    return archived.filter(
+        tree_id=OuterRef("tree_id"), lft__gt=OuterRef("lft"), lft__lt=OuterRef("rght")
+    ).exclude(Exists(between))
+
+
+def descendants_shown(*, include_archived=False):
+    """Return an expression: how many departments below a row the reader sees.
+
+    All of them from the nested set, ``(rght - lft - 1) / 2``; for those who may not see
+    archived items, less the outermost archived ranges below (a subquery over the few archived
+    rows, which the partial index ``department_archived_range`` keeps small).
+    """
+    below = ExpressionWrapper((F("rght") - F("lft") - 1) / 2, output_field=IntegerField())
+    if include_archived:
+        return below
+    hidden = (
+        outermost_archived_below()
+        .order_by()
+        .values("tree_id")
+        .annotate(hidden=Sum((F("rght") - F("lft") + 1) / 2))
+        .values("hidden")[:1]
+    )
+    return ExpressionWrapper(
+        below - Coalesce(Subquery(hidden, output_field=IntegerField()), 0),
+        output_field=IntegerField(),
+    )
+
+
+def branch_role_totals(pks):
+    """Return {pk: (own roles, roles in branch, seats, without headcount)} of departments.
+
+    One grouped query whatever the size, with rows for the departments asked for only: the
+    active roles of each department's active branch, added up in SQL, less those inside
+    archived ranges below it (an archived department's branch adds nothing above it; an
+    archived department counts its own roles only), as load_tree() counts them.
+    """
+    pks = list(pks)
+    if not pks:
+        return {}
+    department = connection_quote(Department._meta.db_table)
+    role = connection_quote(role_model()._meta.db_table)
+    marks = ", ".join(["%s"] * len(pks))
+    sql = f"""
+        SELECT s_id, SUM(own), SUM(n), SUM(seats), SUM(unknown) FROM (
+            SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN 1 ELSE 0 END AS own, 1 AS n,
+                   COALESCE(r.headcount, 0) AS seats,
+                   CASE WHEN r.headcount IS NULL THEN 1 ELSE 0 END AS unknown
+            FROM {department} s
+            JOIN {department} d
+              ON d.tree_id = s.tree_id AND d.lft >= s.lft AND d.lft < s.rght
+            JOIN {role} r ON r.department_id = d.id
+            WHERE s.id IN ({marks}) AND r.is_active = %s
+              AND (d.id = s.id OR (s.is_active = %s AND d.is_active = %s))
+            UNION ALL
+            SELECT s.id, 0, -1, -COALESCE(r.headcount, 0),
+                   CASE WHEN r.headcount IS NULL THEN -1 ELSE 0 END
+            FROM {department} s
+            JOIN {department} a
+              ON a.tree_id = s.tree_id AND a.lft > s.lft AND a.lft < s.rght AND a.is_active = %s
+            JOIN {department} d
+              ON d.tree_id = a.tree_id AND d.lft > a.lft AND d.lft < a.rght AND d.is_active = %s
+            JOIN {role} r ON r.department_id = d.id
+            WHERE s.id IN ({marks}) AND s.is_active = %s AND r.is_active = %s
+              AND NOT EXISTS (
+                SELECT 1 FROM {department} b
+                WHERE b.tree_id = a.tree_id AND b.is_active = %s
+                  AND b.lft > s.lft AND b.lft < a.lft AND b.rght > a.rght
+              )
+        ) branch_roles
+        GROUP BY s_id
+    """
+    params = [*pks, True, True, True, False, True, *pks, True, True, False]
+    with connections[Department._base_manager.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {pk: (own, count, seats or 0, unknown) for pk, own, count, seats, unknown in rows}
+
+
+def connection_quote(name):
+    return connections[Department._base_manager.db].ops.quote_name(name)

@@ -253,6 +253,17 @@ ORGPORTAL_CACHE_TIMEOUT = env.int("ORGPORTAL_CACHE_TIMEOUT", default=300)
 # `manage.py handbook_pdf`), so that no request outlives gunicorn's timeout or eats the memory.
 ORGPORTAL_HANDBOOK_MAX_ROLES = env.int("ORGPORTAL_HANDBOOK_MAX_ROLES", default=300)
 
+# The org chart (orgportal/chart): up to ORGPORTAL_CHART_OPEN_UP_TO departments it opens whole;
+# above, it draws the open levels only (the root's children, and the path to ?focus=), each
+# closed card opening on demand as a fragment (/chart/branch/<code>/) of
+# ORGPORTAL_CHART_PAGE_SIZE children at a time. "Expand all" (?expand=all) is offered up to
+# ORGPORTAL_CHART_EXPAND_ALL_UP_TO departments: above that a whole chart is too big to draw.
+ORGPORTAL_CHART_OPEN_UP_TO = env.int("ORGPORTAL_CHART_OPEN_UP_TO", default=30)
+ORGPORTAL_CHART_EXPAND_ALL_UP_TO = env.int("ORGPORTAL_CHART_EXPAND_ALL_UP_TO", default=300)
+ORGPORTAL_CHART_PAGE_SIZE = env.int("ORGPORTAL_CHART_PAGE_SIZE", default=50)
+if ORGPORTAL_CHART_PAGE_SIZE < 1:
+    raise ImproperlyConfigured("ORGPORTAL_CHART_PAGE_SIZE must be 1 or more.")
+
 # Content-Security-Policy: everything the portal needs comes from the portal itself, with no
 # inline script or style (django-csp). The API's ReDoc page relaxes it for itself (see
 # orgportal/api/urls.py). CSP_REPORT_ONLY=1 reports violations without enforcing the policy.

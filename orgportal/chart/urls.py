@@ -8,4 +8,5 @@ app_name = "chart"
 
 urlpatterns = [
     path("", views.OrgChartView.as_view(), name="home"),
+    path("chart/branch/<str:code>/", views.ChartBranchView.as_view(), name="branch"),
 ]

@@ -1,7 +1,15 @@
-"""The org chart page: the organisation from its root, as a chart or an outline."""
+"""The org chart page: the organisation from its root, as a chart or an outline, drawn open
+as far as it is shown; and the fragments that open its closed branches on demand."""
 
+import re
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http.request import QueryDict
 from django.template.loader import render_to_string
-from django.views.generic import TemplateView
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView, View
 
 from departments.access import PortalReadMixin
 from departments.api.filters import CODE_RE
@@ -11,42 +19,101 @@ from orgportal.cache import org_cached
 from orgportal.changes.asof import tree_rows
 from orgportal.changes.moments import as_of_context
 from orgportal.changes.states import rows_as_of
+from orgportal.chart.open_tree import (
+    child_page,
+    child_rows,
+    nodes_from_rows,
+    path_reaches,
+    path_rows,
+)
 from orgportal.chart.overlay import team_badges, team_overlay
 from orgportal.conditional import OrgConditionalMixin, request_org_state
 
-# Up to this many departments the chart opens fully; above it only the first level shows.
-OPEN_ALL_UP_TO = 30
+PAGE_RE = re.compile(r"[1-9][0-9]{0,6}")
+TEMPLATES = {
+    "chart": ("orgportal/chart/chart_node.html", "orgportal/chart/chart_branch.html"),
+    "outline": ("orgportal/chart/outline_node.html", "orgportal/chart/outline_branch.html"),
+}
 
 
-class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
-    """Draw the organisation from its root, as a chart or as an outline."""
+def chart_links(view, *, teams, show_archived, as_of_value=""):
+    """Return the template context that links closed cards: ``focus_url`` (the chart opened
+    at a department, without JavaScript: append the code) and ``branch_query`` (the query of
+    its fragment; empty when the chart is as of a past date, whose branches open by focus)."""
+    query = QueryDict(mutable=True)
+    branch = QueryDict(mutable=True)
+    branch["view"] = view
+    if view == "outline":
+        query["view"] = "outline"
+    for name, on in (("teams", teams), ("archived", show_archived)):
+        if on:
+            query[name] = branch[name] = "1"
+    if as_of_value:
+        query["as_of"] = as_of_value
+    query["focus"] = ""
+    return {
+        "focus_url": f"{reverse('chart:home')}?{query.urlencode()}",
+        "branch_query": "" if as_of_value else f"?{branch.urlencode()}",
+        "anchor": "outline" if view == "outline" else "dept",
+    }
+
+
+class ChartRequestMixin:
+    """What the chart's page and its fragments read from the query: layout and overlay."""
 
     archived_model = Department
+
+    def chart_view(self):
+        return "outline" if self.request.GET.get("view") == "outline" else "chart"
+
+    def teams_on(self):
+        # The matrix overlay: a link switch (?teams=1), so it works without JavaScript.
+        return self.request.GET.get("teams") == "1"
+
+
+class OrgChartView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, TemplateView):
+    """Draw the organisation from its root, as a chart or as an outline.
+
+    Small organisations open whole; larger ones show the root's children closed, and the path
+    to ``?focus=`` open. ``?expand=all`` opens everything up to a set size.
+    """
+
     template_name = "orgportal/chart/org_chart.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        view = "outline" if self.request.GET.get("view") == "outline" else "chart"
-        # The matrix overlay: a link switch (?teams=1), so it works without JavaScript.
-        teams = self.request.GET.get("teams") == "1"
+        view = self.chart_view()
+        teams = self.teams_on()
+        expand = self.request.GET.get("expand") == "all"
         focus_code = self.request.GET.get("focus", "")
-        archived = int(self.show_archived)
-        focus_key = self.known_focus(focus_code)
+        as_of = as_of_context(self.request)
+        context.update(as_of)
+        links = chart_links(
+            view,
+            teams=teams,
+            show_archived=self.show_archived,
+            as_of_value=as_of["as_of_value"] if as_of["as_of"] is not None else "",
+        )
+        if as_of["as_of"] is not None:
+            # The organisation as it stood then, rebuilt from the history in three queries;
+            # drawn open as far as today's chart would be, and not cached.
+            chart = self.draw_as_of(view, focus_code, as_of["as_of"], expand, links, context)
+            context.update(chart, view=view, focus_code=focus_code)
+            return context
+        path, focus_key = None, ""
+        if focus_code and CODE_RE.fullmatch(focus_code):
+            path = path_rows(focus_code, include_archived=self.show_archived)
+            if path_reaches(path, focus_code, include_archived=self.show_archived):
+                focus_key = focus_code
+            else:
+                path = path[:1]
         # The drawn chart (HTML and plain figures) is cached until the organisation next
         # changes (see orgportal.cache). Only known codes make drawings of their own, so no
         # visitor can fill the cache with made-up ones.
-        as_of = as_of_context(self.request)
-        context.update(as_of)
-        if as_of["as_of"] is not None:
-            # The organisation as it stood then, rebuilt from the history in three queries and
-            # drawn by the same builder; not cached.
-            rows = rows_as_of(as_of["as_of"])
-            chart = self.draw_chart(view, focus_key, context["archived_query"], rows=rows)
-            context.update(chart, view=view, focus_code=focus_code, focused=bool(focus_key))
-            return context
+        archived = int(self.show_archived)
         chart = org_cached(
-            f"org-chart:{view}:{archived}:{focus_key}:{int(teams)}",
-            lambda: self.draw_chart(view, focus_key, context["archived_query"], teams=teams),
+            f"org-chart:{view}:{archived}:{focus_key}:{int(teams)}:{int(expand)}",
+            lambda: self.draw_chart(view, focus_key, path, expand, teams, links, context),
             version=request_org_state(self.request)[0],
         )
         context.update(
@@ -54,54 +121,80 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
         )
         return context
 
-    def known_focus(self, code):
-        """Return ``code`` if it names a department this reader sees in the chart, else ""."""
-        if not code or not CODE_RE.fullmatch(code):
-            return ""
-        departments = Department.objects.filter(code=code)
-        if not self.show_archived:
-            departments = departments.visible()
-        return code if departments.exists() else ""
+    def draw_chart(self, view, focus_code, path, expand, teams, links, context):
+        """Return the chart's summary and its open levels drawn as HTML.
 
-    def draw_chart(self, view, focus_code, archived_query, *, teams=False, rows=None):
-        """Return the chart's summary and its tree drawn as HTML, the path to the focus open.
-
-        ``rows`` (orgportal.changes.states.OrganisationRows) draws the organisation they hold,
-        as of a past date, instead of today's.
+        Three queries whatever the size: the path to the focus (unless given), the children
+        of the open departments and their role totals; or, for an organisation drawn whole,
+        all its rows and role totals.
         """
-        if rows is None:
-            root = load_tree(Department.objects.all(), include_archived=self.show_archived)
-        else:
-            root = tree_from_rows(*tree_rows(rows), include_archived=self.show_archived)
-        if root is None:
+        include_archived = self.show_archived
+        if path is None:
+            path = path_rows("", include_archived=include_archived)
+        if not path or not (include_archived or path[0]["is_active"]):
             return {"root": None}
-        open_all = root.descendant_count <= OPEN_ALL_UP_TO
+        size = path[0]["below"]
+        expandable = size <= settings.ORGPORTAL_CHART_EXPAND_ALL_UP_TO
+        whole = size <= settings.ORGPORTAL_CHART_OPEN_UP_TO or (expand and expandable)
+        if whole:
+            root = load_tree(Department.objects.all(), include_archived=include_archived)
+            for node in root.walk():
+                node.is_open = True
+                node.is_focused = node.code == focus_code
+        else:
+            page_size = settings.ORGPORTAL_CHART_PAGE_SIZE
+            children = child_rows(
+                [row["pk"] for row in path], include_archived=include_archived, page_size=page_size
+            )
+            nodes = nodes_from_rows(path, children, page_size=page_size)
+            root = nodes[path[0]["pk"]]
+            if focus_code:
+                nodes[path[-1]["pk"]].is_focused = True
+        return self.render_chart(root, view, teams, links, context, whole, expandable)
+
+    def draw_as_of(self, view, focus_code, moment, expand, links, context):
+        """Return the chart of the organisation as of ``moment``, open as today's would be."""
+        rows = rows_as_of(moment)
+        root = tree_from_rows(*tree_rows(rows), include_archived=self.show_archived)
+        if root is None:
+            return {"root": None, "focused": False}
+        expandable = root.descendant_count <= settings.ORGPORTAL_CHART_EXPAND_ALL_UP_TO
+        whole = root.descendant_count <= settings.ORGPORTAL_CHART_OPEN_UP_TO or (
+            expand and expandable
+        )
         by_pk = {}
+        focused = False
         for node in root.walk():
-            node.is_open = open_all or node is root
+            node.is_open = whole or node is root
             by_pk[node.pk] = node
-            if node.code == focus_code:
-                node.is_focused = True
+            if focus_code and node.code == focus_code:
+                focused = node.is_focused = True
                 step = node
                 while step is not None:
                     step.is_open = True
                     step = by_pk.get(step.parent_id)
+        if not whole:
+            # Only the open levels are drawn: closed cards keep their counts and open by focus.
+            for node in by_pk.values():
+                if not node.is_open:
+                    node.children = []
+        chart = self.render_chart(root, view, False, links, context, whole, expandable)
+        chart["focused"] = focused
+        return chart
+
+    def render_chart(self, root, view, teams, links, context, whole, expandable):
         overlay = team_overlay(show_archived=self.show_archived) if teams else []
-        # Tree nodes have fixed slots: the cards look their teams up by code.
-        badges = team_badges(overlay)
-        template = (
-            "orgportal/chart/outline_node.html"
-            if view == "outline"
-            else "orgportal/chart/chart_node.html"
-        )
         tree_html = render_to_string(
-            template,
+            TEMPLATES[view][0],
             {
                 "node": root,
                 "is_root": True,
-                "archived_query": archived_query,
+                "archived_query": context["archived_query"],
                 "teams_on": teams,
-                "team_badges": badges,
+                # Tree nodes have fixed slots: the cards look their teams up by code.
+                "team_badges": team_badges(overlay),
+                "next_page": 2,
+                **links,
             },
         )
         summary = {
@@ -115,4 +208,81 @@ class OrgChartView(OrgConditionalMixin, PortalReadMixin, TemplateView):
             "seats_unknown": root.seats_unknown,
             "descendant_count": root.descendant_count,
         }
-        return {"root": summary, "tree_html": tree_html, "overlay": overlay}
+        return {
+            "root": summary,
+            "tree_html": tree_html,
+            "overlay": overlay,
+            "drawn_whole": whole,
+            "expand_all_offered": expandable and not whole,
+            "expand_all_up_to": settings.ORGPORTAL_CHART_EXPAND_ALL_UP_TO,
+        }
+
+
+class BranchFragment(View):
+    """Answer a department's children in the chart as an HTML fragment (see ChartBranchView)."""
+
+    def get(self, request, code):
+        if "as_of" in request.GET:
+            return HttpResponseBadRequest(
+                _("as_of: a past organisation's branches open in the chart, with ?focus=."),
+                content_type="text/plain; charset=utf-8",
+            )
+        page = request.GET.get("page", "1")
+        if not PAGE_RE.fullmatch(page):
+            return HttpResponseBadRequest(
+                _("page: give a whole number of 1 or more."),
+                content_type="text/plain; charset=utf-8",
+            )
+        page = int(page)
+        include_archived = self.show_archived
+        path = path_rows(code, include_archived=include_archived) if CODE_RE.fullmatch(code) else []
+        if not path_reaches(path, code, include_archived=include_archived):
+            raise Http404(_("No department with that code is in the chart."))
+        page_size = settings.ORGPORTAL_CHART_PAGE_SIZE
+        offset = (page - 1) * page_size
+        if page > 1 and offset >= path[-1]["child_count"]:
+            raise Http404(_("That page of the branch is empty."))
+        view = self.chart_view()
+        teams = self.teams_on()
+        html = org_cached(
+            f"org-branch:{code}:{page}:{view}:{int(include_archived)}:{int(teams)}",
+            lambda: self.draw_branch(path, view, teams, page, offset),
+            version=request_org_state(request)[0],
+        )
+        return HttpResponse(html, content_type="text/html; charset=utf-8")
+
+    def draw_branch(self, path, view, teams, page, offset):
+        """Return the HTML of a page of the last department of ``path``'s children."""
+        page_size = settings.ORGPORTAL_CHART_PAGE_SIZE
+        include_archived = self.show_archived
+        children = child_page(
+            path[-1]["pk"], include_archived=include_archived, offset=offset, limit=page_size
+        )
+        nodes = nodes_from_rows(
+            path,
+            children,
+            page_size=page_size,
+            offset=offset,
+            cards=[row["pk"] for row in children],
+        )
+        overlay = team_overlay(show_archived=include_archived) if teams else []
+        return render_to_string(
+            TEMPLATES[view][1],
+            {
+                "node": nodes[path[-1]["pk"]],
+                "is_root": False,
+                "archived_query": "?archived=1" if include_archived else "",
+                "teams_on": teams,
+                "team_badges": team_badges(overlay),
+                "next_page": page + 1,
+                **chart_links(view, teams=teams, show_archived=include_archived),
+            },
+        )
+
+
+class ChartBranchView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, BranchFragment):
+    """A page of a department's children as the chart draws them (``?view=chart|outline``,
+    ``?teams=1``, ``?archived=1``, ``?page=``), for the chart to insert where a closed card
+    opens. Cached per branch, page, layout and organisation version, in the reader's language;
+    a department below an archived one is not found for those who may not see archived items.
+    """

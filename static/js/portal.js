@@ -30,10 +30,28 @@
     return sibling && sibling.matches("li[data-node]") ? sibling : null;
   }
 
+  function onDemandOf(node) {
+    return node.querySelector(":scope > a[data-branch-url]");
+  }
+
+  // Opens a branch drawn on demand first, then moves to its first department.
+  function openAndEnter(node) {
+    var link = onDemandOf(node);
+    if (link) {
+      openOnDemand(link).then(function () {
+        var child = childrenOf(node)[0];
+        if (child) {
+          linkOf(child).focus();
+        }
+      });
+    }
+    return null;
+  }
+
   function firstChildOf(node) {
     var branch = branchOf(node);
     if (!branch) {
-      return null;
+      return openAndEnter(node);
     }
     branch.open = true;
     return childrenOf(node)[0] || null;
@@ -67,6 +85,12 @@
       return links[links.indexOf(link) + (key === "ArrowDown" ? 1 : -1)] || null;
     }
     if (key === "ArrowRight") {
+      if (!branch && onDemandOf(node)) {
+        openOnDemand(onDemandOf(node)).then(function () {
+          link.focus();
+        });
+        return null;
+      }
       if (branch && !branch.open) {
         branch.open = true;
         return link;
@@ -83,12 +107,112 @@
     return null;
   }
 
-  function setUpTree(tree) {
-    tree.querySelectorAll("details[data-branch]").forEach(function (branch) {
+  function setUpBranches(container) {
+    container.querySelectorAll("details[data-branch]").forEach(function (branch) {
       syncExpanded(branch);
       branch.addEventListener("toggle", function () {
         syncExpanded(branch);
       });
+    });
+  }
+
+  // A closed card whose branch is not drawn has a link instead of a toggle: to the chart
+  // opened at it (without JavaScript), and to its fragment, which is fetched and put in the
+  // link's place, open. "Show more" fetches the next page of a very wide branch.
+  function fetchFragment(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(
+      function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        return response.text();
+      }
+    );
+  }
+
+  function parseFragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    return template.content.querySelector("details[data-branch]");
+  }
+
+  function openOnDemand(link) {
+    if (link.getAttribute("aria-busy") === "true") {
+      return Promise.resolve(null);
+    }
+    link.setAttribute("aria-busy", "true");
+    return fetchFragment(link.dataset.branchUrl)
+      .then(function (html) {
+        var branch = parseFragment(html);
+        if (!branch) {
+          throw new Error("no branch");
+        }
+        link.replaceWith(branch);
+        setUpBranches(branch.parentElement);
+        return branch;
+      })
+      .catch(function () {
+        window.location.href = link.href; // the chart opened at it, drawn by the server
+        return null;
+      });
+  }
+
+  function showMore(link) {
+    var item = link.closest("[data-more]");
+    if (!item || link.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    link.setAttribute("aria-busy", "true");
+    fetchFragment(link.dataset.moreUrl)
+      .then(function (html) {
+        var branch = parseFragment(html);
+        var list = branch && branch.querySelector(":scope > ul");
+        if (!list) {
+          throw new Error("no branch");
+        }
+        var first = null;
+        Array.from(list.children).forEach(function (child) {
+          var card = child.querySelector(":scope > [id]");
+          // A department on the way to a focus is drawn beyond the first page already.
+          if (card && document.getElementById(card.id)) {
+            return;
+          }
+          item.before(child);
+          setUpBranches(child);
+          first = first || child;
+        });
+        item.remove();
+        var firstLink = first && linkOf(first);
+        if (firstLink) {
+          firstLink.focus();
+        }
+      })
+      .catch(function () {
+        window.location.href = link.href;
+      });
+  }
+
+  function setUpTree(tree) {
+    setUpBranches(tree);
+
+    tree.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) {
+        return;
+      }
+      var onDemand = event.target.closest("a[data-branch-url]");
+      var more = event.target.closest("a[data-more-url]");
+      if (onDemand) {
+        event.preventDefault();
+        openOnDemand(onDemand).then(function (branch) {
+          var summary = branch && branch.querySelector(":scope > summary");
+          if (summary) {
+            summary.focus();
+          }
+        });
+      } else if (more) {
+        event.preventDefault();
+        showMore(more);
+      }
     });
 
     tree.addEventListener("keydown", function (event) {

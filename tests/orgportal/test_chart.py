@@ -13,9 +13,13 @@ from tests.factories import DepartmentFactory, RoleFactory, UserFactory
 
 # The request's savepoint and its release (ATOMIC_REQUESTS), session, user, the viewer's two
 # permission lookups (own and through groups) for the "show archived" switch, and the
-# organisation version (the ETag), the department rows and their role totals. ?focus= adds the
-# check that the code names a department in the chart.
-CHART_QUERIES = 9
+# organisation version (the ETag); then the path (the root, and with ?focus= the focus and the
+# departments above it), the rows shown (the children of the open departments, or the whole
+# tree of a small organisation) and their role totals.
+CHART_QUERIES = 10
+# What a drawing served from the cache costs: everything but the rows and totals, and the path
+# unless a focus must be checked first.
+CACHED_CHART_QUERIES = CHART_QUERIES - 3
 
 
 def card(content, code):
@@ -31,14 +35,31 @@ def card_numbers(content, code):
 
 
 def branch_open(content, code):
-    """Return whether the branch below department ``code`` is open."""
+    """Return whether the branch below department ``code`` is drawn open.
+
+    A closed branch is either drawn closed (a small chart draws everything) or not drawn at
+    all: a link that opens it on demand (see branch_on_demand).
+    """
     match = re.search(
-        rf'id="dept-{re.escape(code)}".*?</article>\s*<details class="org-branch"([^>]*)>',
+        rf'id="dept-{re.escape(code)}".*?</article>\s*<(details|a) class="org-(?:branch|toggle)'
+        r"([^>]*)>",
         content,
         re.S,
     )
     assert match, f"no branch below {code}"
-    return " open" in match.group(1)
+    return match.group(1) == "details" and " open" in match.group(2)
+
+
+def branch_on_demand(content, code):
+    """Return the fragment URL of the closed, undrawn branch below ``code``, or None."""
+    match = re.search(
+        rf'id="dept-{re.escape(code)}".*?</article>\s*<(details|a) class="org-([^>]*)>',
+        content,
+        re.S,
+    )
+    assert match, f"no branch below {code}"
+    url = re.search(r'data-branch-url="([^"]*)"', match.group(2))
+    return url.group(1).replace("&amp;", "&") if match.group(1) == "a" and url else None
 
 
 def test_chart_sends_anonymous_visitors_to_the_login(client, seed_org):
@@ -190,12 +211,19 @@ def test_collapsible_branches_work_without_javascript(viewer_client, seed_org):
     assert 'data-action="expand-all" hidden' in content  # shown by the script only
 
 
-def test_large_chart_opens_only_the_first_level(viewer_client, large_org):
+def test_large_chart_draws_only_the_root_and_the_first_level(viewer_client, large_org):
     content = viewer_client.get(reverse("chart:home")).content.decode()
 
     assert branch_open(content, "company")
     assert not branch_open(content, "gen-1")
-    assert content.count('id="dept-') == 500
+    # Of 500 departments, the company and its eight children are drawn; the rest open on
+    # demand, each closed card linked to its fragment and, without JavaScript, to a focus.
+    assert re.findall(r'<article [^>]*id="dept-([\w-]+)"', content) == [
+        "company",
+        *(f"gen-{index}" for index in range(1, 9)),
+    ]
+    assert branch_on_demand(content, "gen-1") == "/chart/branch/gen-1/?view=chart"
+    assert 'href="/?focus=gen-1#dept-gen-1"' in content
 
 
 def test_focus_opens_the_path_to_the_department_and_highlights_its_card(viewer_client, large_org):
@@ -206,6 +234,9 @@ def test_focus_opens_the_path_to_the_department_and_highlights_its_card(viewer_c
     assert branch_open(content, "gen-1")
     assert branch_open(content, "gen-12")
     assert not branch_open(content, "gen-2")
+    assert branch_on_demand(content, "gen-2") == "/chart/branch/gen-2/?view=chart"
+    # The open levels only: the company, its 8 children, gen-1's 8 and gen-12's 8.
+    assert content.count('<article class="org-card') == 1 + 8 + 8 + 8
     focused = card(content, "gen-100")
     assert "is-focused" in focused
     assert 'aria-current="true"' in focused
@@ -279,7 +310,7 @@ def test_chart_runs_a_fixed_number_of_queries(
 ):
     request.getfixturevalue(org)
 
-    with django_assert_num_queries(CHART_QUERIES + ("focus" in query)):
+    with django_assert_num_queries(CHART_QUERIES):
         response = viewer_client.get(reverse("chart:home") + query)
 
     assert response.status_code == 200
@@ -306,7 +337,7 @@ def test_the_drawn_chart_is_cached_until_the_organisation_changes(
     home = reverse("chart:home")
     viewer_client.get(home)
     # Served from the cache: everything but the queries that load the tree.
-    with django_assert_num_queries(CHART_QUERIES - 2):
+    with django_assert_num_queries(CACHED_CHART_QUERIES):
         cached = viewer_client.get(home)
     assert "数字运营部" in cached.content.decode()
 

@@ -1,0 +1,159 @@
+"""The chart's open levels: the departments it shows, loaded from SQL limited to them.
+
+The chart shows the root and its children, and opens the path to a focused department and
+that department's children; every other card is closed, with the number of departments below
+it that the reader sees, and opens on demand as a fragment (views.ChartBranchView). Each
+answer costs three queries whatever the organisation's size: the path (the root, the focus and
+the departments between), the children of the open departments (a page of each at most), and
+their role totals. Nodes are departments.tree.TreeNode: plain data, safe to cache.
+"""
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
+
+from departments.models import Department
+from departments.tree import (
+    ACCENTS,
+    CARD_TEXTS,
+    TREE_ROW_FIELDS,
+    branch_role_totals,
+    descendants_shown,
+    node_factory,
+    text_columns,
+)
+
+
+def _age_rank():
+    """Return an expression: for the root's children, how many of their siblings are older.
+
+    The root's children take the chart's colours in the order they were created, archived
+    ones included, so a department keeps its colour when HR reorder or archive its siblings.
+    """
+    older = (
+        Department._base_manager.filter(parent_id=OuterRef("parent_id"), pk__lt=OuterRef("pk"))
+        .order_by()
+        .values("parent_id")
+        .annotate(older=Count("pk"))
+        .values("older")
+    )
+    return Case(When(level=1, then=Coalesce(Subquery(older), 0)), default=Value(0))
+
+
+def _with_figures(departments, include_archived):
+    return departments.annotate(
+        below=descendants_shown(include_archived=include_archived), age_rank=_age_rank()
+    )
+
+
+def _fields():
+    return [*TREE_ROW_FIELDS, *text_columns(CARD_TEXTS), "below", "age_rank"]
+
+
+def path_rows(code, *, include_archived):
+    """Return the rows of the root and, with ``code``, of that department and every
+    department above it, in tree order (one query), each with ``child_count``: the children
+    the reader sees. The caller checks what came back: an
+    unknown code brings the root only, and an archived department on the path hides the
+    rest from those who may not see archived items."""
+    on_path = Q(parent__isnull=True)
+    if code:
+        target = Department._base_manager.filter(
+            code=code,
+            tree_id=OuterRef("tree_id"),
+            lft__gte=OuterRef("lft"),
+            rght__lte=OuterRef("rght"),
+        )
+        on_path |= Q(Exists(target))
+    departments = Department._base_manager.filter(on_path).order_by("tree_id", "lft")
+    children = Department._base_manager.filter(parent_id=OuterRef("pk"))
+    if not include_archived:
+        children = children.filter(is_active=True)
+    child_count = children.order_by().values("parent_id").annotate(n=Count("pk")).values("n")
+    departments = _with_figures(departments, include_archived).annotate(
+        child_count=Coalesce(Subquery(child_count), 0)
+    )
+    rows = list(departments.values(*_fields(), "child_count"))
+    if rows:
+        # One organisation, one tree: the first root's.
+        rows = [row for row in rows if row["tree_id"] == rows[0]["tree_id"]]
+    return rows
+
+
+def path_reaches(rows, code, *, include_archived):
+    """Return whether ``rows`` (of path_rows) end at ``code`` and the reader sees it."""
+    if not rows or rows[-1]["code"] != code:
+        return False
+    return include_archived or all(row["is_active"] for row in rows)
+
+
+def child_rows(parent_pks, *, include_archived, page_size):
+    """Return the rows of the first ``page_size`` children of each department of
+    ``parent_pks``, in tree order, each with ``siblings``: how many children its parent has
+    that the reader sees (one query)."""
+    children = Department._base_manager.filter(parent_id__in=list(parent_pks))
+    if not include_archived:
+        children = children.filter(is_active=True)
+    children = (
+        _with_figures(children, include_archived)
+        .annotate(
+            place=Window(RowNumber(), partition_by=[F("parent_id")], order_by=F("lft").asc()),
+            siblings=Window(Count("pk"), partition_by=[F("parent_id")]),
+        )
+        .filter(place__lte=page_size)
+        .order_by("tree_id", "lft")
+    )
+    return list(children.values(*_fields(), "siblings"))
+
+
+def child_page(parent_pk, *, include_archived, offset, limit):
+    """Return the rows of the children ``offset`` to ``offset + limit`` of a department, in
+    tree order, each with ``siblings`` as in child_rows() (one query)."""
+    children = Department._base_manager.filter(parent_id=parent_pk)
+    if not include_archived:
+        children = children.filter(is_active=True)
+    children = (
+        _with_figures(children, include_archived)
+        .annotate(siblings=Window(Count("pk"), partition_by=[F("parent_id")]))
+        .order_by("lft")
+    )
+    return list(children.values(*_fields(), "siblings")[offset : offset + limit])
+
+
+def nodes_from_rows(path, children, *, page_size, offset=0, cards=None):
+    """Build the shown tree from the rows of path_rows() and child_rows() (or child_page()),
+    in one pass in tree order, with role totals from one more query; return the nodes by pk.
+
+    Every department of ``path`` is open; each open department with more children than shown
+    gets ``more_children``: how many follow the ones shown from ``offset``. ``cards`` (pks)
+    limits the role totals to the cards drawn, when the path itself is not drawn.
+    """
+    rows = {row["pk"]: row for row in path}
+    rows.update((row["pk"], row) for row in children)
+    ordered = sorted(rows.values(), key=lambda row: (row["tree_id"], row["lft"]))
+    totals = branch_role_totals(rows if cards is None else cards)
+    make = node_factory(CARD_TEXTS)
+    nodes = {}
+    siblings = {}
+    for row in ordered:
+        parent = nodes.get(row["parent_id"])
+        if nodes and parent is None:
+            continue  # below a department not shown (cannot happen with rows from here)
+        node = make(row)
+        node.descendant_count = row["below"]
+        own, count, seats, unknown = totals.get(node.pk, (0, 0, 0, 0))
+        node.role_count = own
+        node.add_totals((count, seats, unknown))
+        if parent is None:
+            node.accent = row["age_rank"] % ACCENTS + 1 if row["level"] == 1 else 0
+        else:
+            node.accent = parent.accent or row["age_rank"] % ACCENTS + 1
+            parent.children.append(node)
+        if "siblings" in row:
+            siblings[row["parent_id"]] = row["siblings"]
+        nodes[node.pk] = node
+    for row in path:
+        node = nodes.get(row["pk"])
+        if node is not None:
+            node.is_open = True
+            node.more_children = max(siblings.get(node.pk, 0) - offset - page_size, 0)
+    return nodes
