@@ -9,6 +9,7 @@ from django.views.generic import DetailView
 from departments.access import PortalReadMixin, can_change
 from departments.models import Department
 from departments.tree import ACCENTS, load_branch
+from orgportal.changes.pages import AsOfPageMixin
 from orgportal.conditional import OrgConditionalMixin
 from orgportal.translated import without_plain_columns
 
@@ -96,8 +97,13 @@ def group_by_area(items):
     return list(groups.items())
 
 
-class DepartmentDetailView(OrgConditionalMixin, ArchivedPageMixin, PortalReadMixin, DetailView):
-    """Show a department: its place in the tree, sub-departments, roles and their duties."""
+class DepartmentDetailView(
+    OrgConditionalMixin, AsOfPageMixin, ArchivedPageMixin, PortalReadMixin, DetailView
+):
+    """Show a department: its place in the tree, sub-departments, roles and their duties;
+    with ``?as_of=``, as it stood then (orgportal.changes.pages)."""
+
+    as_of_page = "department_as_of"
 
     model = Department
     archived_model = Department

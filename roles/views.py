@@ -11,12 +11,18 @@ from departments.views import (
     last_visible,
     way_back_url,
 )
+from orgportal.changes.pages import AsOfPageMixin
 from orgportal.conditional import OrgConditionalMixin
 from roles.models import Role
 
 
-class RoleDetailView(OrgConditionalMixin, ArchivedPageMixin, PortalReadMixin, DetailView):
-    """Show a role: where it sits, whom it reports to, who reports to it, and its duties."""
+class RoleDetailView(
+    OrgConditionalMixin, AsOfPageMixin, ArchivedPageMixin, PortalReadMixin, DetailView
+):
+    """Show a role: where it sits, whom it reports to, who reports to it, and its duties;
+    with ``?as_of=``, as it stood then (orgportal.changes.pages)."""
+
+    as_of_page = "role_as_of"
 
     model = Role
     archived_model = Role

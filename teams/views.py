@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.generic import DetailView, ListView
 
 from departments.access import PortalReadMixin, can_change
+from orgportal.changes.pages import AsOfPageMixin
 from roles.models import Role
 from teams.models import ProjectTeam, TeamMember
 
@@ -53,8 +54,11 @@ def members_by_department(team, members):
     return ordered
 
 
-class TeamListView(PortalReadMixin, ListView):
-    """Show every team staff may see, with Owner, status, dates, size and departments."""
+class TeamListView(AsOfPageMixin, PortalReadMixin, ListView):
+    """Show every team staff may see, with Owner, status, dates, size and departments;
+    with ``?as_of=``, the teams as they stood then."""
+
+    as_of_page = "team_list_as_of"
 
     archived_model = ProjectTeam
     context_object_name = "teams"
@@ -76,8 +80,11 @@ class TeamListView(PortalReadMixin, ListView):
         return context
 
 
-class TeamDetailView(PortalReadMixin, DetailView):
-    """Show a team: purpose, Owner, dates, status, the matrix rule and its members."""
+class TeamDetailView(AsOfPageMixin, PortalReadMixin, DetailView):
+    """Show a team: purpose, Owner, dates, status, the matrix rule and its members; with
+    ``?as_of=``, as it stood then."""
+
+    as_of_page = "team_as_of"
 
     model = ProjectTeam
     archived_model = ProjectTeam
@@ -95,7 +102,7 @@ class TeamDetailView(PortalReadMixin, DetailView):
             return super().get(request, *args, **kwargs)
         except Http404:
             team = ProjectTeam.objects.filter(code=kwargs["code"]).first()
-            if team is None:
+            if team is None or request.GET.get("as_of"):
                 raise
         # An archived or closed team: say so (still a 404), show nothing of it.
         return TemplateResponse(

@@ -18,10 +18,15 @@ def _teams(show_archived):
     return teams if show_archived else teams.visible()
 
 
-@register.simple_tag
-def role_teams(role, show_archived=False):
+@register.simple_tag(takes_context=True)
+def role_teams(context, role, show_archived=False):
     """Return the memberships of ``role`` in teams (each with ``is_owner``), and as extra
-    entries without a membership the teams it owns but is not listed in, by team name."""
+    entries without a membership the teams it owns but is not listed in, by team name.
+
+    A page as of a past date hands them over as ``as_of_teams`` (orgportal.changes.pages).
+    """
+    if context.get("as_of_teams") is not None:
+        return context["as_of_teams"]
     teams = _teams(show_archived)
     memberships = list(
         TeamMember.objects.filter(role=role, team__in=teams.values("pk"))
@@ -39,10 +44,12 @@ def role_teams(role, show_archived=False):
     return entries
 
 
-@register.simple_tag
-def department_teams(department, show_archived=False):
+@register.simple_tag(takes_context=True)
+def department_teams(context, department, show_archived=False):
     """Return the teams that draw on a role (member or Owner) of ``department``'s subtree,
-    each with ``drawn_roles``: the subtree's roles in it."""
+    each with ``drawn_roles``: the subtree's roles in it (``as_of_teams`` as of a date)."""
+    if context.get("as_of_teams") is not None:
+        return context["as_of_teams"]
     teams = _teams(show_archived)
     members = TeamMember.objects.filter(
         subtree_q(department, "role__department__"), team__in=teams.values("pk")

@@ -43,6 +43,9 @@ class Timeline:
     moments: list = field(default_factory=list)
     exports: list = field(default_factory=list)
     visible_exports: list = field(default_factory=list)
+    # The pages a test module lists in CAPTURE_PAGES, as a viewer saw them then: url -> (status,
+    # content), one mapping per moment.
+    pages: list = field(default_factory=list)
 
 
 def _at(moment):
@@ -53,15 +56,28 @@ def _at(moment):
 
 
 @pytest.fixture
-def timeline(db):
+def timeline(db, request):
     """Four steps a day apart, from 2026-05-01; an export at the end of each of three days."""
     start = timezone.make_aware(datetime.datetime(2026, 5, 1, 10, 0))
     line = Timeline()
+    capture = getattr(request.module, "CAPTURE_PAGES", ())
+    if capture:
+        from django.test import Client
+
+        from tests.factories import UserFactory
+
+        reader = Client()
+        reader.force_login(UserFactory(username="timeline-viewer"))
 
     def snapshot(day):
         line.moments.append((start + datetime.timedelta(days=day, hours=1)).isoformat())
         line.exports.append(organisation_data())
         line.visible_exports.append(organisation_data(include_archived=False))
+        pages = {}
+        for url in capture:
+            response = reader.get(url)
+            pages[url] = (response.status_code, response.content.decode())
+        line.pages.append(pages)
 
     with _at(start - datetime.timedelta(days=10)):
         text = Path(settings.ORGPORTAL_SEED_FILE).read_text(encoding="utf-8")
