@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -34,27 +34,46 @@ TABLE = "orgportal_organisationversion"
 SEQUENCE = "orgportal_organisation_version_seq"
 
 
-def org_state(*, using: str = DEFAULT_DB_ALIAS) -> tuple[int, datetime | None]:
-    """Return the organisation's version and the time of its last committed change."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT s.last_value, v.changed_at FROM {SEQUENCE} s "
-                f"LEFT JOIN {TABLE} v ON v.id = 1"
-            )
-        else:
-            cursor.execute(f"SELECT version, changed_at FROM {TABLE} WHERE id = 1")
-        row = cursor.fetchone()
-    if row is None:
-        # SQLite's row was flushed away (as a test database's flush does): start again.
-        return _start(connection), None
-    version, changed_at = row
+def state_sql(connection) -> tuple[str, str, str]:
+    """Return the SQL that reads the version and its time: two expressions and the joins that
+    follow a FROM clause (``LEFT JOIN``, so a query over other tables may add them)."""
+    if connection.vendor == "postgresql":
+        return (
+            "s.last_value",
+            "v.changed_at",
+            f"CROSS JOIN {SEQUENCE} s LEFT JOIN {TABLE} v ON v.id = 1",
+        )
+    return "v.version", "v.changed_at", f"LEFT JOIN {TABLE} v ON v.id = 1"
+
+
+def state_value(version, changed_at) -> tuple[int, datetime | None] | None:
+    """Return (version, changed_at) from the columns of state_sql(), or None when SQLite's
+    row is missing (as after a test database's flush)."""
+    if version is None:
+        return None
     if isinstance(changed_at, str):  # SQLite through a raw cursor
         changed_at = datetime.fromisoformat(changed_at)
     if changed_at is not None and timezone.is_naive(changed_at):
         changed_at = changed_at.replace(tzinfo=UTC)
     return version, changed_at
+
+
+def org_state(*, using: str = DEFAULT_DB_ALIAS) -> tuple[int, datetime | None]:
+    """Return the organisation's version and the time of its last committed change."""
+    connection = connections[using]
+    version, changed_at, joins = state_sql(connection)
+    if connection.vendor == "postgresql":
+        sql = f"SELECT {version}, {changed_at} FROM {SEQUENCE} s LEFT JOIN {TABLE} v ON v.id = 1"
+    else:
+        sql = f"SELECT {version}, {changed_at} FROM {TABLE} v WHERE v.id = 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    state = state_value(*row) if row is not None else None
+    if state is None:
+        # SQLite's row was flushed away (as a test database's flush does): start again.
+        return _start(connection), None
+    return state
 
 
 def org_version(*, using: str = DEFAULT_DB_ALIAS) -> int:
@@ -88,14 +107,21 @@ def org_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def org_cached(
-    name: str, build: Callable[[], T], *, per_language: bool = True, version: int | None = None
+    name: str,
+    build: Callable[[], T],
+    *,
+    per_language: bool = True,
+    version: int | None = None,
+    alias: str = "default",
 ) -> T:
     """Return the cached value ``name`` for the current organisation, building it on a miss.
 
     ``version`` is the organisation version the caller read already (to spare a query).
     Values must be plain data or rendered text, never model instances. When the cache cannot
     be reached the value is built from the database, which is slower but never stale.
+    ``alias`` names the Django cache (``responses`` for rendered API answers).
     """
+    store = caches[alias]
     if version is None:
         version = org_version()
     parts = ["orgportal", name, str(version)]
@@ -103,14 +129,14 @@ def org_cached(
         parts.append(get_language() or "")
     key = ":".join(parts)
     try:
-        value = cache.get(key, _MISSING)
+        value = store.get(key, _MISSING)
     except RedisError:
         logger.warning("The cache does not answer; building %r without it.", name, exc_info=True)
         return build()
     if value is _MISSING:
         value = build()
         try:
-            cache.set(key, value, timeout=settings.ORGPORTAL_CACHE_TIMEOUT)
+            store.set(key, value, timeout=settings.ORGPORTAL_CACHE_TIMEOUT)
         except RedisError:
             logger.warning("The cache does not answer; %r was not stored.", name, exc_info=True)
     return value

@@ -5,6 +5,7 @@ import re
 import time
 import uuid
 
+from django.contrib.messages.middleware import MessageMiddleware
 from django.utils.functional import SimpleLazyObject, empty
 
 logger = logging.getLogger("orgportal.requests")
@@ -71,3 +72,15 @@ def _username(request):
     if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
         return None
     return user.get_username() if user.is_authenticated else None
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's messages for pages and the admin; none for the API, which never shows them.
+
+    Setting up the message storage (a signed-cookie reader) costs a few per cent of a small
+    API answer.
+    """
+
+    def process_request(self, request):
+        if not request.path_info.startswith("/api/"):
+            super().process_request(request)

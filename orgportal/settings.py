@@ -106,7 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who changes what, why (X-Change-Reason) and through which path: read by the history.
     "orgportal.changes.context.ChangeContextMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's MessageMiddleware, except for the API.
+    "orgportal.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers a locked-out login.
     "axes.middleware.AxesMiddleware",
@@ -244,6 +245,17 @@ CACHES["imports"] = (
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "imports"}
 )
+# Rendered API answers (the department detail), keyed by the organisation version: apart from
+# the default cache so that thousands of small answers never push the chart out of it.
+CACHES["responses"] = (
+    {**CACHES["default"], "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="") + "responses"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "responses",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+)
 # Seconds an organisation cache entry lives. Changes invalidate entries at once in every process
 # that shares the cache; without REDIS_URL another process sees a change within this time.
 ORGPORTAL_CACHE_TIMEOUT = env.int("ORGPORTAL_CACHE_TIMEOUT", default=300)
@@ -349,7 +361,7 @@ ORGPORTAL_SEED_FILE = BASE_DIR / "data" / "organisation.yaml"
 # and only with that header does an anonymous request get 401 rather than 403.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "orgportal.api.authentication.OrgTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["orgportal.api.permissions.OrganisationPermission"],

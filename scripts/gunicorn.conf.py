@@ -1,13 +1,32 @@
 """gunicorn settings for orgportal, from the environment (every variable is in .env.example)."""
 
+import logging
 import os
 import sys
 from pathlib import Path
+
+from gunicorn import glogging
 
 # gunicorn reads this file before it puts the project on the import path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orgportal.logging import logging_config  # noqa: E402
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, which builds no access log line while its logger would drop it.
+
+    gunicorn builds every request's access-log fields whenever a logging configuration is
+    given, even for a logger that writes nowhere (here: the portal logs each request itself).
+    """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if not self.access_log.isEnabledFor(logging.INFO):
+            self._access_log_enabled = False
+
+
+logger_class = Logger
 
 _port = os.environ.get("PORT", "8000")
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_port}"

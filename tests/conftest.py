@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -58,10 +58,13 @@ def default_language():
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Start every test with an empty cache, so no test sees another's cached pages."""
-    cache.clear()
+    """Start every test with empty caches, so no test sees another's cached pages or answers
+    (a test's rolled-back writes give the next test the same organisation version)."""
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

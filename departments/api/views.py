@@ -4,11 +4,10 @@ from bisect import bisect_left, bisect_right
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -34,8 +33,10 @@ from departments.api.serializers import (
 from departments.models import Department
 from departments.services import department_move
 from departments.tree import text_columns
+from orgportal.api.viewsets import ConditionalGetMixin, ReadsOutsideTransactionMixin
+from orgportal.cache import org_cached
 from orgportal.changes.moments import AS_OF_PARAMETER, as_of_parameter
-from orgportal.conditional import org_not_modified, set_org_validators
+from orgportal.conditional import org_not_modified, request_org_state, set_org_validators
 from orgportal.i18n import column, fallback_order
 
 CODE_PARAMETER = OpenApiParameter(
@@ -131,8 +132,12 @@ class LookupWithoutFiltersMixin:
         },
     ),
 )
-@method_decorator(conditional_page, name="dispatch")
-class DepartmentViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
+class DepartmentViewSet(
+    ConditionalGetMixin,
+    ReadsOutsideTransactionMixin,
+    LookupWithoutFiltersMixin,
+    viewsets.ModelViewSet,
+):
     """Departments, looked up by code."""
 
     queryset = Department.objects.select_related("parent")
@@ -164,6 +169,40 @@ class DepartmentViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
         if not can_change(self.request.user, Department):
             context["hidden_departments"] = HiddenDepartments()
         return context
+
+    def retrieve(self, request, *args, **kwargs):
+        # Answered from rendered bytes kept per organisation version (not a docstring: the
+        # API's schema would show it). The answer depends on the department, the version, the
+        # language, whether the reader sees archived departments (and so every count below),
+        # the format and the address the URLs are built with; the key holds all of them. A
+        # hit costs a cache read: no query for the department, no serializer. The version
+        # comes with the token (one query, orgportal.api.authentication), so the next request
+        # after a change sees it.
+        code = kwargs[self.lookup_url_kwarg or self.lookup_field]
+        may_change = can_change(request.user, Department)
+        renderer = request.accepted_renderer
+        key = ":".join(
+            [
+                "api-department",
+                code,
+                "all" if may_change else "visible",
+                renderer.format,
+                request.build_absolute_uri("/"),
+            ]
+        )
+
+        def render():
+            data = self.get_serializer(self.get_object()).data
+            content_type = renderer.media_type
+            if renderer.charset:
+                content_type = f"{content_type}; charset={renderer.charset}"
+            body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+            return body, content_type
+
+        body, content_type = org_cached(
+            key, render, version=request_org_state(request)[0], alias="responses"
+        )
+        return HttpResponse(body, content_type=content_type)
 
     @extend_schema(
         operation_id="departments_tree",

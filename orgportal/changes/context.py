@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from simple_history.models import HistoricalRecords
 
 REASON_HEADER = "X-Change-Reason"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The change reason column is a text column; a header longer than this is cut.
 MAX_REASON = 500
 
@@ -79,6 +80,9 @@ class ChangeContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method in READ_METHODS:
+            # A read records nothing: no context to set up (a tenth of a small API read).
+            return self.get_response(request)
         HistoricalRecords.context.request = request
         reason = request.headers.get(REASON_HEADER, "").strip()
         try:

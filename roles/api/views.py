@@ -1,9 +1,7 @@
 """The role and duty API: CRUD, filters, roles by code with their duties, duties by id."""
 
 from django.db.models import Exists, OuterRef, Prefetch
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -15,6 +13,7 @@ from rest_framework import viewsets
 from departments.access import can_change
 from departments.api.filters import CODE_RE, readable
 from departments.api.views import LookupWithoutFiltersMixin
+from orgportal.api.viewsets import ConditionalGetMixin, ReadsOutsideTransactionMixin
 from roles.api.filters import DutyFilter, RoleFilter
 from roles.api.serializers import DutySerializer, RoleDetailSerializer, RoleSerializer
 from roles.models import Duty, Role
@@ -76,8 +75,12 @@ def team_memberships_prefetch(request):
         parameters=[ROLE_CODE],
     ),
 )
-@method_decorator(conditional_page, name="dispatch")
-class RoleViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
+class RoleViewSet(
+    ConditionalGetMixin,
+    ReadsOutsideTransactionMixin,
+    LookupWithoutFiltersMixin,
+    viewsets.ModelViewSet,
+):
     """Roles, looked up by code."""
 
     queryset = Role.objects.select_related("department", "reports_to")
@@ -114,8 +117,12 @@ class RoleViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(summary=_("Change a duty"), parameters=[DUTY_ID]),
     destroy=extend_schema(summary=_("Delete a duty"), parameters=[DUTY_ID]),
 )
-@method_decorator(conditional_page, name="dispatch")
-class DutyViewSet(LookupWithoutFiltersMixin, viewsets.ModelViewSet):
+class DutyViewSet(
+    ConditionalGetMixin,
+    ReadsOutsideTransactionMixin,
+    LookupWithoutFiltersMixin,
+    viewsets.ModelViewSet,
+):
     """Duties, looked up by id."""
 
     queryset = Duty.objects.select_related("role").in_org_order()

@@ -1,9 +1,7 @@
 """The project team API: teams by code with their members, CRUD and filters."""
 
 from django.db.models import Prefetch
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import conditional_page
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -14,6 +12,7 @@ from rest_framework import viewsets
 
 from departments.access import can_change
 from departments.api.filters import CODE_RE, readable
+from orgportal.api.viewsets import ConditionalGetMixin, ReadsOutsideTransactionMixin
 from roles.models import Role
 from teams.api.filters import ProjectTeamFilter
 from teams.api.serializers import ProjectTeamSerializer
@@ -68,8 +67,7 @@ def members_prefetch(request):
         parameters=[TEAM_CODE],
     ),
 )
-@method_decorator(conditional_page, name="dispatch")
-class ProjectTeamViewSet(viewsets.ModelViewSet):
+class ProjectTeamViewSet(ConditionalGetMixin, ReadsOutsideTransactionMixin, viewsets.ModelViewSet):
     """Project teams, looked up by code."""
 
     queryset = ProjectTeam.objects.select_related("owner")

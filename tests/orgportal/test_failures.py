@@ -124,13 +124,13 @@ def test_an_unknown_page_gets_the_branded_404_page(viewer_client, seed_org):
 def redis_down(settings):
     url = f"redis://127.0.0.1:{closed_port()}/0"
     settings.REDIS_URL = url
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
+    # As the settings make them with REDIS_URL: the rendered API answers in Redis too.
+    settings.CACHES = {"default": redis, "responses": {**redis, "KEY_PREFIX": "responses"}}
 
 
 def test_writes_succeed_while_redis_does_not_answer(hr, redis_down, caplog):
