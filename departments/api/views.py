@@ -258,8 +258,8 @@ class DepartmentViewSet(
         Imported here: the history spans departments and roles, which this app knows nothing
         of; it hands back Department instances that the same serializer reads.
         """
-        from orgportal.changes.asof import department_instances
-        from orgportal.changes.states import rows_as_of, visible_rows
+        from orgportal.changes.asof import tree_data_as_of
+        from orgportal.changes.states import TREE_PARTS, rows_as_of, visible_rows
 
         moment = as_of_parameter(request)
         query = DepartmentTreeQuerySerializer(
@@ -267,16 +267,16 @@ class DepartmentViewSet(
         )
         query.is_valid(raise_exception=True)
         include_roles = query.validated_data["include_roles"]
-        rows = rows_as_of(moment)
+        rows = rows_as_of(moment, only=TREE_PARTS)
         if not can_change(request.user, Department):
             rows = visible_rows(rows)
         role_model = Department._meta.get_field("roles").related_model
-        every_role = can_change(request.user, role_model)
         try:
-            top = department_instances(
+            top = tree_data_as_of(
+                request,
                 rows,
-                with_roles=include_roles,
-                role_filter=None if every_role else (lambda row: row["is_active"]),
+                include_roles=include_roles,
+                every_role=can_change(request.user, role_model),
                 root_code=request.query_params.get("root") or None,
                 depth=query.validated_data.get("depth"),
             )
@@ -286,8 +286,7 @@ class DepartmentViewSet(
             ) from None
         if top is None:
             raise NotFound(gettext("The organisation had no departments then."))
-        context = {**super().get_serializer_context(), "include_roles": include_roles}
-        return Response(DepartmentTreeSerializer(top, context=context).data)
+        return Response(top)
 
     @extend_schema(
         operation_id="departments_ancestors",

@@ -1,16 +1,12 @@
 """The organisation as of a moment, handed to the same builders as today's organisation.
 
-rows_as_of() rebuilds plain rows from history (three queries whatever the date); here they
-become unsaved model instances with nested-set numbers of their own and the annotations the
-chart reads, so the chart (departments.views) and the tree API's serializer build from them
-exactly as they build from the database.
+rows_as_of() rebuilds plain rows from history (a fixed number of queries whatever the date);
+here they get nested-set numbers of their own, so the chart (departments.tree.tree_from_rows)
+builds from them as it builds from the database, and the tree API answers from them in the
+shape of its answer for today (tree_data_as_of()), without model instances or serializers.
 """
 
-from mptt.utils import get_cached_trees
-
-from departments.models import Department
 from orgportal.changes.states import OrganisationRows
-from roles.models import Role
 
 INSTANCE_SKIP = frozenset({"history_type", "sibling_position", "level", "lft", "rght"})
 
@@ -32,56 +28,6 @@ def with_nested_set(departments):
     return departments
 
 
-def _instance(model, row):
-    values = {key: value for key, value in row.items() if key not in INSTANCE_SKIP}
-    instance = model(**values)
-    instance._state.adding = False
-    return instance
-
-
-def department_instances(
-    rows: OrganisationRows, *, with_roles=False, role_filter=None, root_code=None, depth=None
-):
-    """Return the top Department of ``rows`` with its children cached (get_cached_trees).
-
-    ``root_code`` starts the tree at that department (LookupError when the rows have none of
-    that code), ``depth`` cuts it off; nested-set numbers stay those of the whole tree, so
-    descendant counts hold.
-    """
-    departments = []
-    for row in with_nested_set([dict(row) for row in rows.departments]):
-        department = _instance(Department, row)
-        department.lft, department.rght = row["lft"], row["rght"]
-        department.level, department.tree_id = row["level"], 1
-        department.active_role_count = department.own_seats = department.own_seats_unknown = 0
-        department.tree_roles = []
-        departments.append(department)
-    by_id = {department.pk: department for department in departments}
-    for row in rows.roles:
-        department = by_id.get(row["department_id"])
-        if department is None:
-            continue
-        if row["is_active"]:
-            department.active_role_count += 1
-            if row["headcount"] is None:
-                department.own_seats_unknown += 1
-            else:
-                department.own_seats += row["headcount"]
-        if with_roles and (role_filter is None or role_filter(row)):
-            role = _instance(Role, row)
-            role.department = department
-            department.tree_roles.append(role)
-    if root_code is not None:
-        root = next((d for d in departments if d.code == root_code), None)
-        if root is None:
-            raise LookupError(root_code)
-        departments = [d for d in departments if root.lft <= d.lft and d.rght <= root.rght]
-    if depth is not None and departments:
-        departments = [d for d in departments if d.level <= departments[0].level + depth]
-    tops = get_cached_trees(departments)
-    return tops[0] if tops else None
-
-
 def tree_rows(rows: OrganisationRows):
     """Return the departments of ``rows`` as departments.tree rows, and their role totals."""
     departments = [
@@ -99,3 +45,84 @@ def tree_rows(rows: OrganisationRows):
             unknown + (role["headcount"] is None),
         )
     return departments, totals
+
+
+def tree_data_as_of(
+    request, rows: OrganisationRows, *, include_roles, every_role, root_code=None, depth=None
+):
+    """Return the tree API's answer (departments.api.views.tree_data()) for ``rows``: plain
+    data of the same shape, built in one pass over the rows, with no model instance.
+
+    ``rows`` holds what the reader may see (visible_rows() for staff), so the descendant counts
+    are those of the rows; ``root_code`` starts at that department (LookupError when the rows
+    have none), ``depth`` cuts it off. None without departments.
+    """
+    from django.urls import reverse
+
+    from departments.api.views import TREE_TEXTS
+    from orgportal.i18n import column, fallback_order
+
+    order = fallback_order()
+
+    def first_text(row, field):
+        for language in order:
+            value = row.get(column(field, language))
+            if value:
+                return value
+        return ""
+
+    def url_template(name):
+        return request.build_absolute_uri(reverse(name, kwargs={"code": "__code__"}))
+
+    department_url, role_url = (
+        url_template("api:department-detail"),
+        url_template("api:role-detail"),
+    )
+    departments = with_nested_set([dict(row) for row in rows.departments])
+    if root_code is not None:
+        root = next((row for row in departments if row["code"] == root_code), None)
+        if root is None:
+            raise LookupError(root_code)
+        departments = [
+            row for row in departments if root["lft"] <= row["lft"] and row["rght"] <= root["rght"]
+        ]
+    if depth is not None and departments:
+        departments = [
+            row for row in departments if row["level"] <= departments[0]["level"] + depth
+        ]
+    roles = None
+    if include_roles:
+        roles = {}
+        for row in rows.roles:
+            if every_role or row["is_active"]:
+                roles.setdefault(row["department_id"], []).append(
+                    {
+                        "code": row["code"],
+                        "url": role_url.replace("__code__", row["code"]),
+                        "title": first_text(row, "title"),
+                        "headcount": row["headcount"],
+                        "is_active": row["is_active"],
+                    }
+                )
+    top = None
+    by_pk = {}
+    for row in departments:
+        code = row["code"]
+        node = {"code": code, "url": department_url.replace("__code__", code)}
+        for name in TREE_TEXTS:
+            node[name] = first_text(row, name)
+        node.update(
+            is_active=row["is_active"],
+            level=row["level"],
+            descendant_count=(row["rght"] - row["lft"] - 1) // 2,
+            roles=None if roles is None else roles.get(row["id"], []),
+            children=[],
+        )
+        if top is None:
+            top = node
+        elif row["parent_id"] in by_pk:
+            by_pk[row["parent_id"]]["children"].append(node)
+        else:
+            continue
+        by_pk[row["id"]] = node
+    return top

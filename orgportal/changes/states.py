@@ -9,6 +9,8 @@ clients replay the same way.
 
 from dataclasses import dataclass, field
 
+from django.db.models import Max
+
 from departments.models import Department
 from orgportal.guide.models import OrganisationProfile
 from orgportal.i18n import columns
@@ -98,41 +100,63 @@ class TreeReplay:
         return ordered
 
 
-def rows_as_of(moment) -> OrganisationRows:
-    """Return the organisation as it stood at ``moment``, from the history: six queries."""
-    tree = TreeReplay()
-    records = (
-        Department.history.filter(history_date__lte=moment)
-        .order_by("history_id")
-        .values(*COLUMNS[Department], "sibling_position", "history_type")
-    )
-    for record in records:
-        tree.apply(record, record["sibling_position"], deleted=record["history_type"] == "-")
-    profile = _latest(OrganisationProfile, moment)
-    return OrganisationRows(
-        departments=tree.in_tree_order(),
-        roles=_ordered(_latest(Role, moment)),
-        duties=_ordered(_latest(Duty, moment)),
-        teams=_teams_ordered(_latest(ProjectTeam, moment)),
-        members=_ordered(_latest(TeamMember, moment)),
-        profile=next(iter(profile.values()), None),
-    )
+PARTS = ("departments", "roles", "duties", "teams", "members", "profile")
+# What the tree and the chart read of the organisation as of a date: departments and roles
+# without their summaries; no duties, no teams.
+TREE_PARTS = ("departments", "roles:lean")
+LEAN_ROLE_COLUMNS = (*ROLE_COLUMNS, *columns("title"))
 
 
-def _latest(model, moment) -> dict:
-    """Return each object's last record up to ``moment`` (none once deleted), by id."""
-    latest = {}
-    records = (
-        model.history.filter(history_date__lte=moment)
-        .order_by("history_id")
-        .values(*COLUMNS[model], "history_type")
+def rows_as_of(moment, *, only=PARTS) -> OrganisationRows:
+    """Return the organisation as it stood at ``moment``, from the history: one query for
+    each of the parts asked for (``only``; all six by default; "roles:lean" reads the roles
+    without their summaries), whatever the date."""
+    rows = OrganisationRows()
+    if "departments" in only:
+        tree = TreeReplay()
+        records = (
+            Department.history.filter(history_date__lte=moment)
+            .order_by("history_id")
+            .values(*COLUMNS[Department], "sibling_position", "history_type")
+        )
+        for record in records:
+            tree.apply(record, record["sibling_position"], deleted=record["history_type"] == "-")
+        rows.departments = tree.in_tree_order()
+    if "roles" in only:
+        rows.roles = _ordered(_latest(Role, moment))
+    elif "roles:lean" in only:
+        rows.roles = _ordered(_latest(Role, moment, LEAN_ROLE_COLUMNS))
+    if "duties" in only:
+        rows.duties = _ordered(_latest(Duty, moment))
+    if "teams" in only:
+        rows.teams = _teams_ordered(_latest(ProjectTeam, moment))
+    if "members" in only:
+        rows.members = _ordered(_latest(TeamMember, moment))
+    if "profile" in only:
+        rows.profile = next(iter(_latest(OrganisationProfile, moment).values()), None)
+    return rows
+
+
+def _latest(model, moment, fields=None) -> dict:
+    """Return each object's last record up to ``moment`` (none once deleted), by id.
+
+    One query: the database picks each object's last record, so only one row per object
+    travels, however many records it has.
+    """
+    history = model.history.model._base_manager
+    last = (
+        history.filter(history_date__lte=moment)
+        .order_by()
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
     )
-    for record in records:
-        if record["history_type"] == "-":
-            latest.pop(record["id"], None)
-        else:
-            latest[record["id"]] = record
-    return latest
+    records = (
+        history.filter(history_id__in=last)
+        .exclude(history_type="-")
+        .values(*(fields or COLUMNS[model]))
+    )
+    return {record["id"]: record for record in records}
 
 
 def _ordered(rows: dict) -> list[dict]:

@@ -18,7 +18,7 @@ from departments.tree import load_tree, tree_from_rows
 from orgportal.cache import org_cached
 from orgportal.changes.asof import tree_rows
 from orgportal.changes.moments import as_of_context
-from orgportal.changes.states import rows_as_of
+from orgportal.changes.states import TREE_PARTS, rows_as_of
 from orgportal.chart.open_tree import (
     child_page,
     child_rows,
@@ -154,7 +154,7 @@ class OrgChartView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, Temp
 
     def draw_as_of(self, view, focus_code, moment, expand, links, context):
         """Return the chart of the organisation as of ``moment``, open as today's would be."""
-        rows = rows_as_of(moment)
+        rows = rows_as_of(moment, only=TREE_PARTS)
         root = tree_from_rows(*tree_rows(rows), include_archived=self.show_archived)
         if root is None:
             return {"root": None, "focused": False}

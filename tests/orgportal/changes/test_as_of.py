@@ -109,3 +109,34 @@ def test_the_chart_as_of_a_date_names_the_day_and_runs_fixed_queries(client, vie
     assert "2026年5月1日的组织" in page
     bad = client.get("/", {"as_of": "nonsense"}).content.decode()
     assert 'id="as-of-error"' in bad
+
+
+@pytest.mark.parametrize("editor", [True, False])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"include_roles": "1"},
+        {"root": "digital-operations", "depth": "1", "include_roles": "1"},
+    ],
+)
+def test_the_tree_api_as_of_now_is_todays_tree(seed_org, hr_editor, viewer, editor, query):
+    """The as-of tree is built from rows, not by the serializer: the same answer, field for
+    field, as today's tree (an archived department and role included)."""
+    from django.utils import timezone
+
+    from departments.models import Department
+    from departments.services import department_archive
+    from roles.models import Role
+
+    department_archive(department=Department.objects.get(code="finance"))
+    role = Role.objects.filter(department__code="digital-operations").order_by("pk").first()
+    role.is_active = False
+    role.save()
+    client = token_client(hr_editor if editor else viewer)
+    today = client.get("/api/v1/departments/tree/", query)
+    as_of = client.get(
+        "/api/v1/departments/tree/", {**query, "as_of": timezone.localtime().isoformat()}
+    )
+    assert today.status_code == as_of.status_code == 200
+    assert as_of.json() == today.json()
