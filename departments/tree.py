@@ -429,27 +429,32 @@ def branch_role_totals(pks):
     department = connection_quote(Department._meta.db_table)
     role = connection_quote(role_model()._meta.db_table)
     marks = ", ".join(["%s"] * len(pks))
+    # Each department's active roles are added up once (rt), then the shown departments'
+    # ranges add up those rows: one row per department below, not one per role.
     sql = f"""
+        WITH rt AS (
+            SELECT department_id, COUNT(*) AS n, COALESCE(SUM(headcount), 0) AS seats,
+                   SUM(CASE WHEN headcount IS NULL THEN 1 ELSE 0 END) AS unknown
+            FROM {role} WHERE is_active = %s GROUP BY department_id
+        )
         SELECT s_id, SUM(own), SUM(n), SUM(seats), SUM(unknown) FROM (
-            SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN 1 ELSE 0 END AS own, 1 AS n,
-                   COALESCE(r.headcount, 0) AS seats,
-                   CASE WHEN r.headcount IS NULL THEN 1 ELSE 0 END AS unknown
+            SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN rt.n ELSE 0 END AS own, rt.n,
+                   rt.seats, rt.unknown
             FROM {department} s
             JOIN {department} d
               ON d.tree_id = s.tree_id AND d.lft >= s.lft AND d.lft < s.rght
-            JOIN {role} r ON r.department_id = d.id
-            WHERE s.id IN ({marks}) AND r.is_active = %s
+            JOIN rt ON rt.department_id = d.id
+            WHERE s.id IN ({marks})
               AND (d.id = s.id OR (s.is_active = %s AND d.is_active = %s))
             UNION ALL
-            SELECT s.id, 0, -1, -COALESCE(r.headcount, 0),
-                   CASE WHEN r.headcount IS NULL THEN -1 ELSE 0 END
+            SELECT s.id, 0, -rt.n, -rt.seats, -rt.unknown
             FROM {department} s
             JOIN {department} a
               ON a.tree_id = s.tree_id AND a.lft > s.lft AND a.lft < s.rght AND a.is_active = %s
             JOIN {department} d
               ON d.tree_id = a.tree_id AND d.lft > a.lft AND d.lft < a.rght AND d.is_active = %s
-            JOIN {role} r ON r.department_id = d.id
-            WHERE s.id IN ({marks}) AND s.is_active = %s AND r.is_active = %s
+            JOIN rt ON rt.department_id = d.id
+            WHERE s.id IN ({marks}) AND s.is_active = %s
               AND NOT EXISTS (
                 SELECT 1 FROM {department} b
                 WHERE b.tree_id = a.tree_id AND b.is_active = %s
@@ -458,7 +463,7 @@ def branch_role_totals(pks):
         ) branch_roles
         GROUP BY s_id
     """
-    params = [*pks, True, True, True, False, True, *pks, True, True, False]
+    params = [True, *pks, True, True, False, True, *pks, True, False]
     with connections[Department._base_manager.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

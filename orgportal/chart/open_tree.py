@@ -8,7 +8,7 @@ the departments between), the children of the open departments (a page of each a
 their role totals. Nodes are departments.tree.TreeNode: plain data, safe to cache.
 """
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from departments.models import Department
@@ -57,13 +57,14 @@ def path_rows(code, *, include_archived):
     rest from those who may not see archived items."""
     on_path = Q(parent__isnull=True)
     if code:
-        target = Department._base_manager.filter(
-            code=code,
-            tree_id=OuterRef("tree_id"),
-            lft__gte=OuterRef("lft"),
-            rght__lte=OuterRef("rght"),
+        # The department's place, read once (uncorrelated subqueries, evaluated once): the
+        # rows around it are its own and its ancestors'.
+        target = Department._base_manager.filter(code=code)
+        on_path |= Q(
+            tree_id=Subquery(target.values("tree_id")[:1]),
+            lft__lte=Subquery(target.values("lft")[:1]),
+            rght__gte=Subquery(target.values("rght")[:1]),
         )
-        on_path |= Q(Exists(target))
     departments = Department._base_manager.filter(on_path).order_by("tree_id", "lft")
     children = Department._base_manager.filter(parent_id=OuterRef("pk"))
     if not include_archived:

@@ -15,7 +15,7 @@ from departments.services import department_archive
 from departments.tree import load_tree
 from orgportal.generated_org import build_large_org
 from tests.conftest import figures
-from tests.factories import RoleFactory
+from tests.factories import RoleFactory, UserFactory
 from tests.orgportal.test_chart import CHART_QUERIES, branch_on_demand, card
 
 # The request's savepoint and release, session, user, the viewer's two permission lookups,
@@ -86,7 +86,14 @@ def test_a_branchs_cards_count_roles_and_seats_as_the_whole_tree_does(viewer_cli
     gen_10 = Department.objects.get(code="gen-10")
     RoleFactory(department=gen_10.get_children().first(), headcount=None)
     department_archive(department=gen_10.get_children().last())
+    # As an older version left it: an archived department with active ones and roles below.
+    Department._base_manager.filter(code="gen-11").update(is_active=False)
     whole = {node.code: node for node in load_tree(Department.objects.all()).walk()}
+    with_archived = {
+        node.code: node
+        for node in load_tree(Department.objects.all(), include_archived=True).walk()
+    }
+    assert with_archived["gen-11"].subtree_role_count == with_archived["gen-11"].role_count
 
     content = viewer_client.get(branch_url("gen-1")).content.decode()
 
@@ -98,6 +105,17 @@ def test_a_branchs_cards_count_roles_and_seats_as_the_whole_tree_does(viewer_cli
             "branch-seats": seats,
         }, code
         assert f'<span aria-hidden="true">{node.descendant_count}</span>' in content
+    archived = Client()
+    archived.force_login(UserFactory(username="hr-totals", groups=["HR editors"]))
+    content = archived.get(branch_url("gen-1", archived=1)).content.decode()
+    assert "gen-11" in codes(content)
+    for code in codes(content):
+        node = with_archived[code]
+        assert figures(card(content, code))["branch-roles"] == str(node.subtree_role_count)
+    chart = archived.get(reverse("chart:home") + "?archived=1").content.decode()
+    head = figures(chart.split('<div class="toolbar">')[0])
+    assert head["branch-roles"] == str(with_archived["company"].subtree_role_count)
+    assert head["departments"] == str(with_archived["company"].descendant_count)
 
 
 def test_the_outline_has_branches_of_its_own(viewer_client, large_org):
