@@ -2,6 +2,7 @@
 
 import re
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -239,11 +240,18 @@ CACHES = {
 }
 # Files uploaded to the admin's import wait here between the preview and the confirmation
 # (orgportal/orgfiles/spreadsheets.py): in Redis, which every web container shares, when
-# REDIS_URL is set; otherwise in the memory of the one process that serves the portal.
+# REDIS_URL is set; otherwise in files under ORGPORTAL_IMPORTS_DIR, which every gunicorn worker
+# of one container (or host) shares, so that the confirmation may reach another worker.
+ORGPORTAL_IMPORTS_DIR = env(
+    "ORGPORTAL_IMPORTS_DIR", default=str(Path(tempfile.gettempdir()) / "orgportal-imports")
+)
 CACHES["imports"] = (
     {**CACHES["default"], "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="") + "imports"}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "imports"}
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": ORGPORTAL_IMPORTS_DIR,
+    }
 )
 # Rendered API answers (the department detail), keyed by the organisation version: apart from
 # the default cache so that thousands of small answers never push the chart out of it.
@@ -342,7 +350,7 @@ ORGPORTAL_API_THROTTLE_RATES["password_reset"] = (
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 # The uploaded file waits for the confirmation in the "imports" cache above, which every web
-# container reaches (not in one container's /tmp); see docs/deploy.md, Scale-out.
+# worker reaches (Redis, or files shared by one container's workers); see docs/deploy.md.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "orgportal.orgfiles.spreadsheets.ImportFileStorage"
 
 # Anonymous visitors may read the portal and the API only when this is on.

@@ -30,15 +30,12 @@ logger_class = Logger
 
 _port = os.environ.get("PORT", "8000")
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_port}"
-# Several processes need a cache they all share (REDIS_URL), or a change made in one would
-# reach the others' cached pages only when those expire. One process with threads needs none.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-if workers > 1 and not os.environ.get("REDIS_URL"):
-    raise SystemExit(
-        f"WEB_CONCURRENCY={workers} needs REDIS_URL: several processes must share the cache. "
-        "Set REDIS_URL, or keep WEB_CONCURRENCY=1 and raise GUNICORN_THREADS instead."
-    )
+# Workers and threads: measured on two cores in docs/deploy.md (Workers and threads). Several
+# workers need no Redis: the organisation version is in the database, so every worker's cache
+# follows every change, and the admin's import files wait in files the workers share. Without
+# Redis each worker counts API throttles on its own (up to WEB_CONCURRENCY times the rate).
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
