@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
@@ -281,6 +282,24 @@ class Bench:
             self.get(self.client, "/"),
             floor=floors.chart_html,
             floor_label="`values()` + HTML join",
+            goal=at_most_ms(10),
+            cold=False,
+        )
+        # A closed card of the chart opens as a fragment: a level-1 department's branch.
+        branch = f"/chart/branch/{self.big.code}/"
+        page_size = settings.ORGPORTAL_CHART_PAGE_SIZE
+        self.measure(
+            "page: chart branch fragment of a level-1 department, uncached",
+            self.get(self.client, branch),
+            floor=lambda: floors.branch_html(self.big.code, page_size),
+            floor_label="`values()` of its children + HTML join",
+            goal=at_most_ms(25),
+        )
+        self.measure(
+            "page: chart branch fragment, cached",
+            self.get(self.client, branch),
+            floor=lambda: floors.branch_html(self.big.code, page_size),
+            floor_label="`values()` of its children + HTML join",
             goal=at_most_ms(10),
             cold=False,
         )

@@ -29,6 +29,17 @@ def test_chart_floor_links_every_active_department_once(large_org):
     assert 'href="/departments/gen-499/"' in html
 
 
+def test_branch_floor_links_the_children_the_fragment_shows(large_org, viewer_client):
+    parent = Department.objects.get(level=1, lft=2)
+    children = list(parent.get_children().filter(is_active=True).values_list("code", flat=True))
+    html = floors.branch_html(parent.code, 50)
+    fragment = viewer_client.get(f"/chart/branch/{parent.code}/").content.decode()
+    assert html.count("<li>") == len(children) > 0
+    for code in children:
+        assert f'href="/departments/{code}/"' in html
+        assert f"/departments/{code}/" in fragment
+
+
 def test_search_floor_finds_at_most_101_duties_containing_the_term(large_org):
     found = floors.duty_search("生成职责")
     assert len(found) == 101 and all("生成职责" in text for _pk, text in found)
