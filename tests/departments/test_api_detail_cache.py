@@ -151,3 +151,22 @@ def test_a_failed_write_still_rolls_back_everything(hr):
     response = hr.patch(URL, {"tagline": "不应保存", "parent": "finance"}, format="json")
     assert response.status_code == 400
     assert Department.objects.get(code="finance").tagline == before["tagline"]
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/*"])
+def test_clients_that_take_json_get_json(hr, accept):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = hr.get(URL, **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_client_that_takes_no_json_is_refused(hr):
+    response = hr.get(URL, HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+
+
+def test_an_unknown_format_parameter_is_still_a_400(hr):
+    response = hr.get(URL + "?format=xml")
+    assert response.status_code == 400
+    assert "format" in response.json()["error"]["fields"]
