@@ -73,7 +73,7 @@ def _by_id(rows):
 def delta_report(
     start, end, *, hidden_departments=(), hidden_roles=(), hidden_teams=()
 ) -> list[DeltaSection]:
-    """Compare the organisation at ``start`` and at ``end``; twelve queries whatever the dates.
+    """Compare the organisation at ``start`` and at ``end``; fourteen queries whatever the dates.
 
     Lines about departments in ``hidden_departments``, roles in ``hidden_roles`` or teams in
     ``hidden_teams`` (ids: what the reader may not see now) are left out.

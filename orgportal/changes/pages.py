@@ -1,6 +1,6 @@
 """Department, role and team pages as of a past moment (``?as_of=``), rendered from the history.
 
-The organisation then is rebuilt by rows_as_of() (six queries whatever the date), left as those
+The organisation then is rebuilt by rows_as_of() (seven queries whatever the date), left as those
 who may not see archived items saw it then (visible_rows()), and turned into unsaved model
 instances that the pages' own templates render, with the banner of the chart
 ("2026年6月1日的组织"). A page whose object did not exist then, or was hidden then from this

@@ -110,18 +110,23 @@ LEAN_ROLE_COLUMNS = (*ROLE_COLUMNS, *columns("title"))
 def rows_as_of(moment, *, only=PARTS) -> OrganisationRows:
     """Return the organisation as it stood at ``moment``, from the history: one query for
     each of the parts asked for (``only``; all six by default; "roles:lean" reads the roles
-    without their summaries), whatever the date."""
+    without their summaries), two for the departments, whatever the date."""
     rows = OrganisationRows()
     if "departments" in only:
+        # The order from every record's place alone (a narrow query), the texts from each
+        # department's last record (one row each).
         tree = TreeReplay()
-        records = (
+        places = (
             Department.history.filter(history_date__lte=moment)
             .order_by("history_id")
-            .values(*COLUMNS[Department], "sibling_position", "history_type")
+            .values_list("id", "parent_id", "sibling_position", "history_type")
         )
-        for record in records:
-            tree.apply(record, record["sibling_position"], deleted=record["history_type"] == "-")
-        rows.departments = tree.in_tree_order()
+        for pk, parent_id, position, kind in places:
+            tree.apply({"id": pk, "parent_id": parent_id}, position, deleted=kind == "-")
+        contents = _latest(Department, moment)
+        rows.departments = [
+            {**contents[row["id"]], "level": row["level"]} for row in tree.in_tree_order()
+        ]
     if "roles" in only:
         rows.roles = _ordered(_latest(Role, moment))
     elif "roles:lean" in only:

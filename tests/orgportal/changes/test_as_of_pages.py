@@ -104,10 +104,11 @@ def test_a_page_as_of_runs_the_same_queries_whatever_the_date(reader, timeline, 
     assert len(set(counts)) == 1, counts
 
 
-# Session, user, permissions, the organisation version (pages with ETags), then the six
-# queries of the organisation as of the date (departments, roles, duties, teams, members, the
-# profile), the same for the seed organisation and the 500-department one.
-AS_OF_QUERIES = {"department": 13, "role": 13, "team": 12, "teams": 12}
+# Session, user, permissions, the organisation version (pages with ETags), then the seven
+# queries of the organisation as of the date (the departments' places and texts, roles,
+# duties, teams, members, the profile), the same for the seed organisation and the
+# 500-department one.
+AS_OF_QUERIES = {"department": 14, "role": 14, "team": 13, "teams": 13}
 
 
 @pytest.mark.parametrize("organisation", ["seed_org", "large_org"])

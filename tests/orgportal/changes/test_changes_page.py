@@ -108,9 +108,9 @@ def test_the_changes_page_runs_a_fixed_number_of_queries(hr_client, timeline):
     for number in range(30):
         Department(code=f"more-{number}", name_zh_hans=f"更多{number}", parent=company).save()
         Role(code=f"more-role-{number}", title_zh_hans="岗", department=company).save()
-    # One query per kind of record on the page at most, and the delta report's twelve (six
-    # per date: departments, roles, duties, teams, members, profile): never more with more
-    # changes.
+    # One query per kind of record on the page at most, and the delta report's fourteen
+    # (seven per date: the departments' places and texts, roles, duties, teams, members,
+    # profile): never more with more changes.
     assert before <= 40
     assert count() <= before
 
