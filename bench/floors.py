@@ -119,19 +119,35 @@ def chart_html() -> str:
 
 
 def branch_html(code: str, limit: int) -> str:
-    """Return a department's first ``limit`` active children as a list of links with their
-    counts below: one values() query and one HTML join (a chart branch's fragment)."""
-    rows = (
-        Department.objects.filter(parent__code=code, is_active=True)
+    """Return a department's first ``limit`` active children as a list of links, each with
+    the departments below it and the active roles and seats of its branch: the children's
+    ``values()``, one grouped query of the roles in their subtrees, and one HTML join (what a
+    chart branch's fragment shows on its cards)."""
+    parent = Department.objects.values("pk").get(code=code)
+    rows = list(
+        Department.objects.filter(parent_id=parent["pk"], is_active=True)
         .order_by("lft")
         .values("code", "lft", "rght", *language_columns("name", "tagline"))[:limit]
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.lft, COUNT(r.id), COALESCE(SUM(r.headcount), 0) FROM roles_role r "
+            "JOIN departments_department d ON d.id = r.department_id "
+            "JOIN departments_department c ON c.tree_id = d.tree_id "
+            "AND d.lft BETWEEN c.lft AND c.rght "
+            "WHERE c.parent_id = %s AND c.is_active AND d.is_active AND r.is_active "
+            "GROUP BY c.lft",
+            [parent["pk"]],
+        )
+        totals = {lft: (count, seats) for lft, count, seats in cursor.fetchall()}
     parts = ["<ul>"]
     for row in rows:
         below = (row["rght"] - row["lft"] - 1) // 2
+        count, seats = totals.get(row["lft"], (0, 0))
         parts.append(
             f'<li><a href="/departments/{row["code"]}/">{escape(localized(row, "name"))}</a>'
-            f"<small>{escape(localized(row, 'tagline'))}</small><span>{below}</span></li>"
+            f"<small>{escape(localized(row, 'tagline'))}</small>"
+            f"<span>{below}</span><span>{count}</span><span>{seats}</span></li>"
         )
     parts.append("</ul>")
     return "".join(parts)

@@ -292,14 +292,14 @@ class Bench:
             "page: chart branch fragment of a level-1 department, uncached",
             self.get(self.client, branch),
             floor=lambda: floors.branch_html(self.big.code, page_size),
-            floor_label="`values()` of its children + HTML join",
+            floor_label="`values()` of its children, their branches' role totals, HTML join",
             goal=at_most_ms(25),
         )
         self.measure(
             "page: chart branch fragment, cached",
             self.get(self.client, branch),
             floor=lambda: floors.branch_html(self.big.code, page_size),
-            floor_label="`values()` of its children + HTML join",
+            floor_label="`values()` of its children, their branches' role totals, HTML join",
             goal=at_most_ms(10),
             cold=False,
         )

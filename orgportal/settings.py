@@ -96,7 +96,8 @@ MIDDLEWARE = [
     "orgportal.middleware.RequestLogMiddleware",
     "orgportal.error_pages.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's CSPMiddleware, building the site's policy once.
+    "orgportal.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

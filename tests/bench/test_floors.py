@@ -13,7 +13,7 @@ from departments.services import tree_problems, tree_snapshot
 from orgportal.generated_org import RARE_TERM
 from orgportal.guide.health import organisation_health
 from orgportal.orgfiles.handbook import handbook_html
-from roles.models import Duty
+from roles.models import Duty, Role
 from teams.models import ProjectTeam
 
 
@@ -38,6 +38,16 @@ def test_branch_floor_links_the_children_the_fragment_shows(large_org, viewer_cl
     for code in children:
         assert f'href="/departments/{code}/"' in html
         assert f"/departments/{code}/" in fragment
+    # Each child's branch totals: the active roles at or below it.
+    child = Department.objects.get(code=children[0])
+    roles = Role.objects.filter(
+        is_active=True,
+        department__tree_id=child.tree_id,
+        department__lft__gte=child.lft,
+        department__lft__lte=child.rght,
+    ).count()
+    below = (child.rght - child.lft - 1) // 2
+    assert f"<span>{below}</span><span>{roles}</span>" in html
 
 
 def test_search_floor_finds_at_most_101_duties_containing_the_term(large_org):

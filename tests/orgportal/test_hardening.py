@@ -35,6 +35,20 @@ def test_only_redoc_may_use_generated_styles_and_a_worker(viewer_client, seed_or
     )
 
 
+def test_the_policy_is_the_one_django_csp_builds_and_follows_the_settings(
+    viewer_client, seed_org, settings
+):
+    from csp.utils import build_policy
+
+    assert viewer_client.get("/api/v1/departments/")["Content-Security-Policy"] == build_policy()
+    # Built once, but again when the settings change (report-only, as CSP_REPORT_ONLY makes it).
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = None
+    response = viewer_client.get("/api/v1/departments/")
+    assert "Content-Security-Policy" not in response
+    assert response["Content-Security-Policy-Report-Only"] == build_policy(report_only=True)
+
+
 @pytest.fixture
 def lockout(settings):
     settings.AXES_ENABLED = True
