@@ -31,6 +31,8 @@ from orgportal.generated_org import BROAD_TERM, MISSING_TERM, RARE_TERM, build_l
 from orgportal.orgfiles.handbook import handbook_html
 from roles.models import Duty, Role
 
+# The rows of one worksheet in the xlsx format (the duties' sheet has one per duty and a header).
+WORKSHEET_ROWS = 1_048_576
 # The rows a floor shift moves out of the way and back (far beyond any real edge).
 SHIFT = 10_000_000
 # An import this many times slower than its floor has missed its goal (2 ×) by far: stop it.
@@ -546,6 +548,18 @@ class Bench:
 
     def document_lines(self, org):
         """The download buttons' files: the workbook and the handbook PDF, made afresh."""
+        if org.duties + 1 > WORKSHEET_ROWS:
+            # openpyxl refuses a row past the sheet's last (the page answers 500): not measured.
+            self.add(
+                Line(
+                    "page: workbook `/organisation.xlsx`, uncached",
+                    None,
+                    None,
+                    0,
+                    note=f"not made: {org.duties:,} duties; a sheet holds {WORKSHEET_ROWS:,} rows",
+                )
+            )
+            return
         self.measure(
             "page: workbook `/organisation.xlsx`, uncached",
             self.get(self.client, "/organisation.xlsx"),
