@@ -430,40 +430,43 @@ def branch_role_totals(pks):
     role = connection_quote(role_model()._meta.db_table)
     marks = ", ".join(["%s"] * len(pks))
     # Each department's active roles are added up once (rt), then the shown departments'
-    # ranges add up those rows: one row per department below, not one per role.
+    # ranges add up those rows: one row per department below, not one per role. The shown
+    # departments come first, then the ranges below them (CROSS JOIN keeps that order on
+    # SQLite, whose planner otherwise starts from rt and scans the tree for each of its rows;
+    # PostgreSQL plans it as an inner join).
     sql = f"""
         WITH rt AS (
             SELECT department_id, COUNT(*) AS n, COALESCE(SUM(headcount), 0) AS seats,
                    SUM(CASE WHEN headcount IS NULL THEN 1 ELSE 0 END) AS unknown
-            FROM {role} WHERE is_active = %s GROUP BY department_id
+            FROM {role} WHERE is_active GROUP BY department_id
         )
         SELECT s_id, SUM(own), SUM(n), SUM(seats), SUM(unknown) FROM (
             SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN rt.n ELSE 0 END AS own, rt.n,
                    rt.seats, rt.unknown
             FROM {department} s
-            JOIN {department} d
-              ON d.tree_id = s.tree_id AND d.lft >= s.lft AND d.lft < s.rght
+            CROSS JOIN {department} d
             JOIN rt ON rt.department_id = d.id
             WHERE s.id IN ({marks})
-              AND (d.id = s.id OR (s.is_active = %s AND d.is_active = %s))
+              AND d.tree_id = s.tree_id AND d.lft >= s.lft AND d.lft < s.rght
+              AND (d.id = s.id OR (s.is_active AND d.is_active))
             UNION ALL
             SELECT s.id, 0, -rt.n, -rt.seats, -rt.unknown
             FROM {department} s
-            JOIN {department} a
-              ON a.tree_id = s.tree_id AND a.lft > s.lft AND a.lft < s.rght AND a.is_active = %s
-            JOIN {department} d
-              ON d.tree_id = a.tree_id AND d.lft > a.lft AND d.lft < a.rght AND d.is_active = %s
+            CROSS JOIN {department} a
+            CROSS JOIN {department} d
             JOIN rt ON rt.department_id = d.id
-            WHERE s.id IN ({marks}) AND s.is_active = %s
+            WHERE s.id IN ({marks}) AND s.is_active
+              AND a.tree_id = s.tree_id AND a.lft > s.lft AND a.lft < s.rght AND NOT a.is_active
               AND NOT EXISTS (
                 SELECT 1 FROM {department} b
-                WHERE b.tree_id = a.tree_id AND b.is_active = %s
+                WHERE b.tree_id = a.tree_id AND NOT b.is_active
                   AND b.lft > s.lft AND b.lft < a.lft AND b.rght > a.rght
               )
+              AND d.tree_id = a.tree_id AND d.lft > a.lft AND d.lft < a.rght AND d.is_active
         ) branch_roles
         GROUP BY s_id
     """
-    params = [True, *pks, True, True, False, True, *pks, True, False]
+    params = [*pks, *pks]
     with connections[Department._base_manager.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

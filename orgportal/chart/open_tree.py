@@ -51,8 +51,7 @@ def _fields():
 
 def path_rows(code, *, include_archived):
     """Return the rows of the root and, with ``code``, of that department and every
-    department above it, in tree order (one query), each with ``child_count``: the children
-    the reader sees. The caller checks what came back: an
+    department above it, in tree order (one query). The caller checks what came back: an
     unknown code brings the root only, and an archived department on the path hides the
     rest from those who may not see archived items."""
     on_path = Q(parent__isnull=True)
@@ -66,25 +65,27 @@ def path_rows(code, *, include_archived):
             rght__gte=Subquery(target.values("rght")[:1]),
         )
     departments = Department._base_manager.filter(on_path).order_by("tree_id", "lft")
-    children = Department._base_manager.filter(parent_id=OuterRef("pk"))
-    if not include_archived:
-        children = children.filter(is_active=True)
-    child_count = children.order_by().values("parent_id").annotate(n=Count("pk")).values("n")
-    departments = _with_figures(departments, include_archived).annotate(
-        child_count=Coalesce(Subquery(child_count), 0)
-    )
-    rows = list(departments.values(*_fields(), "child_count"))
+    rows = list(_with_figures(departments, include_archived).values(*_fields()))
     if rows:
         # One organisation, one tree: the first root's.
         rows = [row for row in rows if row["tree_id"] == rows[0]["tree_id"]]
     return rows
 
 
-def path_reaches(rows, code, *, include_archived):
-    """Return whether ``rows`` (of path_rows) end at ``code`` and the reader sees it."""
-    if not rows or rows[-1]["code"] != code:
-        return False
-    return include_archived or all(row["is_active"] for row in rows)
+def children_seen(code, *, include_archived):
+    """Return how many children of department ``code`` the reader sees, or None when the
+    reader does not see the department itself (unknown, or at or below an archived one for
+    those who may not see archived items). One small query: the check made before a cached
+    drawing is served."""
+    departments = Department.objects.filter(code=code)
+    if not include_archived:
+        departments = departments.visible()
+    children = Department._base_manager.filter(parent_id=OuterRef("pk"))
+    if not include_archived:
+        children = children.filter(is_active=True)
+    child_count = children.order_by().values("parent_id").annotate(n=Count("pk")).values("n")
+    counts = departments.annotate(child_count=Coalesce(Subquery(child_count), 0))
+    return counts.values_list("child_count", flat=True).first()
 
 
 def child_rows(parent_pks, *, include_archived, page_size):

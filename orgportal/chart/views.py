@@ -22,8 +22,8 @@ from orgportal.changes.states import TREE_PARTS, rows_as_of
 from orgportal.chart.open_tree import (
     child_page,
     child_rows,
+    children_seen,
     nodes_from_rows,
-    path_reaches,
     path_rows,
 )
 from orgportal.chart.overlay import team_badges, team_overlay
@@ -100,20 +100,19 @@ class OrgChartView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, Temp
             chart = self.draw_as_of(view, focus_code, as_of["as_of"], expand, links, context)
             context.update(chart, view=view, focus_code=focus_code)
             return context
-        path, focus_key = None, ""
-        if focus_code and CODE_RE.fullmatch(focus_code):
-            path = path_rows(focus_code, include_archived=self.show_archived)
-            if path_reaches(path, focus_code, include_archived=self.show_archived):
-                focus_key = focus_code
-            else:
-                path = path[:1]
+        known = (
+            focus_code
+            and CODE_RE.fullmatch(focus_code)
+            and children_seen(focus_code, include_archived=self.show_archived) is not None
+        )
+        focus_key = focus_code if known else ""
         # The drawn chart (HTML and plain figures) is cached until the organisation next
         # changes (see orgportal.cache). Only known codes make drawings of their own, so no
         # visitor can fill the cache with made-up ones.
         archived = int(self.show_archived)
         chart = org_cached(
             f"org-chart:{view}:{archived}:{focus_key}:{int(teams)}:{int(expand)}",
-            lambda: self.draw_chart(view, focus_key, path, expand, teams, links, context),
+            lambda: self.draw_chart(view, focus_key, expand, teams, links, context),
             version=request_org_state(self.request)[0],
         )
         context.update(
@@ -121,16 +120,15 @@ class OrgChartView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, Temp
         )
         return context
 
-    def draw_chart(self, view, focus_code, path, expand, teams, links, context):
+    def draw_chart(self, view, focus_code, expand, teams, links, context):
         """Return the chart's summary and its open levels drawn as HTML.
 
-        Three queries whatever the size: the path to the focus (unless given), the children
-        of the open departments and their role totals; or, for an organisation drawn whole,
-        all its rows and role totals.
+        Three queries whatever the size: the path to the focus (or the root alone), the
+        children of the open departments and their role totals; or, for an organisation drawn
+        whole, the path, all its rows and role totals.
         """
         include_archived = self.show_archived
-        if path is None:
-            path = path_rows("", include_archived=include_archived)
+        path = path_rows(focus_code, include_archived=include_archived)
         if not path or not (include_archived or path[0]["is_active"]):
             return {"root": None}
         size = path[0]["below"]
@@ -235,26 +233,33 @@ class BranchFragment(View):
             )
         page = int(page)
         include_archived = self.show_archived
-        path = path_rows(code, include_archived=include_archived) if CODE_RE.fullmatch(code) else []
-        if not path_reaches(path, code, include_archived=include_archived):
+        # Checked before a cached drawing is served, so that no one sees a branch they may
+        # not, and no one fills the cache with made-up codes or pages.
+        child_count = (
+            children_seen(code, include_archived=include_archived)
+            if CODE_RE.fullmatch(code)
+            else None
+        )
+        if child_count is None:
             raise Http404(_("No department with that code is in the chart."))
         page_size = settings.ORGPORTAL_CHART_PAGE_SIZE
         offset = (page - 1) * page_size
-        if page > 1 and offset >= path[-1]["child_count"]:
+        if page > 1 and offset >= child_count:
             raise Http404(_("That page of the branch is empty."))
         view = self.chart_view()
         teams = self.teams_on()
         html = org_cached(
             f"org-branch:{code}:{page}:{view}:{int(include_archived)}:{int(teams)}",
-            lambda: self.draw_branch(path, view, teams, page, offset),
+            lambda: self.draw_branch(code, view, teams, page, offset),
             version=request_org_state(request)[0],
         )
         return HttpResponse(html, content_type="text/html; charset=utf-8")
 
-    def draw_branch(self, path, view, teams, page, offset):
-        """Return the HTML of a page of the last department of ``path``'s children."""
+    def draw_branch(self, code, view, teams, page, offset):
+        """Return the HTML of a page of department ``code``'s children (three queries)."""
         page_size = settings.ORGPORTAL_CHART_PAGE_SIZE
         include_archived = self.show_archived
+        path = path_rows(code, include_archived=include_archived)
         children = child_page(
             path[-1]["pk"], include_archived=include_archived, offset=offset, limit=page_size
         )
