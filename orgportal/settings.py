@@ -273,6 +273,10 @@ ORGPORTAL_CACHE_TIMEOUT = env.int("ORGPORTAL_CACHE_TIMEOUT", default=300)
 # roles a browser is told to take a department's handbook instead (or HR run
 # `manage.py handbook_pdf`), so that no request outlives gunicorn's timeout or eats the memory.
 ORGPORTAL_HANDBOOK_MAX_ROLES = env.int("ORGPORTAL_HANDBOOK_MAX_ROLES", default=300)
+# A worksheet holds 1,048,576 rows (Excel's limit, headers included): a workbook whose duties
+# would not fit is refused with a page that leads on to the departments' workbooks and the
+# organisation file (which has no such limit).
+ORGPORTAL_WORKBOOK_MAX_ROWS = env.int("ORGPORTAL_WORKBOOK_MAX_ROWS", default=1_048_575)
 
 # The org chart (orgportal/chart): up to ORGPORTAL_CHART_OPEN_UP_TO departments it opens whole;
 # above, it draws the open levels only (the root's children, and the path to ?focus=), each

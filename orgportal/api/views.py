@@ -1,5 +1,6 @@
 """API endpoints that span departments and roles: the organisation export."""
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, quote_etag
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from departments.access import can_change
 from departments.models import Department
+from orgportal.api.errors import TooLarge
 from orgportal.api.permissions import CanViewWholeOrganisation
 from orgportal.api.serializers import OrganisationFileSerializer
 from orgportal.cache import org_version
@@ -22,7 +24,11 @@ from orgportal.changes.moments import AS_OF_PARAMETER, as_of_parameter
 from orgportal.changes.states import export_rows, root_sections, rows_as_of, visible_rows
 from orgportal.orgfiles.export import organisation_json, organisation_yaml
 from orgportal.orgfiles.orgfile import dump_org_file
-from orgportal.orgfiles.workbook import XLSX_CONTENT_TYPE, cached_organisation_workbook
+from orgportal.orgfiles.workbook import (
+    XLSX_CONTENT_TYPE,
+    WorkbookTooLarge,
+    cached_organisation_workbook,
+)
 from roles.models import Duty, Role
 
 
@@ -68,10 +74,11 @@ class OrganisationExportView(APIView):
             "duties and sub-departments, nested; archived parts are included for users who "
             "may change departments, roles and duties. YAML by default; "
             "JSON with `?format=json` (or `Accept: application/json`). `?format=xlsx` gives "
-            "the whole-organisation workbook instead: sheets of departments, roles and duties "
-            "in the language of `Accept-Language`, without archived items, as the portal's "
-            "download button gives it. Needs view permission on departments, roles and duties "
-            "(the `HR editors` group has it)."
+            "the whole-organisation workbook instead: sheets of departments, roles, duties, "
+            "project teams and their members in the language of `Accept-Language`, without "
+            "archived items, as the portal's download button gives it (413 when its duties "
+            "would not fit in a spreadsheet's sheet). Needs view permission on departments, "
+            "roles and duties (the `HR editors` group has it)."
         ),
         parameters=[
             OpenApiParameter(
@@ -88,6 +95,12 @@ class OrganisationExportView(APIView):
             (200, renderers.JSONRenderer.media_type): OrganisationFileSerializer,
             (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
             404: OpenApiResponse(description=_("The organisation has no departments yet.")),
+            413: OpenApiResponse(
+                description=_(
+                    "The workbook asked for would list more rows in one sheet than a "
+                    "spreadsheet holds (ORGPORTAL_WORKBOOK_MAX_ROWS)."
+                )
+            ),
         },
         tags=["export"],
     )
@@ -140,7 +153,16 @@ class OrganisationExportView(APIView):
     def workbook(self):
         if not Department.objects.root_nodes().exists():
             raise NotFound(gettext("The organisation has no departments yet."))
-        content = cached_organisation_workbook()
+        try:
+            content = cached_organisation_workbook()
+        except WorkbookTooLarge as error:
+            raise TooLarge(
+                gettext(
+                    "The workbook would list %(rows)d rows in one sheet; a spreadsheet holds "
+                    "%(limit)d. Ask for the organisation file (format=yaml or json) instead."
+                )
+                % {"rows": error.rows, "limit": settings.ORGPORTAL_WORKBOOK_MAX_ROWS}
+            ) from error
         filename = f"{Department.objects.root_nodes().first()} {localdate():%Y-%m-%d}.xlsx"
         return Response(
             content, headers={"Content-Disposition": content_disposition_header(True, filename)}

@@ -23,7 +23,11 @@ from orgportal.orgfiles.handbook import (
     handbook_role_count,
     too_large_for_a_request,
 )
-from orgportal.orgfiles.workbook import XLSX_CONTENT_TYPE, cached_organisation_workbook
+from orgportal.orgfiles.workbook import (
+    XLSX_CONTENT_TYPE,
+    WorkbookTooLarge,
+    cached_organisation_workbook,
+)
 from roles.models import Role
 
 
@@ -121,11 +125,31 @@ class RoleHandbookView(HandbookView):
 
 
 class WorkbookView(DownloadView):
-    """The workbook of departments, roles and duties, as .xlsx (never archived items)."""
+    """The workbook of departments, roles and duties, as .xlsx (never archived items).
+
+    A workbook whose duties would not fit in a worksheet (ORGPORTAL_WORKBOOK_MAX_ROWS) is not
+    made: the reader gets a page that says so (413) and leads on to the departments' own
+    workbooks and to the organisation file.
+    """
 
     def get(self, request, code=None):
         self.show_archived = False
-        return super().get(request, code)
+        subject = self.get_subject(code)
+        try:
+            content = self.make(subject)
+        except WorkbookTooLarge as error:
+            return TemplateResponse(
+                request,
+                "orgportal/orgfiles/workbook_too_large.html",
+                {
+                    "scope": self.title(subject),
+                    "subject": subject,
+                    "row_count": error.rows,
+                    "limit": settings.ORGPORTAL_WORKBOOK_MAX_ROWS,
+                },
+                status=413,
+            )
+        return self.respond(content, subject)
 
     def make(self, subject):
         return cached_organisation_workbook(top=subject)

@@ -13,6 +13,8 @@ project teams that draw on it (an Owner or a member in the branch) with the bran
 """
 
 import openpyxl
+from django.conf import settings
+from django.db.models import Count
 from django.utils.text import capfirst
 from django.utils.timezone import localdate
 
@@ -28,6 +30,9 @@ from teams.models import ProjectTeam, TeamMember
 from teams.resources import ProjectTeamResource, TeamMemberResource
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A worksheet holds at most this many rows, its headers included (Excel's limit; openpyxl
+# refuses to write further). ORGPORTAL_WORKBOOK_MAX_ROWS defaults to the rows below the headers.
+SHEET_MAX_ROWS = 1_048_576
 
 
 def _labels(resource_class, names):
@@ -141,7 +146,45 @@ def organisation_workbook(*, top=None) -> bytes:
     return workbook_bytes(workbook)
 
 
+def workbook_row_count(*, top=None) -> int:
+    """Return the rows of the workbook's longest sheet (its duties, or its roles where they
+    outnumber them), in one query: what staff see of the organisation or of the branch."""
+    departments = Department.objects.visible()
+    if top is not None:
+        departments = departments.descendants_of(top, include_self=True)
+    counts = Role.objects.filter(department__in=departments, is_active=True).aggregate(
+        roles=Count("pk", distinct=True), duties=Count("duties")
+    )
+    return max(counts["roles"], counts["duties"])
+
+
+class WorkbookTooLarge(Exception):
+    """The workbook asked for would not fit in a spreadsheet: ``rows`` in its longest sheet."""
+
+    def __init__(self, rows):
+        super().__init__(rows)
+        self.rows = rows
+
+
+def too_large_for_a_sheet(row_count: int) -> bool:
+    """Whether a sheet of ``row_count`` rows is more than a spreadsheet holds."""
+    return row_count > settings.ORGPORTAL_WORKBOOK_MAX_ROWS
+
+
 def cached_organisation_workbook(*, top=None) -> bytes:
-    """Return organisation_workbook(), made once per organisation version, language and day."""
-    key = f"orgfiles:workbook:{top.code if top else ''}:{localdate():%Y%m%d}"
-    return org_cached(key, lambda: organisation_workbook(top=top))
+    """Return organisation_workbook(), made once per organisation version, language and day.
+
+    Raise WorkbookTooLarge, without making it, when its longest sheet would hold more rows
+    than ORGPORTAL_WORKBOOK_MAX_ROWS (the answer is kept in the cache just the same).
+    """
+    limit = settings.ORGPORTAL_WORKBOOK_MAX_ROWS
+    key = f"orgfiles:workbook:{top.code if top else ''}:{localdate():%Y%m%d}:{limit}"
+
+    def make():
+        rows = workbook_row_count(top=top)
+        return rows if too_large_for_a_sheet(rows) else organisation_workbook(top=top)
+
+    made = org_cached(key, make)
+    if isinstance(made, int):
+        raise WorkbookTooLarge(made)
+    return made

@@ -16,6 +16,7 @@ from departments.models import Department
 from departments.resources import DepartmentResource
 from departments.services import department_archive
 from orgportal.i18n import to_traditional
+from orgportal.orgfiles.workbook import workbook_row_count
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
 from teams.models import ProjectTeam, TeamMember
@@ -306,3 +307,33 @@ def test_a_workbook_runs_the_same_queries_whatever_the_organisation_holds(seed_o
             TeamMemberFactory(team=team, role=role)
 
     assert queries() == seed
+
+
+def test_a_workbook_that_would_not_fit_a_sheet_is_refused_with_the_way_on(
+    seed_org, viewer_client, hr_editor
+):
+    # The seed's longest sheet is its 60 duties; a limit below that stands for Excel's.
+    with override_settings(ORGPORTAL_WORKBOOK_MAX_ROWS=59):
+        page = viewer_client.get(WORKBOOK)
+        api = token_client(hr_editor).get(API_EXPORT, {"format": "xlsx"})
+        branch = viewer_client.get(
+            reverse("orgfiles:department-workbook", kwargs={"code": "digital-operations"})
+        )
+
+    assert page.status_code == 413
+    text = page.content.decode()
+    assert "60" in text and "59" in text and "export_org" in text
+    assert api.status_code == 413
+    assert api["Content-Type"] == "application/json"
+    error = api.json()["error"]
+    assert error["code"] == "too_large" and "60" in error["message"] and "yaml" in error["message"]
+    # A branch's workbook is smaller and still made.
+    assert open_workbook(branch).sheetnames[0] == "部门"
+
+
+def test_the_row_count_counts_what_staff_see(seed_org):
+    assert workbook_row_count() == Duty.objects.visible().count() == 60
+    department_archive(department=Department.objects.get(code="digital-operations"))
+    assert workbook_row_count() == Duty.objects.visible().count()
+    top = Department.objects.get(code="finance")
+    assert workbook_row_count(top=top) == Duty.objects.filter(role__department=top).count()
