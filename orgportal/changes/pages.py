@@ -142,7 +142,8 @@ class AsOfPageMixin:
     def get(self, request, *args, **kwargs):
         as_of = as_of_context(request)
         if as_of["as_of"] is None:
-            self.as_of_error = as_of
+            # Today's page; it shows a bad as_of's error in its banner.
+            self.as_of_context = as_of
             return super().get(request, *args, **kwargs)
         organisation = Organisation(rows_as_of(as_of["as_of"]), show_archived=self.show_archived)
         query = {"as_of": as_of["as_of_value"]}
@@ -163,7 +164,7 @@ class AsOfPageMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(getattr(self, "as_of_error", {}))
+        context.update(getattr(self, "as_of_context", {}))
         return context
 
     def can_see_archived_items(self):

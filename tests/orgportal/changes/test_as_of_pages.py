@@ -63,6 +63,7 @@ def test_the_pages_tell_the_date_and_keep_it_in_their_links(reader, timeline):
     page = reader.get("/departments/company/", {"as_of": "2026-05-02"}).content.decode()
     assert "2026年5月2日的组织" in page
     assert 'href="/departments/data-office/?as_of=2026-05-02"' in page
+    assert "?focus=company&amp;as_of=2026-05-02#dept-company" in page
     assert "数据办公室" in page
     today = reader.get("/departments/company/").content.decode()
     assert "asof-banner" not in today and "数据办公室" not in today
