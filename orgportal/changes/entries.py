@@ -3,12 +3,23 @@
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from orgportal.changes.feed import record_fields
 from orgportal.changes.kinds import previous_records
 from orgportal.changes.records import HISTORY_MODELS
 from orgportal.i18n import columns, localized
+
+# Where a change was made, as the changes page says it (the CSV and the feed keep the code).
+SOURCES = {
+    "admin": _("the admin"),
+    "api": _("the API"),
+    "web": _("the portal"),
+    "shell": _("the shell"),
+    "migration": _("the history's first record"),
+    "script": _("a script"),
+}
 
 
 @dataclass
@@ -23,6 +34,14 @@ class Entry:
     sentence: str
     values: list = field(default_factory=list)  # (what, before, after)
     url: str = ""
+
+    @property
+    def source_label(self) -> str:
+        """The source in the reader's language: "the admin", "command import_org"."""
+        if self.source.startswith("command:"):
+            return gettext("command %(name)s") % {"name": self.source.removeprefix("command:")}
+        label = SOURCES.get(self.source)
+        return str(label) if label else self.source
 
 
 def change_entries(changes) -> list[Entry]:
@@ -243,6 +262,8 @@ def _describe_profile(record, before, names, titles):
     for name in ("mode", "stage"):
         if before is not None and before.get(name) == record.get(name):
             continue
+        if before is None and not record.get(name):
+            continue  # set up without it: nothing to say
         field = OrganisationProfile._meta.get_field(name)
         labels = dict(field.choices)
         old = before.get(name) if before else None

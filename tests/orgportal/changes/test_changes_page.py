@@ -133,3 +133,46 @@ def test_the_profile_mode_shows_its_label_not_its_code(
     text = page.content.decode()
     assert f"<ins>{label}</ins>" in text
     assert "<ins>matrix</ins>" not in text and "<del>functional</del>" not in text
+
+
+def test_a_new_profile_lists_only_what_it_was_given(client, hr_editor, seed_org):
+    from orgportal.guide.models import OrganisationProfile
+
+    client.force_login(hr_editor)
+    entries = client.get("/changes/").context["entries"]
+    [created] = [entry for entry in entries if entry.model == "guide.organisationprofile"]
+    # The seed's profile names a mode (矩阵型) and no stage: no "— → —" line for the stage.
+    mode = str(OrganisationProfile._meta.get_field("mode").verbose_name)
+    assert [(what, before) for what, before, _after in created.values] == [(mode, None)]
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "label"),
+    [
+        ("zh-hans", "admin", "管理后台"),
+        ("en", "admin", "the admin"),
+        ("zh-hant", "admin", "管理後臺"),
+        ("zh-hans", "command:import_org", "命令 import_org"),
+        ("en", "command:import_org", "command import_org"),
+        ("zh-hans", "unknown-source", "unknown-source"),
+    ],
+)
+def test_where_a_change_was_made_reads_in_the_readers_language(language, source, label):
+    from django.utils import translation
+
+    from orgportal.changes.entries import Entry
+
+    entry = Entry(
+        seq=1, at=None, model="", kinds=[], user="", reason="", source=source, sentence=""
+    )
+    with translation.override(language):
+        assert entry.source_label == label
+
+
+def test_the_page_shows_sources_by_their_labels(client, hr_editor, seed_org):
+    client.force_login(hr_editor)
+    response = client.get("/changes/")
+    page = response.content.decode()
+    for entry in response.context["entries"]:
+        assert f'<span class="change__source">{entry.source_label}</span>' in page
+    assert "command:" not in page
