@@ -64,6 +64,7 @@ class TreeNode:
         "is_open",
         "is_focused",
         "more_children",
+        "beyond_page",
     )
 
     def __init__(self, row, texts, url):
@@ -78,6 +79,8 @@ class TreeNode:
         self.is_open = self.is_focused = False
         # Children not loaded (beyond a page of a very wide list): how many more there are.
         self.more_children = 0
+        # Drawn beside its parent's first page although it lies beyond it (on a focus's path).
+        self.beyond_page = False
 
     # Templates written for model instances read ``node.department.name``: the node is both.
     @property

@@ -131,6 +131,7 @@ def nodes_from_rows(path, children, *, page_size, offset=0, cards=None):
     """
     rows = {row["pk"]: row for row in path}
     rows.update((row["pk"], row) for row in children)
+    paged = {row["pk"] for row in children}
     ordered = sorted(rows.values(), key=lambda row: (row["tree_id"], row["lft"]))
     totals = branch_role_totals(rows if cards is None else cards)
     make = node_factory(CARD_TEXTS)
@@ -149,6 +150,7 @@ def nodes_from_rows(path, children, *, page_size, offset=0, cards=None):
             node.accent = row["age_rank"] % ACCENTS + 1 if row["level"] == 1 else 0
         else:
             node.accent = parent.accent or row["age_rank"] % ACCENTS + 1
+            node.beyond_page = node.pk not in paged
             parent.children.append(node)
         if "siblings" in row:
             siblings[row["parent_id"]] = row["siblings"]

@@ -171,13 +171,21 @@
           throw new Error("no branch");
         }
         var first = null;
+        var level = item.parentElement;
         Array.from(list.children).forEach(function (child) {
           var card = child.querySelector(":scope > [id]");
-          // A department on the way to a focus is drawn beyond the first page already.
-          if (card && document.getElementById(card.id)) {
+          var drawn = card && document.getElementById(card.id);
+          // A department on the way to a focus is drawn beyond the first page already: it
+          // stays, and the departments before it go before it.
+          if (drawn) {
+            drawn.closest("li[data-node]").removeAttribute("data-beyond-page");
             return;
           }
-          item.before(child);
+          if (child.matches("[data-more]")) {
+            item.before(child); // the next "show more" stays last
+            return;
+          }
+          (level.querySelector(":scope > li[data-beyond-page]") || item).before(child);
           setUpBranches(child);
           first = first || child;
         });

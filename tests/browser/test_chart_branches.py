@@ -147,3 +147,22 @@ def test_focus_on_a_deep_department_at_10000_departments(open_chart):
     page.locator("#dept-gen-1 + .org-toggle").click()
     expect(page.locator("#dept-gen-9")).to_be_visible()
     assert len(fetched) == 1
+
+
+def test_show_more_keeps_tree_order_beside_a_focus_beyond_the_first_page(open_chart, settings):
+    settings.ORGPORTAL_CHART_PAGE_SIZE = 3
+    # gen-7 is the company's seventh child: drawn beside the first page, on its focus's path.
+    page = open_chart(500, url=reverse("chart:home") + "?focus=gen-7")
+    top_level = ".org-chart > .org-node > .org-branch > .org-level > .org-node > .org-card"
+
+    assert card_codes(page, top_level) == ["gen-1", "gen-2", "gen-3", "gen-7"]
+    company_more = page.locator('[data-more-url^="/chart/branch/company/"]')
+    expect(company_more).to_have_text("显示更多(还有 5 个部门)")
+    company_more.click()
+    expect(page.locator("#dept-gen-6")).to_be_visible()
+    assert card_codes(page, top_level) == gen(*range(1, 8))
+    expect(company_more).to_have_text("显示更多(还有 2 个部门)")
+    company_more.click()
+    expect(page.locator("#dept-gen-8")).to_be_visible()
+    # gen-7 came again on the last page and was not drawn twice.
+    assert card_codes(page, top_level) == gen(*range(1, 9))

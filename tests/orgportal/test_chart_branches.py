@@ -161,6 +161,12 @@ def test_a_focus_beyond_the_first_page_is_drawn_beside_it(viewer_client, large_o
 
     assert codes(content)[:5] == ["company", "gen-1", "gen-2", "gen-3", "gen-7"]
     assert "is-focused" in card(content, "gen-7")
+    # Marked, so that "show more" puts gen-4 to gen-6 before it.
+    beyond = re.findall(
+        r'<li class="org-node" data-node data-beyond-page>\s*<article [^>]*id="dept-([\w-]+)"',
+        content,
+    )
+    assert beyond == ["gen-7"]
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "x", "1.5", "", "99999999"])
