@@ -19,16 +19,20 @@ CAPTURE_PAGES = (
     "/teams/double-11/",
 )
 
+# A link to a department's or a role's page, not to its files (handbook.pdf, organisation.xlsx).
+DOWNLOADS_LEFT_OUT = r'href="/{}/([\w-]+)/(?!handbook\.pdf|organisation\.xlsx)'
+
 
 def facts(html):
     """What a page shows, whatever the day it is read: title, figures, and the departments,
-    roles, teams and members it lists, in order (links without their query)."""
+    roles, teams and members it lists, in order (links without their query; not the download
+    links, which pages as of a date leave out)."""
     title = re.search(r'<h1 class="hero__title">(.*?)</h1>', html, re.S)
     return {
         "title": re.sub(r"<[^>]+>", "", title.group(1)).strip() if title else None,
         "figures": figures(html),
-        "departments": re.findall(r'href="/departments/([\w-]+)/', html),
-        "roles": re.findall(r'href="/roles/([\w-]+)/', html),
+        "departments": re.findall(DOWNLOADS_LEFT_OUT.format("departments"), html),
+        "roles": re.findall(DOWNLOADS_LEFT_OUT.format("roles"), html),
         "role cards": re.findall(r'id="role-([\w-]+)"', html),
         "teams": re.findall(r'data-team="([\w-]+)"', html),
         "members": re.findall(r'data-member="([\w-]+)"', html),
@@ -137,3 +141,12 @@ def test_a_page_as_of_runs_fixed_queries_whatever_the_size(
     moment = timezone.localtime().isoformat()
     with django_assert_num_queries(AS_OF_QUERIES[kind]):
         assert client.get(url, {"as_of": moment}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/", "/departments/company/", "/roles/data-analyst/"])
+def test_pages_as_of_a_date_offer_no_download_of_todays_files(reader, timeline, url):
+    # The handbook and the workbook hold today's organisation: not offered beside a past one.
+    then = reader.get(url, {"as_of": timeline.moments[1]}).content.decode()
+    today = reader.get(url).content.decode()
+    assert 'data-download="handbook"' in today
+    assert 'data-download="handbook"' not in then and 'data-download="workbook"' not in then
