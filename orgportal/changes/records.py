@@ -221,6 +221,10 @@ def _places(label, records, using):
     }
 
 
+# How many rows record_bulk() records in one go.
+RECORD_BATCH = 1000
+
+
 def record_bulk(model, instances, *, history_type="~", using="default"):
     """Record ``instances`` after a bulk write that sent no signals, with the change context.
 
@@ -230,6 +234,20 @@ def record_bulk(model, instances, *, history_type="~", using="default"):
     instances = list(instances)
     if not instances or model._meta.label_lower not in HISTORY_MODELS:
         return []
+    if len(instances) > RECORD_BATCH:
+        # In batches: each reads its rows back by primary key (SQLite caps a statement's
+        # parameters) and sets the departments' positions with a CASE over its own rows
+        # only (one CASE over 50,000 rows took PostgreSQL minutes).
+        return [
+            record
+            for start in range(0, len(instances), RECORD_BATCH)
+            for record in record_bulk(
+                model,
+                instances[start : start + RECORD_BATCH],
+                history_type=history_type,
+                using=using,
+            )
+        ]
     if history_type == "~":
         # A bulk update's instances may hold only the columns it wrote: record the rows.
         instances = list(model._base_manager.using(using).filter(pk__in=[i.pk for i in instances]))

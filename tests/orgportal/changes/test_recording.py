@@ -167,3 +167,23 @@ def test_every_record_is_in_the_change_log(seed_org, model):
         Change.objects.filter(model=model._meta.label_lower).values_list("history_id", flat=True)
     )
     assert records and records == logged
+
+
+def test_a_bulk_write_records_in_batches_every_row_once_with_its_place(db, monkeypatch):
+    from orgportal.changes import records
+    from orgportal.generated_org import build_large_org
+
+    monkeypatch.setattr(records, "RECORD_BATCH", 37)
+    build_large_org(departments=120)
+
+    assert HistoricalDepartment.objects.filter(history_type="+").count() == 120
+    assert Duty.history.count() == Duty.objects.count() > 37
+    assert Change.objects.count() == sum(
+        model.history.count() for model in (Department, Role, Duty, ProjectTeam, TeamMember)
+    )
+    # Every department's record holds its place among its siblings, across the batches.
+    places = {}
+    for department in Department.objects.order_by("tree_id", "lft"):
+        siblings = places.setdefault(department.parent_id, [])
+        assert last_record(Department, id=department.pk).sibling_position == len(siblings)
+        siblings.append(department.pk)
