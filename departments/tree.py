@@ -473,7 +473,11 @@ def branch_role_totals(pks):
     with connections[Department._base_manager.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {pk: (own, count, seats or 0, unknown) for pk, own, count, seats, unknown in rows}
+    # PostgreSQL's SUM of bigints is a numeric (Decimal): the cards count in whole numbers.
+    return {
+        pk: (int(own), int(count), int(seats or 0), int(unknown))
+        for pk, own, count, seats, unknown in rows
+    }
 
 
 def connection_quote(name):
