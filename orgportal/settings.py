@@ -1,5 +1,6 @@
 """Settings for orgportal, read from the environment (see .env.example for every variable)."""
 
+import hashlib
 import re
 import sys
 import tempfile
@@ -243,8 +244,14 @@ CACHES = {
 # (orgportal/orgfiles/spreadsheets.py): in Redis, which every web container shares, when
 # REDIS_URL is set; otherwise in files under ORGPORTAL_IMPORTS_DIR, which every gunicorn worker
 # of one container (or host) shares, so that the confirmation may reach another worker.
+# The default is one folder per installation (named after a hash of its path), so that two
+# checkouts or deployments on one host never read or clear each other's files.
 ORGPORTAL_IMPORTS_DIR = env(
-    "ORGPORTAL_IMPORTS_DIR", default=str(Path(tempfile.gettempdir()) / "orgportal-imports")
+    "ORGPORTAL_IMPORTS_DIR",
+    default=str(
+        Path(tempfile.gettempdir())
+        / f"orgportal-imports-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]}"
+    ),
 )
 CACHES["imports"] = (
     {**CACHES["default"], "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="") + "imports"}
