@@ -329,6 +329,15 @@ def test_a_workbook_that_would_not_fit_a_sheet_is_refused_with_the_way_on(
     assert error["code"] == "too_large" and "60" in error["message"] and "yaml" in error["message"]
     # A branch's workbook is smaller and still made.
     assert open_workbook(branch).sheetnames[0] == "部门"
+    # A refused branch leads on to its department's page, where its parts' workbooks are.
+    with override_settings(ORGPORTAL_WORKBOOK_MAX_ROWS=1):
+        refused = viewer_client.get(
+            reverse("orgfiles:department-workbook", kwargs={"code": "digital-operations"})
+        )
+    assert refused.status_code == 413
+    page = refused.content.decode()
+    assert reverse("departments:detail", kwargs={"code": "digital-operations"}) in page
+    assert f'href="{reverse("chart:home")}"' in page
 
 
 def test_the_row_count_counts_what_staff_see(seed_org):
