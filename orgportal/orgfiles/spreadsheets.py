@@ -12,7 +12,10 @@ teams will add ``teams/resources.py``) on ``OrgResource`` and registers its admi
 - exported text that a spreadsheet would run as a formula stays text (formula injection).
 """
 
+import functools
 import io
+import re
+import sys
 import unicodedata
 from uuid import uuid4
 
@@ -36,6 +39,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
 from import_export.tmp_storages import CacheStorage
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -65,55 +69,111 @@ def in_every_language(text) -> set[str]:
 
 
 def display_width(text) -> int:
-    """Return how many Latin character widths ``text`` takes: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
+    """Return how many Latin character widths ``text`` takes: a Chinese character takes two
+    (a character of East Asian width "W" or "F")."""
+    text = str(text)
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_wide_characters().findall(text))
+
+
+@functools.cache
+def _wide_characters():
+    # One character class of every code point whose East Asian width is W or F, built once per
+    # process: findall() then counts them in C instead of one unicodedata call per character.
+    ranges, start = [], None
+    for code in range(sys.maxunicode + 2):
+        wide = code <= sys.maxunicode and unicodedata.east_asian_width(chr(code)) in "WF"
+        if wide and start is None:
+            start = code
+        elif not wide and start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
+            start = None
+    return re.compile(f"[{''.join(ranges)}]")
 
 
 # -- writing --------------------------------------------------------------------------------
 
 
-def write_sheet(sheet, headers, rows):
-    """Write ``headers`` and ``rows`` to an openpyxl sheet, as people read spreadsheets.
+def new_workbook():
+    """Return an empty write-only workbook for ``write_sheet``: rows stream to the file as
+    they are written instead of becoming cell objects (a 10,000-department workbook holds
+    over a million cells)."""
+    return openpyxl.Workbook(write_only=True)
+
+
+def write_sheet(workbook, title, headers, rows):
+    """Add a sheet titled ``title`` to a ``new_workbook()`` and write ``headers`` and ``rows``
+    to it, as people read spreadsheets.
 
     Bold frozen headers with filters on; each column as wide as its longest line (a Chinese
     character counts double), up to MAX_WIDTH; long text wraps. Text stays text: a value that
     starts like a formula is written as a string cell with Excel's quote prefix, so it is
     neither run on opening nor when the cell is edited, and it reads back unchanged.
     """
-    sheet.append([str(header) for header in headers])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    sheet = workbook.create_sheet(sheet_title(title))
+    headers = [str(header) for header in headers]
+    rows = [[None if value == "" else value for value in row] for row in rows]
+    # Column widths and the filter's range go before the rows in the file: measure first.
     widths = [display_width(header) for header in headers]
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row_number, row in enumerate(rows, start=FIRST_DATA_ROW):
-        for column, value in enumerate(row, start=1):
-            if value is None or value == "":
-                continue
-            cell = sheet.cell(row=row_number, column=column)
-            if isinstance(value, str):
-                cell.value = value
-                cell.data_type = "s"
-                if value.startswith(FORMULA_STARTS):
-                    cell.quotePrefix = True
-                longest = max(display_width(line) for line in value.splitlines() or [""])
-                if longest > MAX_WIDTH:
-                    cell.alignment = wrap
-            else:
-                cell.value = value
-                longest = display_width(value)
-            widths[column - 1] = max(widths[column - 1], longest)
+    for row in rows:
+        for column, value in enumerate(row):
+            if value is not None:
+                widths[column] = max(widths[column], _longest_line(value))
     for column, width in enumerate(widths, start=1):
         letter = get_column_letter(column)
         sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    last_column = get_column_letter(max(len(headers), 1))
+    sheet.auto_filter.ref = f"A1:{last_column}{len(rows) + 1}"
+
+    bold = Font(bold=True)
+    sheet.append([_cell(sheet, header, font=bold) for header in headers])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        # A plain text goes in as it is (openpyxl writes a str as a string cell unless it
+        # starts with "="); one that starts like a formula or wraps needs a cell of its own.
+        sheet.append(
+            [
+                _cell(sheet, value, alignment=wrap if _wraps(value) else None)
+                if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or _wraps(value))
+                else value
+                for value in row
+            ]
+        )
     return sheet
+
+
+def _longest_line(value) -> int:
+    if isinstance(value, str):
+        return max(map(display_width, value.splitlines() or [""]))
+    return display_width(value)
+
+
+def _wraps(text) -> bool:
+    # A character is at most two widths wide: a short text cannot be too wide.
+    return len(text) * 2 > MAX_WIDTH and _longest_line(text) > MAX_WIDTH
 
 
 def sheet_title(text) -> str:
     # Excel's limits: 31 characters, none of []:*?/\
     title = "".join("-" if char in "[]:*?/\\" else char for char in str(text))
     return title[:31]
+
+
+def _cell(sheet, text, *, font=None, alignment=None):
+    """A string cell: never a formula, whatever it starts with (openpyxl would take a text
+    that starts with "=" for one)."""
+    cell = WriteOnlyCell(sheet)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
 
 
 def workbook_bytes(workbook) -> bytes:
@@ -172,9 +232,8 @@ class SafeXLSX(base_formats.XLSX):
     title = ""
 
     def export_data(self, dataset, **kwargs):
-        workbook = openpyxl.Workbook()
-        write_sheet(workbook.active, dataset.headers, list(dataset))
-        workbook.active.title = sheet_title(self.title or dataset.title or "Sheet")
+        workbook = new_workbook()
+        write_sheet(workbook, self.title or dataset.title or "Sheet", dataset.headers, dataset)
         return workbook_bytes(workbook)
 
     def create_dataset(self, in_stream):

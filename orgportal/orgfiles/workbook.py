@@ -12,7 +12,6 @@ has 8). A branch's workbook lists the branch's department and everything below i
 project teams that draw on it (an Owner or a member in the branch) with the branch's members.
 """
 
-import openpyxl
 from django.conf import settings
 from django.db.models import Count
 from django.utils.text import capfirst
@@ -23,7 +22,7 @@ from departments.resources import DepartmentResource
 from orgportal.cache import org_cached
 from orgportal.i18n import localized
 from orgportal.orgfiles.snapshot import Snapshot, org_snapshot, team_rows
-from orgportal.orgfiles.spreadsheets import sheet_title, text_key, workbook_bytes, write_sheet
+from orgportal.orgfiles.spreadsheets import new_workbook, text_key, workbook_bytes, write_sheet
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
 from teams.models import ProjectTeam, TeamMember
@@ -129,8 +128,7 @@ def organisation_workbook(*, top=None) -> bytes:
     It holds what staff see: nothing archived, nothing below an archived department.
     """
     snapshot = org_snapshot(top=top)
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+    workbook = new_workbook()
     teams = team_rows(snapshot)
     for model, (headers, rows) in (
         (Department, department_sheet(snapshot)),
@@ -139,8 +137,7 @@ def organisation_workbook(*, top=None) -> bytes:
         (ProjectTeam, team_sheet(teams)),
         (TeamMember, member_sheet(teams)),
     ):
-        worksheet = workbook.create_sheet(sheet_title(capfirst(model._meta.verbose_name_plural)))
-        write_sheet(worksheet, headers, rows)
+        write_sheet(workbook, capfirst(model._meta.verbose_name_plural), headers, rows)
     workbook.properties.title = snapshot.organisation
     workbook.properties.creator = "orgportal"
     return workbook_bytes(workbook)

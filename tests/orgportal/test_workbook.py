@@ -16,6 +16,7 @@ from departments.models import Department
 from departments.resources import DepartmentResource
 from departments.services import department_archive
 from orgportal.i18n import to_traditional
+from orgportal.orgfiles.spreadsheets import display_width, new_workbook, workbook_bytes, write_sheet
 from orgportal.orgfiles.workbook import workbook_row_count
 from roles.models import Duty, Role
 from roles.resources import DutyResource, RoleResource
@@ -346,3 +347,40 @@ def test_the_row_count_counts_what_staff_see(seed_org):
     assert workbook_row_count() == Duty.objects.visible().count()
     top = Department.objects.get(code="finance")
     assert workbook_row_count(top=top) == Duty.objects.filter(role__department=top).count()
+
+
+def test_a_written_sheet_measures_columns_by_display_width_and_keeps_text_as_text():
+    workbook = new_workbook()
+    long_line = "职责" * 40  # 160 widths: wraps, and its column stops at 60
+    write_sheet(
+        workbook,
+        "职责/清单",
+        ["code", "名称"],
+        [
+            ["a-1", "“引号”中文"],  # curly quotes are one width each, Chinese two
+            ["=SUM(A1)", ""],
+            [7, long_line],
+            ["plain", "line one\n" + "中" * 12],
+        ],
+    )
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook)))
+
+    [sheet] = book.worksheets
+    assert sheet.title == "职责-清单"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == sheet.dimensions == "A1:B5"
+    assert [cell.value for cell in sheet["A"]] == ["code", "a-1", "=SUM(A1)", 7, "plain"]
+    formula = sheet["A3"]
+    assert formula.data_type == "s" and formula.quotePrefix
+    assert sheet["B3"].value is None  # an empty text is an empty cell
+    assert sheet.column_dimensions["A"].width == 8 + 2  # "=SUM(A1)": 8 widths, plus 2
+    assert sheet.column_dimensions["B"].width == 60
+    assert sheet["B4"].alignment.wrap_text
+    assert not sheet["B2"].alignment.wrap_text and not sheet["B5"].alignment.wrap_text
+    assert display_width("“引号”中文") == 2 + 4 + 4
+    assert display_width("ab") == 2 and display_width(12345) == 5
+
+
+def test_workbooks_are_written_through_lxml():
+    # openpyxl falls back to a pure-Python XML writer, several times slower, without lxml.
+    assert openpyxl.LXML
