@@ -1,6 +1,9 @@
 """The generator of large organisations writes a valid tree with its roles and duties."""
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
 
 from departments.models import Department
 from departments.services import department_tree_rebuild, tree_snapshot
@@ -13,6 +16,7 @@ from orgportal.generated_org import (
     nested_set_fields,
 )
 from roles.models import Duty, Role
+from teams.models import ProjectTeam, TeamMember
 
 
 def test_nested_set_fields_number_a_tree_depth_first_in_sibling_order():
@@ -68,3 +72,33 @@ def test_generated_org_leaves_ids_free_for_later_inserts(db):
 def test_generated_org_refuses_a_table_that_holds_departments(seed_org):
     with pytest.raises(ValueError, match="empty"):
         build_large_org(departments=10)
+
+
+@pytest.mark.parametrize("model", [Department, Role, Duty, ProjectTeam, TeamMember])
+def test_generated_rows_are_what_a_save_writes(db, model):
+    # The rows go in without model instances: a clean and a save of one in the default
+    # language change nothing but its update time, and it is recorded as created.
+    build_large_org(departments=12, roles_per_department=2, duties_per_role=2, teams=2)
+    stored = model.objects.order_by("pk").last()
+    before = stored_row(model, stored.pk)
+
+    with translation.override(settings.LANGUAGE_CODE):
+        stored.full_clean()
+        stored.save()
+
+    assert stored_row(model, stored.pk) == before
+    assert list(stored.history.values_list("history_type", flat=True)) == ["~", "+"]
+
+
+def stored_row(model, pk):
+    """The row as stored, every column but the update time (in SQL: django-modeltranslation
+    reads a translated field's own column as the active language's)."""
+    columns = [f.column for f in model._meta.concrete_fields if f.name != "updated_at"]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(map(quote, columns))} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(model._meta.pk.column)} = %s",
+            [pk],
+        )
+        return dict(zip(columns, cursor.fetchone(), strict=True))
