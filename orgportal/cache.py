@@ -124,10 +124,7 @@ def org_cached(
     store = caches[alias]
     if version is None:
         version = org_version()
-    parts = ["orgportal", name, str(version)]
-    if per_language:
-        parts.append(get_language() or "")
-    key = ":".join(parts)
+    key = _key(name, version, per_language)
     try:
         value = store.get(key, _MISSING)
     except RedisError:
@@ -140,6 +137,23 @@ def org_cached(
         except RedisError:
             logger.warning("The cache does not answer; %r was not stored.", name, exc_info=True)
     return value
+
+
+def org_cache_peek(name: str, *, version: int, per_language: bool = True, alias: str = "default"):
+    """Return what org_cached() keeps as ``name`` for organisation ``version``, or None when
+    nothing is kept (or the cache does not answer): for a caller that answers from the cache
+    when it can and leaves building to the usual path otherwise."""
+    try:
+        return caches[alias].get(_key(name, version, per_language))
+    except RedisError:
+        return None
+
+
+def _key(name: str, version: int, per_language: bool) -> str:
+    parts = ["orgportal", name, str(version)]
+    if per_language:
+        parts.append(get_language() or "")
+    return ":".join(parts)
 
 
 def _now(connection):

@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # ?lang= on an API request chooses the language of its texts (after Accept-Language).
     "orgportal.api.language.ApiLanguageMiddleware",
+    # A cached department or a current tree, answered to a token without the rest (see there).
+    "orgportal.api.shortcut.ApiShortcutMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

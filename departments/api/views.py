@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.cache import set_response_etag
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -172,24 +173,12 @@ class DepartmentViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         # Answered from rendered bytes kept per organisation version (not a docstring: the
-        # API's schema would show it). The answer depends on the department, the version, the
-        # language, whether the reader sees archived departments (and so every count below),
-        # the format and the address the URLs are built with; the key holds all of them. A
-        # hit costs a cache read: no query for the department, no serializer. The version
-        # comes with the token (one query, orgportal.api.authentication), so the next request
-        # after a change sees it.
+        # API's schema would show it); see detail_cache_name(). A hit costs a cache read: no
+        # query for the department, no serializer. The version comes with the token (one
+        # query, orgportal.api.authentication), so the next request after a change sees it.
+        # The most common hits are answered before this view, by orgportal.api.shortcut.
         code = kwargs[self.lookup_url_kwarg or self.lookup_field]
-        may_change = can_change(request.user, Department)
         renderer = request.accepted_renderer
-        key = ":".join(
-            [
-                "api-department",
-                code,
-                "all" if may_change else "visible",
-                renderer.format,
-                request.build_absolute_uri("/"),
-            ]
-        )
 
         def render():
             data = self.get_serializer(self.get_object()).data
@@ -197,12 +186,17 @@ class DepartmentViewSet(
             if renderer.charset:
                 content_type = f"{content_type}; charset={renderer.charset}"
             body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
-            return body, content_type
+            return body, content_type, body_etag(body)
 
-        body, content_type = org_cached(
-            key, render, version=request_org_state(request)[0], alias="responses"
+        name = detail_cache_name(request, code, renderer.format)
+        body, content_type, etag = org_cached(
+            name, render, version=request_org_state(request)[0], alias="responses"
         )
-        return HttpResponse(body, content_type=content_type)
+        response = HttpResponse(body, content_type=content_type)
+        if etag:
+            # What ConditionalGetMixin would work out from the body, kept with it.
+            response.headers["ETag"] = etag
+        return response
 
     @extend_schema(
         operation_id="departments_tree",
@@ -226,10 +220,7 @@ class DepartmentViewSet(
         # Answered from the organisation version before anything is loaded: the same version,
         # query, language, reader and format give the same tree.
         not_modified = org_not_modified(
-            request,
-            request.accepted_renderer.format,
-            can_change(request.user, Department),
-            can_change(request.user, Department._meta.get_field("roles").related_model),
+            request, *tree_conditional_parts(request, request.accepted_renderer.format)
         )
         if not_modified is not None:
             return not_modified
@@ -351,6 +342,40 @@ class DepartmentViewSet(
     def _paginated(self, queryset):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def detail_cache_name(request, code, format):
+    """Return the name under which a department's rendered answer is cached.
+
+    The answer depends on the department, the organisation version, the language, whether the
+    reader sees archived departments (and so every count below), the format and the address
+    the URLs are built with; the version and the language are added by org_cached().
+    """
+    may_change = can_change(request.user, Department)
+    return ":".join(
+        [
+            "api-department-detail",
+            code,
+            "all" if may_change else "visible",
+            format,
+            request.build_absolute_uri("/"),
+        ]
+    )
+
+
+def body_etag(body):
+    """Return the ETag Django's ConditionalGetMiddleware gives a response with ``body``."""
+    response = HttpResponse(body)
+    set_response_etag(response)
+    return response.headers.get("ETag")
+
+
+def tree_conditional_parts(request, format):
+    """Return what the tree's answer depends on besides the organisation, request and reader
+    (see orgportal.conditional): its format, and whether the reader sees archived
+    departments and roles."""
+    role_model = Department._meta.get_field("roles").related_model
+    return (format, can_change(request.user, Department), can_change(request.user, role_model))
 
 
 TREE_TEXTS = ("name", "tagline", "positioning", "description")

@@ -20,6 +20,7 @@ from orgportal.cache import state_sql, state_value
 VERSION_ATTRIBUTE = "_orgportal_version"
 CHANGED_AT_ATTRIBUTE = "_orgportal_changed_at"
 CREATED_ATTRIBUTE = "_orgportal_token_created"
+RESULT_ATTRIBUTE = "_orgportal_token_result"
 
 
 class OrgTokenAuthentication(TokenAuthentication):
@@ -29,6 +30,13 @@ class OrgTokenAuthentication(TokenAuthentication):
     model = Token
 
     def authenticate(self, request):
+        # The Django request (under DRF's, or alone in orgportal.api.shortcut), which keeps
+        # what one request learns: asked again, as when the shortcut leaves a request to the
+        # view, the token costs no second query.
+        django_request = getattr(request, "_request", request)
+        result = getattr(django_request, RESULT_ATTRIBUTE, None)
+        if result is not None:
+            return result
         result = super().authenticate(request)
         if result is not None:
             user, _token = result
@@ -36,8 +44,8 @@ class OrgTokenAuthentication(TokenAuthentication):
                 getattr(user, VERSION_ATTRIBUTE), getattr(user, CHANGED_AT_ATTRIBUTE)
             )
             if state is not None:
-                # The Django request: the DRF request hands attributes it lacks to it.
-                request._request._org_state = state
+                django_request._org_state = state
+            setattr(django_request, RESULT_ATTRIBUTE, result)
         return result
 
     def authenticate_credentials(self, key):

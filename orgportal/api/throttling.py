@@ -25,11 +25,23 @@ class SettingsRateMixin:
         return settings.ORGPORTAL_API_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view):
+        # A request is counted once per scope, though it may be asked twice: by
+        # orgportal.api.shortcut and, when that leaves the request to DRF, by the view.
+        counted = _counted(request)
+        if self.scope in counted:
+            self.now, self.window_ends, allowed = counted[self.scope]
+            return allowed
         try:
-            return self.count_request(request, view)
+            allowed = self.count_request(request, view)
         except RedisError:
             logger.warning("The cache does not answer; the API is not throttled.", exc_info=True)
-            return True
+            allowed = True
+        counted[self.scope] = (
+            getattr(self, "now", None),
+            getattr(self, "window_ends", None),
+            allowed,
+        )
+        return allowed
 
     def count_request(self, request, view):
         if self.rate is None:
@@ -55,6 +67,15 @@ class SettingsRateMixin:
 
     def wait(self):
         return max(self.window_ends - self.now, 0.001)
+
+
+def _counted(request):
+    """Return the throttle verdicts of ``request`` (Django's, under DRF's), by scope."""
+    request = getattr(request, "_request", request)
+    counted = getattr(request, "_orgportal_throttled", None)
+    if counted is None:
+        counted = request._orgportal_throttled = {}
+    return counted
 
 
 class UserThrottle(SettingsRateMixin, UserRateThrottle):
