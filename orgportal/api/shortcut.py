@@ -26,7 +26,7 @@ from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
-from django.urls import resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.cache import get_conditional_response
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
@@ -178,8 +178,12 @@ class DepartmentRoute:
         from orgportal.api.negotiation import StrictContentNegotiation
         from orgportal.api.permissions import OrganisationPermission
 
-        path = reverse("api:department-detail", kwargs={"code": "code"})
-        match = resolve(path)
+        try:
+            path = reverse("api:department-detail", kwargs={"code": "code"})
+            match = resolve(path)
+            tree = resolve(reverse("api:department-tree"))
+        except (NoReverseMatch, Resolver404):  # URLs without the API (some tests')
+            return None
         view = match.func.cls
         authentication = list(view.authentication_classes)
         if not (
@@ -193,7 +197,6 @@ class DepartmentRoute:
             and match.func.actions.get("get") == "retrieve"
         ):
             return None
-        tree = resolve(reverse("api:department-tree"))
         if tree.func.cls is not view or tree.func.actions.get("get") != "tree":
             return None
         return cls(
