@@ -82,7 +82,11 @@ class ApiShortcutMiddleware:
         ):
             return self.get_response(request)
         code = request.path_info[len(route.prefix) :]
-        if not code.endswith("/") or not route.code.fullmatch(code[:-1]):
+        if (
+            not code.endswith("/")
+            or not route.code.fullmatch(code[:-1])
+            or code[:-1] in route.other_actions
+        ):
             return self.get_response(request)
         try:
             response = self.answer(request, route, code[:-1])
@@ -111,7 +115,7 @@ class ApiShortcutMiddleware:
         except (SuspiciousOperation, PermissionDenied):
             # A host not allowed, a user agent refused: answered (and logged) as before.
             return None
-        tree = code == "tree"
+        tree = code == route.tree
         if tree and (
             "as_of" in request.GET
             or not (
@@ -156,7 +160,7 @@ class DepartmentRoute:
     """What the department viewset does for a read, found once: its URL, authentication,
     throttles and the Allow header of its detail."""
 
-    def __init__(self, *, prefix, code, view, allow, tree_allow):
+    def __init__(self, *, prefix, code, view, allow, tree, tree_allow, other_actions):
         # Imported here: the views import the API's settings, which are read at first use.
         from departments.api.views import detail_cache_name, tree_conditional_parts
 
@@ -164,7 +168,11 @@ class DepartmentRoute:
         self.code = code
         self.view = view
         self.allow = allow
+        self.tree = tree
         self.tree_allow = tree_allow
+        # The viewset's other actions on the list (departments/<name>/), which are not
+        # departments.
+        self.other_actions = other_actions
         self.token_authentication = view.authentication_classes[0]()
         self.detail_cache_name = detail_cache_name
         self.tree_parts = tree_conditional_parts
@@ -199,12 +207,15 @@ class DepartmentRoute:
             return None
         if tree.func.cls is not view or tree.func.actions.get("get") != "tree":
             return None
+        list_actions = {action.url_path for action in view.get_extra_actions() if not action.detail}
         return cls(
             prefix=path[: -len("code/")],
             code=CODE_RE,
             view=view,
             allow=_allow(view, match.func.actions),
+            tree=view.tree.url_path,
             tree_allow=_allow(view, tree.func.actions),
+            other_actions=frozenset(list_actions - {view.tree.url_path}),
         )
 
     def authenticate(self, request):
