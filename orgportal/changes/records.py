@@ -5,9 +5,14 @@ the orgportal app's ready(), after django-modeltranslation added the language co
 historical tables keep every language). New models register with ``register_model()``.
 """
 
+from types import SimpleNamespace
+
+from django.apps import apps
+from django.conf import settings
 from django.db import connections, models, router
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.signals import post_delete, pre_delete
+from django.utils import timezone
 from simple_history import register
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
@@ -138,12 +143,13 @@ def sibling_positions(model, pks, using="default") -> dict:
     return {pk: position or 0 for pk, position in rows.values_list("pk", "position")}
 
 
-def log_changes(records, *, using=None):
-    """Add the Change rows of ``records`` (historical records of one model)."""
+def log_changes(records, *, using=None, historical=None):
+    """Add the Change rows of ``records`` (historical records of one model, or rows of
+    ``historical`` with the columns they are compared and placed by)."""
     if not records:
         return
     using = using or router.db_for_write(Change)
-    historical = type(records[0])
+    historical = historical or type(records[0])
     label = model_label(historical)
     updates = [record for record in records if record.history_type == "~"]
     previous = previous_records(historical, updates, compared_fields(historical))
@@ -221,61 +227,181 @@ def _places(label, records, using):
     }
 
 
-# How many rows record_bulk() records in one go.
+# How many rows record_bulk() records in one statement.
 RECORD_BATCH = 1000
+
+# The history columns record_bulk() fills itself; every other column is copied from the row.
+_OWN_COLUMNS = frozenset(
+    {
+        "history_id",
+        "history_date",
+        "history_change_reason",
+        "history_type",
+        "history_user_id",
+        "history_source",
+        "sibling_position",
+    }
+)
+# The role whose department a change belongs to, by model (see _places()).
+_ROLE_COLUMNS = {
+    "roles.duty": "role_id",
+    "teams.projectteam": "owner_id",
+    "teams.teammember": "role_id",
+}
+_TEAM_COLUMNS = {"teams.projectteam": "id", "teams.teammember": "team_id"}
 
 
 def record_bulk(model, instances, *, history_type="~", using="default"):
     """Record ``instances`` after a bulk write that sent no signals, with the change context.
 
-    The library's bulk_history_create() writes the records; this adds the portal's columns
-    (source, a department's position) and the change log.
+    Set-based: one ``INSERT … SELECT`` per batch copies the rows as stored into the historical
+    table (a department's position among its siblings computed in it), and another adds their
+    Change rows, with no model instance per record. Only an update's change kinds (renamed,
+    moved, …), which compare each record with the one before it, are worked out in Python.
+    Return the new records' history ids.
     """
-    instances = list(instances)
-    if not instances or model._meta.label_lower not in HISTORY_MODELS:
+    if model._meta.label_lower not in HISTORY_MODELS:
         return []
-    if len(instances) > RECORD_BATCH:
-        # In batches: each reads its rows back by primary key (SQLite caps a statement's
-        # parameters) and sets the departments' positions with a CASE over its own rows
-        # only (one CASE over 50,000 rows took PostgreSQL minutes).
-        return [
-            record
-            for start in range(0, len(instances), RECORD_BATCH)
-            for record in record_bulk(
-                model,
-                instances[start : start + RECORD_BATCH],
-                history_type=history_type,
-                using=using,
-            )
+    if history_type == "-":
+        return _record_deleted(model, list(instances), using)
+    if isinstance(instances, models.QuerySet):
+        pks = list(instances.order_by().values_list("pk", flat=True))
+    else:
+        pks = [instance.pk for instance in instances]
+    if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return []
+    context = current_context()
+    user = context.user if context.user is not None else _request_user()
+    common = {
+        "date": timezone.now(),
+        "reason": context.reason,
+        "user_id": getattr(user, "pk", None),
+        "source": context.source,
+    }
+    history_ids = []
+    # In batches: SQLite caps a statement's parameters, and each statement stays small.
+    for start in range(0, len(pks), RECORD_BATCH):
+        batch = pks[start : start + RECORD_BATCH]
+        ids = _insert_records(model, batch, history_type, common, using)
+        _insert_changes(model, ids, history_type, using)
+        history_ids.extend(ids)
+    return history_ids
+
+
+def _insert_records(model, pks, history_type, common, using):
+    """Copy the rows ``pks`` of ``model`` into its historical table; return the history ids."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    historical = model.history.model
+    copied = [
+        field.column
+        for field in historical._meta.concrete_fields
+        if field.attname not in _OWN_COLUMNS
+    ]
+    names = [*copied, "history_date", "history_change_reason", "history_type"]
+    names += ["history_user_id", "history_source"]
+    values = [f"src.{quote(name)}" for name in copied] + ["%s"] * 5
+    params = [
+        connection.ops.adapt_datetimefield_value(common["date"]),
+        common["reason"],
+        history_type,
+        common["user_id"],
+        common["source"],
+    ]
+    if issubclass(historical, DepartmentHistoryBase):
+        # Its index among its siblings in tree order, as sibling_positions() counts it.
+        names.append("sibling_position")
+        table = quote(model._meta.db_table)
+        values.append(
+            f"(SELECT COUNT(*) FROM {table} AS sibling WHERE sibling.parent_id = src.parent_id "
+            "AND sibling.tree_id = src.tree_id AND sibling.lft < src.lft)"
+        )
+    pk = quote(model._meta.pk.column)
+    sql = (
+        f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(map(quote, names))}) "
+        f"SELECT {', '.join(values)} FROM {quote(model._meta.db_table)} AS src "
+        f"WHERE src.{pk} IN ({', '.join(['%s'] * len(pks))}) ORDER BY src.{pk} "
+        f"RETURNING {quote(historical._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *pks])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _insert_changes(model, history_ids, history_type, using):
+    """Add the Change rows of the new records ``history_ids`` of ``model``."""
+    if not history_ids:
+        return
+    historical = model.history.model
+    label = model._meta.label_lower
+    kinds = change_kinds(label, {"history_type": history_type}, None)
+    if history_type == "~" and kinds == ["edited"]:
+        # Updates of departments, roles and teams: their kinds compare each with its previous
+        # record.
+        fields = {"history_id", "id", "history_date", "history_type", "history_user_id"}
+        fields |= {*compared_fields(historical), *_ROLE_COLUMNS.values(), "department_id"}
+        fields |= set(_TEAM_COLUMNS.values())
+        names = {field.attname for field in historical._meta.concrete_fields}
+        rows = historical.objects.using(using).filter(history_id__in=history_ids)
+        records = [
+            SimpleNamespace(**row) for row in rows.order_by("history_id").values(*(fields & names))
         ]
-    if history_type == "~":
-        # A bulk update's instances may hold only the columns it wrote: record the rows.
-        instances = list(model._base_manager.using(using).filter(pk__in=[i.pk for i in instances]))
+        log_changes(records, using=using, historical=historical)
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    role = _ROLE_COLUMNS.get(label)
+    team = _TEAM_COLUMNS.get(label)
+    roles = quote(apps.get_model("roles", "Role")._meta.db_table)
+    department = {
+        "departments.department": "h.id",
+        "roles.role": "h.department_id",
+    }.get(label)
+    if department is None and role:
+        department = f"(SELECT r.department_id FROM {roles} AS r WHERE r.id = h.{quote(role)})"
+    role_value = "h.id" if label == "roles.role" else (f"h.{quote(role)}" if role else "NULL")
+    names = ["model", "history_id", "object_id", "history_date", "kinds", "department_id"]
+    names += ["role_id", "team_id", "user_id"]
+    values = ["%s", "h.history_id", "h.id", "h.history_date", "%s", department or "NULL"]
+    values += [role_value, f"h.{quote(team)}" if team else "NULL", "h.history_user_id"]
+    table = quote(Change._meta.db_table)
+    if connection.vendor != "postgresql":
+        # The write lock is held (BEGIN IMMEDIATE): numbering now is commit order. PostgreSQL
+        # numbers the rows at COMMIT (see orgportal.changes.models).
+        names.append("seq")
+        values.append(
+            f"(SELECT COALESCE(MAX(seq), 0) FROM {table}) "
+            "+ ROW_NUMBER() OVER (ORDER BY h.history_id)"
+        )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(map(quote, names))}) "
+        f"SELECT {', '.join(values)} FROM {quote(historical._meta.db_table)} AS h "
+        f"WHERE h.history_id IN ({', '.join(['%s'] * len(history_ids))}) ORDER BY h.history_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [label, ",".join(kinds), *history_ids])
+
+
+def _record_deleted(model, instances, using):
+    """Record the deletion of ``instances`` (still held in memory) with the library's bulk
+    history, then their Change rows."""
+    if not instances:
+        return []
     context = current_context()
     historical = model.history.model
     records = model.history.bulk_history_create(
         instances,
-        update=history_type == "~",
         default_user=context.user if context.user is not None else _request_user(),
         default_change_reason=context.reason,
         custom_historical_attrs={"history_source": context.source},
     )
     if not records:
-        return []  # history is switched off (SIMPLE_HISTORY_ENABLED)
-    if history_type == "-":
-        for record in records:
-            record.history_type = "-"
-        historical.objects.filter(pk__in=[r.pk for r in records]).update(history_type="-")
-    if issubclass(historical, DepartmentHistoryBase) and history_type != "-":
-        positions = sibling_positions(model, [i.pk for i in instances], using)
-        for record in records:
-            record.sibling_position = positions.get(record.id)
-        historical.objects.bulk_update(records, ["sibling_position"])
-    if records and records[0].history_id is None:
-        # A database without RETURNING for bulk inserts: read the ids back.
-        records = list(historical.objects.order_by("-history_id")[: len(records)][::-1])
+        return []
+    for record in records:
+        record.history_type = "-"
+    historical.objects.filter(pk__in=[r.pk for r in records]).update(history_type="-")
     log_changes(records, using=using)
-    return records
+    return [record.history_id for record in records]
 
 
 def _request_user():

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from orgportal.guide.models import MODE_NAMES, STAGE_NAMES
+from orgportal.i18n import column, to_traditional
 
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 # The largest headcount every supported database stores (PostgreSQL's integer).
@@ -30,6 +31,27 @@ DUTY_TEXTS = ("area", "text")
 def text_keys(fields):
     """Return the file keys of ``fields`` in every language: name, name_en, name_zh_hant, …"""
     return tuple(f"{name}{suffix}" for name in fields for suffix in LANGUAGE_SUFFIXES.values())
+
+
+def text_columns(values, fields):
+    """Return the columns of ``fields`` from file-keyed ``values``, as a save fills them.
+
+    A traditional text nobody wrote (file key empty) is the automatic conversion of the
+    simplified text, and its field is listed in zh_hant_auto (see orgportal.translated).
+    """
+    columns_ = {}
+    automatic = []
+    for name in fields:
+        source = values[name] or ""
+        columns_[column(name, "zh-hans")] = source
+        columns_[column(name, "en")] = values[f"{name}_en"] or ""
+        written = values[f"{name}_zh_hant"] or ""
+        if not written:
+            written = to_traditional(source)
+            automatic.append(name)
+        columns_[column(name, "zh-hant")] = written
+    columns_["zh_hant_auto"] = sorted(automatic)
+    return columns_
 
 
 DEPARTMENT_KEYS = (

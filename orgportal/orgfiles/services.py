@@ -23,6 +23,7 @@ from orgportal.orgfiles.orgfile import (
     ROLE_TEXTS,
     OrganisationSpec,
     OrgFileError,
+    text_columns,
     text_keys,
 )
 from orgportal.orgfiles.teamfile import teams_import
@@ -134,20 +135,20 @@ def organisation_import(
     if dry_run:
         return plan
     report = ImportReport()
+    # The default records every bulk write in the history (orgportal.changes).
+    writes = writes or history_bulk_writes()
     with transaction.atomic():
         lock_tree()
         # Planned again under the lock, from what the database holds now; the file's fields
         # were validated by the first plan.
         planner = _Planner(spec, report, validate=False)
         planner.run(prune=prune)
-        # The default records every bulk write in the history (orgportal.changes).
-        planner.apply(writes or history_bulk_writes())
+        planner.apply(writes)
         org_changed()
         if spec.profile is not None:
             report.updated += _profile_lines(profile_update(**spec.profile))
-        # Project teams after the roles they name exist (model saves: few rows), reported
-        # in the order of the plan.
-        teams_import(spec=spec, report=report, prune=prune, apply=True)
+        # Project teams after the roles they name exist, reported in the order of the plan.
+        teams_import(spec=spec, report=report, prune=prune, apply=True, writes=writes)
     return report
 
 
@@ -453,7 +454,7 @@ class _Planner:
             )
             values = {}
             if stored is None or changed:
-                values = _column_values(department, DEPARTMENT_TEXTS)
+                values = text_columns(department, DEPARTMENT_TEXTS)
                 values["is_active"] = department["is_active"]
             plan.append(
                 PlannedDepartment(
@@ -484,7 +485,7 @@ class _Planner:
                 sort_order=role["sort_order"],
                 headcount=role["headcount"],
                 is_active=role["is_active"],
-                **_column_values(role, ROLE_TEXTS),
+                **text_columns(role, ROLE_TEXTS),
             )
             if stored is None:
                 created.append(instance)
@@ -513,14 +514,14 @@ class _Planner:
         writes.create(
             Duty,
             [
-                Duty(role_id=role_pks[code], sort_order=order, **_column_values(texts, DUTY_TEXTS))
+                Duty(role_id=role_pks[code], sort_order=order, **text_columns(texts, DUTY_TEXTS))
                 for code, order, texts in self.new_duties
             ],
         )
         writes.update(
             Duty,
             [
-                Duty(pk=pk, sort_order=order, **_column_values(texts, DUTY_TEXTS))
+                Duty(pk=pk, sort_order=order, **text_columns(texts, DUTY_TEXTS))
                 for pk, order, texts in self.changed_duties
             ],
             [*_content_columns(DUTY_TEXTS), "sort_order"],
@@ -530,27 +531,6 @@ class _Planner:
             [Duty(pk=pk, sort_order=order) for pk, order in self.reordered_duties],
             ["sort_order"],
         )
-
-
-def _column_values(values, fields):
-    """Return the columns of ``fields`` from file-keyed ``values``, as a save fills them.
-
-    A traditional text nobody wrote (file key empty) is the automatic conversion of the
-    simplified text, and its field is listed in zh_hant_auto (see orgportal.translated).
-    """
-    columns_ = {}
-    automatic = []
-    for name in fields:
-        source = values[name] or ""
-        columns_[column(name, "zh-hans")] = source
-        columns_[column(name, "en")] = values[f"{name}_en"] or ""
-        written = values[f"{name}_zh_hant"] or ""
-        if not written:
-            written = to_traditional(source)
-            automatic.append(name)
-        columns_[column(name, "zh-hant")] = written
-    columns_["zh_hant_auto"] = sorted(automatic)
-    return columns_
 
 
 def _content_columns(fields):

@@ -10,10 +10,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connections
 from django.db.models import F
+from django.utils import timezone
 
+from departments.locking import ROW_LOCKS, gone
+from departments.services import BulkWrites
 from orgportal.i18n import column, columns, to_traditional
-from orgportal.orgfiles.orgfile import LANGUAGE_SUFFIXES, OrgFileError, text_keys
+from orgportal.orgfiles.orgfile import LANGUAGE_SUFFIXES, OrgFileError, text_columns, text_keys
 from roles.models import Role
 from teams.models import ProjectTeam, TeamMember
 
@@ -210,9 +214,13 @@ def team_rows(teams):
     )
 
 
-def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
+def teams_import(*, spec, report, prune: bool, apply: bool, writes=None) -> None:
     """Plan (``apply`` off) or apply the file's teams; record each change in ``report``.
 
+    Planning validates each new or changed team and member (its fields, as the model does;
+    the reader already refused what a constraint would: duplicate members, a team ending
+    before it starts, an allocation outside 1–100). Applying writes them in bulk through
+    ``writes`` (orgportal.changes records the history), teams before their new members.
     Roles must exist when it applies: organisation_import calls it after the roles.
     """
     teams = spec.teams
@@ -220,6 +228,8 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
     errors = check_team_roles(teams, set(role_pks) | {role.code for role in spec.roles})
     if errors:
         raise OrgFileError(errors)
+    if not teams and not prune:
+        return
     stored = {row["code"]: row for row in team_rows(ProjectTeam.objects.all())}
     for row in stored.values():
         row["owner"] = row.pop("owner_code")
@@ -235,6 +245,8 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
     ):
         members.setdefault(row["team_id"], []).append(row)
 
+    now = timezone.now()
+    writes_ = _TeamWrites()
     for team_spec in teams:
         label = f"team {team_spec.code} ({team_spec.name})"
         wanted = _wanted(team_spec, TEAM_FIELDS)
@@ -244,37 +256,31 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
             if row is None
             else [k for k in TEAM_FIELDS if _stored(row, [k])[k] != wanted[k]]
         )
+        team_pk = row["pk"] if row else None
         team = None
         if row is None or changed:
-            if row and apply:
-                team = ProjectTeam.objects.get(pk=row["pk"])
-            else:
-                team = ProjectTeam(code=team_spec.code)
-                if row:
-                    # Planning a change of a stored team: its own code is not a duplicate.
-                    team.pk, team._state.adding = row["pk"], False
+            team = ProjectTeam(pk=team_pk, code=team_spec.code)
             for key, value in wanted.items():
                 if key == "owner":
                     team.owner_id = role_pks.get(value)
                 else:
                     setattr(team, COLUMNS.get(key, key), value)
-            _validate(team, team_spec.place, exclude=[] if apply else ["owner"])
-            if apply:
-                team.save()
+            if not apply:
+                _validate(team, team_spec.place, exclude=["owner"])
+            _fill_texts(team, wanted, TEAM_TEXTS)
             if row is None:
+                writes_.new_teams.append(team)
                 report.created.append(label)
             else:
+                team.updated_at = now
+                writes_.changed_teams.append(team)
                 report.updated.append(f"{label}: {', '.join(changed)}")
-        team_pk = team.pk if team is not None and team.pk else (row["pk"] if row else None)
         existing = {m["role_code"]: m for m in members.get(team_pk, [])} if team_pk else {}
         for index, member_spec in enumerate(team_spec.members):
             member_label = f"member {member_spec.role} of {label}"
             wanted = _wanted(member_spec, MEMBER_FIELDS)
             member_row = existing.pop(member_spec.role, None)
             if member_row is None:
-                member = TeamMember(
-                    team_id=team_pk, role_id=role_pks.get(member_spec.role), sort_order=index
-                )
                 changed = None
             else:
                 changed = [k for k in MEMBER_FIELDS if _stored(member_row, [k])[k] != wanted[k]]
@@ -282,24 +288,27 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
                     changed.append("sort_order")
                 if not changed:
                     continue
-                member = TeamMember.objects.get(pk=member_row["pk"]) if apply else TeamMember()
-                member.sort_order = index
+            member = TeamMember(
+                pk=member_row["pk"] if member_row else None,
+                team_id=team_pk,
+                role_id=role_pks.get(member_spec.role),
+                sort_order=index,
+            )
             for key, value in wanted.items():
                 setattr(member, COLUMNS.get(key, key), value)
-            _validate(
-                member, member_spec.place, exclude=[] if apply else ["team", "role"], unique=apply
-            )
-            if apply:
-                member.save()
+            if not apply:
+                _validate(member, member_spec.place, exclude=["team", "role"])
+            _fill_texts(member, wanted, MEMBER_TEXTS)
             if changed is None:
+                # A new team's key is known once the team is written.
+                writes_.new_members.append((team, member))
                 report.created.append(member_label)
             else:
+                writes_.changed_members.append(member)
                 report.updated.append(f"{member_label}: {', '.join(changed)}")
         for offset, member_row in enumerate(existing.values(), start=len(team_spec.members)):
-            if apply and member_row["sort_order"] != offset:
-                member = TeamMember.objects.get(pk=member_row["pk"])
-                member.sort_order = offset
-                member.save(update_fields=["sort_order"])
+            if member_row["sort_order"] != offset:
+                writes_.reordered_members.append(TeamMember(pk=member_row["pk"], sort_order=offset))
             report.kept.append(
                 f"member {member_row['role_code']} of {label} is not in the file; "
                 "imports never remove members"
@@ -308,16 +317,109 @@ def teams_import(*, spec, report, prune: bool, apply: bool) -> None:
         listed = {team_spec.code for team_spec in teams}
         for code, row in stored.items():
             if code not in listed and row["is_active"]:
-                if apply:
-                    team = ProjectTeam.objects.get(pk=row["pk"])
-                    team.is_active = False
-                    team.save(update_fields=["is_active", "updated_at"])
+                writes_.archived_teams.append(
+                    ProjectTeam(pk=row["pk"], is_active=False, updated_at=now)
+                )
                 report.archived.append(f"team {code} ({row[column('name', 'zh-hans')]})")
+    if apply:
+        writes_.apply(writes or BulkWrites())
 
 
-def _validate(instance, place, exclude, unique=True):
+def _fill_texts(instance, wanted, fields):
+    """Set the text columns of ``instance`` as a save fills them from the file's texts."""
+    for name, value in text_columns(wanted, fields).items():
+        setattr(instance, name, value)
+
+
+# The columns an update of a team or a member writes; the plain text column (``name``) is
+# the active language's text, as a save writes it.
+TEAM_UPDATE_FIELDS = [
+    *TEAM_TEXTS,
+    *columns(*TEAM_TEXTS),
+    "zh_hant_auto",
+    "owner",
+    "status",
+    "starts_on",
+    "ends_on",
+    "is_active",
+    "updated_at",
+]
+MEMBER_UPDATE_FIELDS = [
+    *MEMBER_TEXTS,
+    *columns(*MEMBER_TEXTS),
+    "zh_hant_auto",
+    "allocation",
+    "sort_order",
+]
+
+
+@dataclass
+class _TeamWrites:
+    """What an import writes of the teams, in bulk."""
+
+    new_teams: list = field(default_factory=list)
+    changed_teams: list = field(default_factory=list)
+    archived_teams: list = field(default_factory=list)
+    # (team, member): the team is None for a member of a team already stored.
+    new_members: list = field(default_factory=list)
+    changed_members: list = field(default_factory=list)
+    reordered_members: list = field(default_factory=list)
+
+    def apply(self, writes):
+        # As the models' saves do (departments.locking.RowLockMixin): the Owners and member
+        # roles are held against deletes, the rows updated must still exist.
+        roles = {team.owner_id for team in self.new_teams + self.changed_teams}
+        roles |= {member.role_id for _team, member in self.new_members}
+        roles |= {member.role_id for member in self.changed_members}
+        _lock_rows(Role, roles, "reference")
+        teams = self.changed_teams + self.archived_teams
+        _lock_rows(ProjectTeam, {team.pk for team in teams}, "update")
+        team_members = self.changed_members + self.reordered_members
+        _lock_rows(TeamMember, {member.pk for member in team_members}, "update")
+        writes.create(ProjectTeam, self.new_teams)
+        writes.update(ProjectTeam, self.changed_teams, TEAM_UPDATE_FIELDS)
+        writes.update(ProjectTeam, self.archived_teams, ["is_active", "updated_at"])
+        for team, member in self.new_members:
+            if team is not None:
+                member.team_id = team.pk
+        writes.create(TeamMember, [member for _team, member in self.new_members])
+        writes.update(TeamMember, self.changed_members, MEMBER_UPDATE_FIELDS)
+        writes.update(TeamMember, self.reordered_members, ["sort_order"])
+
+
+def _lock_rows(model, pks, mode, using="default"):
+    """Lock the rows ``pks`` of ``model`` until the transaction ends (departments.locking's
+    lock_row, in one query); raise DoesNotExist when one to update was deleted meanwhile."""
+    if not pks:
+        return
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    sql = f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * len(pks))})"
+    if connection.vendor == "postgresql":
+        sql += " " + ROW_LOCKS[mode]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(pks))
+        found = {row[0] for row in cursor.fetchall()}
+    if mode == "update" and found != set(pks):
+        raise gone(model())
+
+
+def _validate(instance, place, exclude):
+    """Validate the fields of a new or changed row as full_clean() does, without queries."""
     try:
-        instance.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=unique)
+        try:
+            instance.clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+        else:
+            errors = {}
+        try:
+            instance.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
     except ValidationError as error:
         raise OrgFileError(
             [
