@@ -13,6 +13,10 @@ from orgportal.orgfiles.services import organisation_import
 
 class Command(BaseCommand):
     help = "Create, update and move departments, roles and duties to match an organisation file."
+    # A data command, like migrate: the system checks (which import every URLconf, the API
+    # schema views among them) are for the server and `manage.py check`, and cost a second
+    # of every import.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
