@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from departments.locking import lock_tree
@@ -149,6 +150,7 @@ def organisation_import(
             report.updated += _profile_lines(profile_update(**spec.profile))
         # Project teams after the roles they name exist, reported in the order of the plan.
         teams_import(spec=spec, report=report, prune=prune, apply=True, writes=writes)
+        writes.finish()
     return report
 
 
@@ -306,7 +308,7 @@ class _Planner:
         label = f"department {spec.code} ({spec.name})"
         wanted = wanted_values(spec, DEPARTMENT_FIELDS)
         if department is None:
-            self.clean(Department(code=spec.code, **as_columns(wanted)), spec.place, ["parent"])
+            self.clean(Department, spec.code, wanted, spec.place, ["parent"])
             self.departments[spec.code] = {
                 "pk": None,
                 "code": spec.code,
@@ -321,7 +323,7 @@ class _Planner:
             self.place(spec, label)
         changed = [name for name in DEPARTMENT_FIELDS if department[name] != wanted[name]]
         if changed:
-            self.clean(Department(code=spec.code, **as_columns(wanted)), spec.place, ["parent"])
+            self.clean(Department, spec.code, wanted, spec.place, ["parent"])
             if department["is_active"] and not spec.is_active:
                 self.archive_below(spec.code)
             department.update(wanted)
@@ -365,7 +367,7 @@ class _Planner:
         label = f"role {spec.code} ({spec.title})"
         wanted = wanted_values(spec, ROLE_FIELDS)
         if role is None:
-            self.clean(Role(code=spec.code, **as_columns(wanted)), spec.place, ["department"])
+            self.clean(Role, spec.code, wanted, spec.place, ["department"])
             self.roles[spec.code] = {
                 "pk": None,
                 "code": spec.code,
@@ -381,7 +383,7 @@ class _Planner:
             changed.append("sort_order")
         moved = role["department_code"] != department_code
         if changed:
-            self.clean(Role(code=spec.code, **as_columns(wanted)), spec.place, ["department"])
+            self.clean(Role, spec.code, wanted, spec.place, ["department"])
         role.update(wanted, sort_order=index, department_code=department_code)
         if moved:
             self.report.moved.append(f"{label}: to department {department_code}")
@@ -422,9 +424,10 @@ class _Planner:
                 role["is_active"] = False
                 self.report.archived.append(f"role {code} ({role['title']})")
 
-    def clean(self, instance, place, exclude):
+    def clean(self, model, code, wanted, place, exclude):
         """Validate the fields of a new or changed row (only in the first plan of an import)."""
         if self.validate:
+            instance = row_instance(model, code=code, **as_columns(wanted))
             _clean_fields(instance, place, exclude=exclude)
 
     # -- Applying the plan in bulk (under the tree lock, in the import's transaction) ---------
@@ -458,7 +461,7 @@ class _Planner:
                 values["is_active"] = department["is_active"]
             plan.append(
                 PlannedDepartment(
-                    instance=Department(pk=department["pk"], code=code, **values),
+                    instance=row_instance(Department, id=department["pk"], code=code, **values),
                     parent=None if parent is None else index[parent],
                     stored=self.stored_tree.get(code),
                     changed=changed,
@@ -478,8 +481,9 @@ class _Planner:
             fields = (*ROLE_FIELDS, "sort_order", "department_code")
             if stored is not None and all(role[name] == stored[name] for name in fields):
                 continue
-            instance = Role(
-                pk=role["pk"],
+            instance = row_instance(
+                Role,
+                id=role["pk"],
                 code=code,
                 department_id=department_pks[role["department_code"]],
                 sort_order=role["sort_order"],
@@ -501,8 +505,9 @@ class _Planner:
             target = role["reports_to_code"]
             if target != (stored["reports_to_code"] if stored else None):
                 reporting.append(
-                    Role(
-                        pk=role_pks[code],
+                    row_instance(
+                        Role,
+                        id=role_pks[code],
                         reports_to_id=role_pks[target] if target else None,
                         updated_at=now,
                     )
@@ -514,23 +519,59 @@ class _Planner:
         writes.create(
             Duty,
             [
-                Duty(role_id=role_pks[code], sort_order=order, **text_columns(texts, DUTY_TEXTS))
+                row_instance(
+                    Duty,
+                    role_id=role_pks[code],
+                    sort_order=order,
+                    **text_columns(texts, DUTY_TEXTS),
+                )
                 for code, order, texts in self.new_duties
             ],
         )
         writes.update(
             Duty,
             [
-                Duty(pk=pk, sort_order=order, **text_columns(texts, DUTY_TEXTS))
+                row_instance(Duty, id=pk, sort_order=order, **text_columns(texts, DUTY_TEXTS))
                 for pk, order, texts in self.changed_duties
             ],
             [*_content_columns(DUTY_TEXTS), "sort_order"],
         )
         writes.update(
             Duty,
-            [Duty(pk=pk, sort_order=order) for pk, order in self.reordered_duties],
+            [row_instance(Duty, id=pk, sort_order=order) for pk, order in self.reordered_duties],
             ["sort_order"],
         )
+
+
+# Per model: the defaults of its fields, and the fields whose default is made afresh each time.
+_DEFAULTS = {}
+
+
+def row_instance(model, **values):
+    """Return an instance of ``model`` that holds ``values`` (by attname) and the defaults of
+    its other fields, as the constructor would, without running the constructor.
+
+    The import's instances are only rows for bulk inserts and updates. django-modeltranslation's
+    constructor rewrites every keyword for the active language, which cost the import as much
+    as its inserts.
+    """
+    if model not in _DEFAULTS:
+        fields = model._meta.concrete_fields
+        _DEFAULTS[model] = (
+            {f.attname: f.get_default() for f in fields if not callable(f.default)},
+            [f for f in fields if callable(f.default)],
+        )
+    defaults, made = _DEFAULTS[model]
+    instance = model.__new__(model)
+    instance.__dict__.update(defaults)
+    for fresh in made:
+        if fresh.attname not in values:
+            instance.__dict__[fresh.attname] = fresh.get_default()
+    instance.__dict__.update(values)
+    instance._state = ModelState()
+    if hasattr(model, "_mptt_meta"):
+        model._mptt_meta.update_mptt_cached_fields(instance)
+    return instance
 
 
 def _content_columns(fields):
