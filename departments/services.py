@@ -190,6 +190,9 @@ class BulkWrites:
         if objects:
             model._base_manager.bulk_update(objects, fields, batch_size=self.batch_size)
 
+    def finish(self) -> None:
+        """Called once the import has written everything, before its transaction commits."""
+
 
 @dataclass
 class PlannedDepartment:

@@ -19,9 +19,11 @@ from simple_history.signals import post_create_historical_record, pre_create_his
 
 from orgportal.changes.context import current_context
 from orgportal.changes.kinds import change_kinds, compared_fields, previous_records
-from orgportal.changes.models import Change, DepartmentHistoryBase, HistoryBase
+from orgportal.changes.models import FEED_LOCK_KEY, Change, DepartmentHistoryBase, HistoryBase
 from orgportal.translated import translated_fields
 
+# PostgreSQL's sequence of the change log's numbers (migration 0004).
+COMMIT_SEQUENCE = "orgportal_change_commit_seq"
 # The nested set is not history: a move records the parent and the position among siblings.
 TREE_FIELDS = ("lft", "rght", "tree_id", "level")
 
@@ -143,9 +145,13 @@ def sibling_positions(model, pks, using="default") -> dict:
     return {pk: position or 0 for pk, position in rows.values_list("pk", "position")}
 
 
-def log_changes(records, *, using=None, historical=None):
+def log_changes(records, *, using=None, historical=None, numbered=False):
     """Add the Change rows of ``records`` (historical records of one model, or rows of
-    ``historical`` with the columns they are compared and placed by)."""
+    ``historical`` with the columns they are compared and placed by).
+
+    ``numbered``: PostgreSQL numbers them now, the caller holding the feed's lock (see
+    log_held_back()); otherwise at COMMIT.
+    """
     if not records:
         return
     using = using or router.db_for_write(Change)
@@ -190,6 +196,13 @@ def log_changes(records, *, using=None, historical=None):
         last = Change.objects.using(using).aggregate(last=Max("seq"))["last"] or 0
         for offset, row in enumerate(rows, start=1):
             row.seq = last + offset
+    elif numbered:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT nextval('{COMMIT_SEQUENCE}') FROM generate_series(1, %s)", [len(rows)]
+            )
+            for row, (seq,) in zip(rows, cursor.fetchall(), strict=True):
+                row.seq = seq
     Change.objects.using(using).bulk_create(rows)
 
 
@@ -242,6 +255,8 @@ _OWN_COLUMNS = frozenset(
         "sibling_position",
     }
 )
+# An empty id column of a change (typed: a subquery's bare NULL is text on PostgreSQL).
+NO_ID = "CAST(NULL AS BIGINT)"
 # The role whose department a change belongs to, by model (see _places()).
 _ROLE_COLUMNS = {
     "roles.duty": "role_id",
@@ -251,14 +266,15 @@ _ROLE_COLUMNS = {
 _TEAM_COLUMNS = {"teams.projectteam": "id", "teams.teammember": "team_id"}
 
 
-def record_bulk(model, instances, *, history_type="~", using="default"):
+def record_bulk(model, instances, *, history_type="~", using="default", held_back=None):
     """Record ``instances`` after a bulk write that sent no signals, with the change context.
 
     Set-based: one ``INSERT … SELECT`` per batch copies the rows as stored into the historical
     table (a department's position among its siblings computed in it), and another adds their
     Change rows, with no model instance per record. Only an update's change kinds (renamed,
     moved, …), which compare each record with the one before it, are worked out in Python.
-    Return the new records' history ids.
+    With a list ``held_back``, the Change rows wait in it for log_held_back(). Return the new
+    records' history ids.
     """
     if model._meta.label_lower not in HISTORY_MODELS:
         return []
@@ -283,7 +299,10 @@ def record_bulk(model, instances, *, history_type="~", using="default"):
     for start in range(0, len(pks), RECORD_BATCH):
         batch = pks[start : start + RECORD_BATCH]
         ids = _insert_records(model, batch, history_type, common, using)
-        _insert_changes(model, ids, history_type, using)
+        if held_back is None:
+            _insert_changes(model, ids, history_type, using)
+        else:
+            held_back.append((model, ids, history_type))
         history_ids.extend(ids)
     return history_ids
 
@@ -328,7 +347,28 @@ def _insert_records(model, pks, history_type, common, using):
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def _insert_changes(model, history_ids, history_type, using):
+def log_held_back(held_back, using="default"):
+    """Add the Change rows that record_bulk() held back, in the order of their records.
+
+    On PostgreSQL they are numbered as they are inserted, under the feed's advisory lock, which
+    is then held until the commit (as the trigger at COMMIT does; orgportal.changes.models). So
+    the trigger has nothing to do for them: numbering a whole import's rows at COMMIT updated
+    every one of them again. Call it last in the transaction, since the lock holds back every
+    other writer's commit.
+    """
+    if not held_back:
+        return
+    connection = connections[using]
+    numbered = connection.vendor == "postgresql"
+    if numbered:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK_KEY])
+    for model, history_ids, history_type in held_back:
+        _insert_changes(model, history_ids, history_type, using, numbered=numbered)
+    held_back.clear()
+
+
+def _insert_changes(model, history_ids, history_type, using, numbered=False):
     """Add the Change rows of the new records ``history_ids`` of ``model``."""
     if not history_ids:
         return
@@ -346,7 +386,7 @@ def _insert_changes(model, history_ids, history_type, using):
         records = [
             SimpleNamespace(**row) for row in rows.order_by("history_id").values(*(fields & names))
         ]
-        log_changes(records, using=using, historical=historical)
+        log_changes(records, using=using, historical=historical, numbered=numbered)
         return
     connection = connections[using]
     quote = connection.ops.quote_name
@@ -359,25 +399,45 @@ def _insert_changes(model, history_ids, history_type, using):
     }.get(label)
     if department is None and role:
         department = f"(SELECT r.department_id FROM {roles} AS r WHERE r.id = h.{quote(role)})"
-    role_value = "h.id" if label == "roles.role" else (f"h.{quote(role)}" if role else "NULL")
+    role_value = "h.id" if label == "roles.role" else (f"h.{quote(role)}" if role else NO_ID)
     names = ["model", "history_id", "object_id", "history_date", "kinds", "department_id"]
     names += ["role_id", "team_id", "user_id"]
-    values = ["%s", "h.history_id", "h.id", "h.history_date", "%s", department or "NULL"]
-    values += [role_value, f"h.{quote(team)}" if team else "NULL", "h.history_user_id"]
+    values = [
+        "%s",
+        "h.history_id",
+        "h.id",
+        "h.history_date",
+        "%s",
+        department or NO_ID,
+    ]
+    values += [role_value, f"h.{quote(team)}" if team else NO_ID, "h.history_user_id"]
     table = quote(Change._meta.db_table)
     if connection.vendor != "postgresql":
         # The write lock is held (BEGIN IMMEDIATE): numbering now is commit order. PostgreSQL
-        # numbers the rows at COMMIT (see orgportal.changes.models).
+        # numbers the rows at COMMIT (see orgportal.changes.models), or now when ``numbered``.
         names.append("seq")
         values.append(
             f"(SELECT COALESCE(MAX(seq), 0) FROM {table}) "
             "+ ROW_NUMBER() OVER (ORDER BY h.history_id)"
         )
-    sql = (
-        f"INSERT INTO {table} ({', '.join(map(quote, names))}) "
+    select = (
         f"SELECT {', '.join(values)} FROM {quote(historical._meta.db_table)} AS h "
         f"WHERE h.history_id IN ({', '.join(['%s'] * len(history_ids))}) ORDER BY h.history_id"
     )
+    if numbered and connection.vendor == "postgresql":
+        # Numbered in the order of the records: nextval() over the sorted rows.
+        aliases = [f"c{index}" for index in range(len(values))]
+        select = select.replace(
+            f"SELECT {', '.join(values)} ",
+            f"SELECT {', '.join(f'{v} AS {a}' for v, a in zip(values, aliases, strict=True))} ",
+            1,
+        )
+        select = (
+            f"SELECT {', '.join(f'ordered.{a}' for a in aliases)}, "
+            f"nextval('{COMMIT_SEQUENCE}') FROM ({select}) AS ordered"
+        )
+        names.append("seq")
+    sql = f"INSERT INTO {table} ({', '.join(map(quote, names))}) {select}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [label, ",".join(kinds), *history_ids])
 
@@ -415,15 +475,22 @@ def history_bulk_writes():
     from departments.services import BulkWrites
 
     class HistoryBulkWrites(BulkWrites):
+        def __init__(self):
+            # The change log of the records, added last (log_held_back()).
+            self.held_back = []
+
         def create(self, model, objects):
             objects = super().create(model, objects)
             if model._meta.label_lower in HISTORY_MODELS:
-                record_bulk(model, objects, history_type="+")
+                record_bulk(model, objects, history_type="+", held_back=self.held_back)
             return objects
 
         def update(self, model, objects, fields):
             super().update(model, objects, fields)
             if objects and model._meta.label_lower in HISTORY_MODELS:
-                record_bulk(model, objects)
+                record_bulk(model, objects, held_back=self.held_back)
+
+        def finish(self):
+            log_held_back(self.held_back)
 
     return HistoryBulkWrites()

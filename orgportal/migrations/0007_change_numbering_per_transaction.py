@@ -11,6 +11,9 @@ primary key and return. Once the lock is held, the only unnumbered rows it can s
 every other transaction numbers its rows under the same lock before it commits, and rows of
 transactions still in flight are invisible. The order of numbers and of commits is as before
 (orgportal/changes/models.py).
+
+A row inserted with its number already (an import numbers its change log as it writes it,
+holding the lock until its commit: orgportal.changes.records.log_held_back) queues no trigger.
 """
 
 from django.db import migrations
@@ -35,6 +38,14 @@ END
 $$ LANGUAGE plpgsql;
 """
 
+TRIGGER = """
+DROP TRIGGER orgportal_change_number_at_commit ON orgportal_change;
+CREATE CONSTRAINT TRIGGER orgportal_change_number_at_commit
+    AFTER INSERT ON orgportal_change
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW {when}EXECUTE FUNCTION orgportal_change_number();
+"""
+
 NUMBER_ONE = f"""
 CREATE OR REPLACE FUNCTION orgportal_change_number() RETURNS trigger AS $$
 BEGIN
@@ -50,11 +61,13 @@ $$ LANGUAGE plpgsql;
 def number_all(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(NUMBER_ALL)
+        schema_editor.execute(TRIGGER.format(when="WHEN (NEW.seq IS NULL) "))
 
 
 def number_one(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(NUMBER_ONE)
+        schema_editor.execute(TRIGGER.format(when=""))
 
 
 class Migration(migrations.Migration):

@@ -134,6 +134,65 @@ def test_archiving_a_subtree_records_every_archived_department(seed_org):
         assert record.sibling_position is not None
 
 
+def test_an_import_logs_every_record_with_its_place_and_kind_in_record_order(db, tmp_path):
+    """The import's history and change log are written set-based (INSERT … SELECT); each
+    change still names its department, role and team, its kind, and (numbered as it is
+    written on PostgreSQL, at insert on SQLite) follows the order of its records."""
+    call_command("import_org", str(settings.ORGPORTAL_SEED_FILE))
+    role_departments = dict(Role.objects.values_list("pk", "department_id"))
+    expected = {}
+    for record in Department.history.all():
+        expected[("departments.department", record.history_id)] = (record.id, None, None, "added")
+    for record in Role.history.all():
+        expected[("roles.role", record.history_id)] = (
+            record.department_id,
+            record.id,
+            None,
+            "added",
+        )
+    for record in Duty.history.all():
+        expected[("roles.duty", record.history_id)] = (
+            role_departments[record.role_id],
+            record.role_id,
+            None,
+            "duties",
+        )
+    for record in ProjectTeam.history.all():
+        expected[("teams.projectteam", record.history_id)] = (
+            role_departments[record.owner_id],
+            record.owner_id,
+            record.id,
+            "added",
+        )
+    for record in TeamMember.history.all():
+        expected[("teams.teammember", record.history_id)] = (
+            role_departments[record.role_id],
+            record.role_id,
+            record.team_id,
+            "members",
+        )
+    changes = list(
+        Change.objects.exclude(model="guide.organisationprofile")
+        .order_by("id")
+        .values_list("model", "history_id", "department_id", "role_id", "team_id", "kinds", "seq")
+    )
+    assert {(m, h): tuple(rest[:4]) for m, h, *rest in changes} == expected
+    assert len(changes) == len(expected)
+    numbers = [seq for *_rest, seq in changes]
+    assert None not in numbers and numbers == sorted(numbers)
+    # Departments first, parents before children, as the records were written.
+    departments = [h for m, h, *_rest in changes if m == "departments.department"]
+    assert departments == sorted(departments)
+
+    text = Path(settings.ORGPORTAL_SEED_FILE).read_text(encoding="utf-8")
+    changed = tmp_path / "org.yaml"
+    changed.write_text(text.replace("财务部", "财务中心", 1), encoding="utf-8")
+    call_command("import_org", str(changed))
+    renamed = Department.objects.get(name_zh_hans="财务中心")
+    last = Change.objects.filter(model="departments.department").order_by("-seq").first()
+    assert (last.object_id, last.kinds, last.department_id) == (renamed.pk, "renamed", renamed.pk)
+
+
 def test_a_bulk_write_records_every_row_once_with_the_library_helper(large_org):
     assert HistoricalDepartment.objects.filter(history_type="+").count() == 500
     assert Role.history.count() == Role.objects.count()
