@@ -191,7 +191,8 @@ class BulkWrites:
             model._base_manager.bulk_update(objects, fields, batch_size=self.batch_size)
 
     def finish(self) -> None:
-        """Called once the import has written everything, before its transaction commits."""
+        """Called when the import has written its departments, roles and duties, and again
+        after its teams, before its transaction commits."""
 
 
 @dataclass

@@ -353,8 +353,8 @@ def log_held_back(held_back, using="default"):
     On PostgreSQL they are numbered as they are inserted, under the feed's advisory lock, which
     is then held until the commit (as the trigger at COMMIT does; orgportal.changes.models). So
     the trigger has nothing to do for them: numbering a whole import's rows at COMMIT updated
-    every one of them again. Call it last in the transaction, since the lock holds back every
-    other writer's commit.
+    every one of them again. Call it near the end of the transaction, since the lock holds back
+    every other writer's commit.
     """
     if not held_back:
         return
@@ -363,6 +363,14 @@ def log_held_back(held_back, using="default"):
     if numbered:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK_KEY])
+            # This transaction's rows logged before (by saves), first: numbers follow the order
+            # of the log, as the trigger numbers it (migration 0007).
+            cursor.execute(
+                f"UPDATE {Change._meta.db_table} AS change SET seq = numbered.seq FROM ("
+                f"SELECT id, nextval('{COMMIT_SEQUENCE}') AS seq FROM (SELECT id FROM "
+                f"{Change._meta.db_table} WHERE seq IS NULL ORDER BY id) AS unnumbered"
+                ") AS numbered WHERE change.id = numbered.id"
+            )
     for model, history_ids, history_type in held_back:
         _insert_changes(model, history_ids, history_type, using, numbered=numbered)
     held_back.clear()

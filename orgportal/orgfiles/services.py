@@ -145,6 +145,8 @@ def organisation_import(
         planner = _Planner(spec, report, validate=False)
         planner.run(prune=prune)
         planner.apply(writes)
+        # The change log of the departments, roles and duties (it takes the feed's lock).
+        writes.finish()
         org_changed()
         if spec.profile is not None:
             report.updated += _profile_lines(profile_update(**spec.profile))
