@@ -17,7 +17,7 @@ from departments.locking import lock_tree
 from departments.models import Department
 from departments.services import nested_set_fields, tree_problems
 from orgportal.cache import org_changed
-from orgportal.changes.records import record_bulk
+from orgportal.changes.records import log_held_back, record_bulk
 from orgportal.i18n import to_traditional
 from orgportal.translated import translated_fields
 from roles.models import Duty, Role
@@ -68,6 +68,7 @@ def build_large_org(
             raise ValueError("build_large_org() writes into an empty department table.")
         parents = [None] + [(index - 1) // fanout for index in range(1, departments)]
         fields = nested_set_fields(parents)
+        held_back = []
         first_id = _next_id(Department, using)
         _insert(
             using,
@@ -93,6 +94,7 @@ def build_large_org(
                     zip(parents, fields, strict=True)
                 )
             ),
+            held_back,
         )
         first_role = _next_id(Role, using)
         role_count = departments * roles_per_department
@@ -111,6 +113,7 @@ def build_large_org(
                 for index in range(departments)
                 for number in range(roles_per_department)
             ),
+            held_back,
         )
         first_duty = _next_id(Duty, using)
         _insert(
@@ -121,6 +124,7 @@ def build_large_org(
                 for role in range(role_count)
                 for number in range(duties_per_role)
             ),
+            held_back,
         )
         _insert_teams(
             using,
@@ -132,7 +136,10 @@ def build_large_org(
                 + number % roles_per_department
             ),
             departments=departments,
+            held_back=held_back,
         )
+        # The change log last, numbered as it goes in (see log_held_back()).
+        log_held_back(held_back, using=using)
         reset_id_sequences(using)
         problems = tree_problems(using=using)
         if problems:
@@ -148,7 +155,7 @@ def build_large_org(
     )
 
 
-def _insert_teams(using, *, teams, members_per_team, role_id, departments):
+def _insert_teams(using, *, teams, members_per_team, role_id, departments, held_back):
     """Write ``teams`` active project teams, each drawing on ``members_per_team`` departments
     spread over the tree; its first member is its Owner."""
     if teams < 1:
@@ -174,6 +181,7 @@ def _insert_teams(using, *, teams, members_per_team, role_id, departments):
             )
             for index in range(teams)
         ),
+        held_back,
     )
     first_member = _next_id(TeamMember, using)
     _insert(
@@ -191,6 +199,7 @@ def _insert_teams(using, *, teams, members_per_team, role_id, departments):
             for index in range(teams)
             for number in range(members)
         ),
+        held_back,
     )
 
 
@@ -242,9 +251,10 @@ def _next_id(model, using):
     return (highest or 0) + 1
 
 
-def _insert(using, model, rows):
+def _insert(using, model, rows, held_back):
     """Insert ``rows`` (dicts of column values by attname; the model's defaults fill the rest)
-    in batches, each recorded in the history as created (one record per row).
+    in batches, each recorded in the history as created (one record per row), their change
+    log held back in ``held_back`` for log_held_back().
 
     No model instances: on PostgreSQL the rows go through COPY, elsewhere one executemany()
     per batch. Building 1.5 million instances (django-modeltranslation rewrites every
@@ -256,10 +266,10 @@ def _insert(using, model, rows):
     for row in rows:
         batch.append(columns.values(row))
         if len(batch) == BATCH_SIZE:
-            _insert_batch(using, model, columns, batch)
+            _insert_batch(using, model, columns, batch, held_back)
             batch = []
     if batch:
-        _insert_batch(using, model, columns, batch)
+        _insert_batch(using, model, columns, batch, held_back)
 
 
 class _Columns:
@@ -312,7 +322,7 @@ class _Columns:
         return values
 
 
-def _insert_batch(using, model, columns, batch):
+def _insert_batch(using, model, columns, batch, held_back):
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -328,7 +338,7 @@ def _insert_batch(using, model, columns, batch):
     pk = columns.attnames.index(model._meta.pk.attname)
     first, last = batch[0][pk], batch[-1][pk]
     written = model._base_manager.using(using).filter(pk__range=(first, last))
-    record_bulk(model, written, history_type="+", using=using)
+    record_bulk(model, written, history_type="+", using=using, held_back=held_back)
 
 
 def reset_id_sequences(using="default"):
