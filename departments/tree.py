@@ -264,9 +264,9 @@ def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXT
     """Return the node of ``department`` with its direct children, each with branch totals.
 
     What a department page and an opened branch of the chart show, at the cost of the rows
-    they show, whatever lies below: the children, the role totals grouped by department
-    within the subtree, and the ranges of the archived departments within it (three
-    queries). ``department`` is a Department or a TreeNode already loaded. Archived
+    they show: the children, the role totals of each shown department's branch (added up in
+    SQL, see branch_role_totals()), and the ranges of the archived departments within it
+    (three queries). ``department`` is a Department or a TreeNode already loaded. Archived
     children show only with ``include_archived``; nothing below an archived department
     counts in any total, even where an older version left something active there.
     ``children`` limits the children loaded to a slice (a page of a very wide list);
@@ -295,55 +295,24 @@ def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXT
         # The root's children take colours by age (pk), archived ones included.
         ages = Department._base_manager.filter(parent_id=top.pk).order_by("pk")
         ranks = {pk: rank for rank, pk in enumerate(ages.values_list("pk", flat=True))}
-    lfts = []
     for row in child_rows:
         node = make(row)
         node.accent = accent or ranks.get(node.pk, 0) % ACCENTS + 1
         top.children.append(node)
-        lfts.append(node.lft)
+    # Added up in SQL for the shown departments only: one row each, not one per department
+    # below, so the page builds no more than it shows.
+    nodes = (top, *top.children)
+    totals = branch_role_totals([node.pk for node in nodes], within=top)
+    for node in nodes:
+        own, count, seats, unknown = totals.get(node.pk, (0, 0, 0, 0))
+        node.role_count = own
+        node.add_totals((count, seats, unknown))
     archived = ArchivedRanges(top)
-    for lft, count, seats, unknown in _grouped_role_totals(top):
-        totals = (count, seats or 0, unknown)
-        if lft == top.lft:
-            top.role_count = count
-            top.add_totals(totals)
-            continue
-        index = bisect_right(lfts, lft) - 1
-        child = top.children[index] if index >= 0 else None
-        if child is not None and lft == child.lft:
-            child.role_count = count
-            child.add_totals(totals)
-        if archived.hides(lft):
-            continue
-        if top.is_active:
-            top.add_totals(totals)
-        if child is not None and child.lft < lft < child.rght and child.is_active:
-            child.add_totals(totals)
-    for node in (top, *top.children):
+    for node in nodes:
         node.descendant_count = (node.rght - node.lft - 1) // 2
         if not include_archived:
             node.descendant_count -= archived.count_inside(node)
     return top
-
-
-def _grouped_role_totals(top):
-    """Yield (department lft, active roles, seats, without headcount) in ``top``'s subtree."""
-    roles = role_model()._base_manager.filter(
-        is_active=True,
-        department__tree_id=top.tree_id,
-        department__lft__gte=top.lft,
-        department__lft__lt=top.rght,
-    )
-    return (
-        roles.order_by()
-        .values("department__lft")
-        .annotate(
-            count=Count("pk"),
-            seats=Sum("headcount", default=0),
-            unknown=Count("pk", filter=Q(headcount__isnull=True)),
-        )
-        .values_list("department__lft", "count", "seats", "unknown")
-    )
 
 
 class ArchivedRanges:
@@ -367,10 +336,6 @@ class ArchivedRanges:
                 continue  # inside the previous one
             self.ranges.append((lft, rght))
         self.lfts = [lft for lft, _rght in self.ranges]
-
-    def hides(self, lft):
-        index = bisect_right(self.lfts, lft) - 1
-        return index >= 0 and lft < self.ranges[index][1]
 
     def count_inside(self, node):
         """Return how many departments below ``node`` lie in archived ranges."""
@@ -418,13 +383,16 @@ def descendants_shown(*, include_archived=False):
     )
 
 
-def branch_role_totals(pks):
+def branch_role_totals(pks, *, within=None):
     """Return {pk: (own roles, roles in branch, seats, without headcount)} of departments.
 
     One grouped query whatever the size, with rows for the departments asked for only: the
     active roles of each department's active branch, added up in SQL, less those inside
     archived ranges below it (an archived department's branch adds nothing above it; an
     archived department counts its own roles only), as load_tree() counts them.
+    ``within`` (a department or node whose subtree holds every one asked for) limits the
+    roles read to that subtree's, so that a branch costs what lies in it, not the whole
+    organisation.
     """
     pks = list(pks)
     if not pks:
@@ -432,6 +400,15 @@ def branch_role_totals(pks):
     department = connection_quote(Department._meta.db_table)
     role = connection_quote(role_model()._meta.db_table)
     marks = ", ".join(["%s"] * len(pks))
+    roles = f"{role} r"
+    in_range = ""
+    range_params = []
+    if within is not None:
+        # The subtree's departments first, then their roles through the department index
+        # (CROSS JOIN keeps that order on SQLite).
+        roles = f"{department} w CROSS JOIN {role} r"
+        in_range = "AND r.department_id = w.id AND w.tree_id = %s AND w.lft >= %s AND w.lft < %s"
+        range_params = [within.tree_id, within.lft, within.rght]
     # Each department's active roles are added up once (rt), then the shown departments'
     # ranges add up those rows: one row per department below, not one per role. The shown
     # departments come first, then the ranges below them (CROSS JOIN keeps that order on
@@ -439,9 +416,9 @@ def branch_role_totals(pks):
     # PostgreSQL plans it as an inner join).
     sql = f"""
         WITH rt AS (
-            SELECT department_id, COUNT(*) AS n, COALESCE(SUM(headcount), 0) AS seats,
-                   SUM(CASE WHEN headcount IS NULL THEN 1 ELSE 0 END) AS unknown
-            FROM {role} WHERE is_active GROUP BY department_id
+            SELECT r.department_id, COUNT(*) AS n, COALESCE(SUM(r.headcount), 0) AS seats,
+                   SUM(CASE WHEN r.headcount IS NULL THEN 1 ELSE 0 END) AS unknown
+            FROM {roles} WHERE r.is_active {in_range} GROUP BY r.department_id
         )
         SELECT s_id, SUM(own), SUM(n), SUM(seats), SUM(unknown) FROM (
             SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN rt.n ELSE 0 END AS own, rt.n,
@@ -469,7 +446,7 @@ def branch_role_totals(pks):
         ) branch_roles
         GROUP BY s_id
     """
-    params = [*pks, *pks]
+    params = [*range_params, *pks, *pks]
     with connections[Department._base_manager.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

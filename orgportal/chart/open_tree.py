@@ -16,6 +16,7 @@ from departments.tree import (
     ACCENTS,
     CARD_TEXTS,
     TREE_ROW_FIELDS,
+    SimpleRange,
     branch_role_totals,
     descendants_shown,
     node_factory,
@@ -133,7 +134,11 @@ def nodes_from_rows(path, children, *, page_size, offset=0, cards=None):
     rows.update((row["pk"], row) for row in children)
     paged = {row["pk"] for row in children}
     ordered = sorted(rows.values(), key=lambda row: (row["tree_id"], row["lft"]))
-    totals = branch_role_totals(rows if cards is None else cards)
+    # A fragment reads the roles of its branch only; the chart from the root needs them all.
+    if cards is None:
+        totals = branch_role_totals(rows)
+    else:
+        totals = branch_role_totals(cards, within=SimpleRange(path[-1]))
     make = node_factory(CARD_TEXTS)
     nodes = {}
     siblings = {}
