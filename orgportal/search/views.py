@@ -7,10 +7,13 @@ only that one holds a term.
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import SimpleNamespace
 
 from django import forms
 from django.db.models import Case, Q, When
 from django.http import JsonResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -65,15 +68,18 @@ def matching(terms, fields):
     return condition
 
 
-def first_matches(queryset, limit):
+def first_matches(queryset, limit, *, fields=None):
     """Return up to ``limit`` rows of ``queryset`` in its order, limited before ordering.
 
     The database stops at the first ``limit`` matches in whatever order it finds them (through
     the trigram indexes on PostgreSQL) and orders only those: a broad term never sorts every
-    matching duty of the organisation to show a hundred of them.
+    matching duty of the organisation to show a hundred of them. With ``fields``, the rows
+    are ``values()`` of those fields rather than model instances.
     """
     first = queryset.order_by().values("pk")[:limit]
     rows = queryset.model.objects.filter(pk__in=first).order_by(*queryset.query.order_by)
+    if fields is not None:
+        return rows.values(*fields)
     related = queryset.query.select_related
     return rows.select_related(*_paths(related)) if isinstance(related, dict) else rows
 
@@ -90,17 +96,23 @@ def highlight(text, terms):
     """Return ``text`` escaped, with every case-insensitive match of a term in <mark>."""
     if not terms:
         return escape(text)
-    # Longer terms first, so that a term inside another does not split its mark.
-    pattern = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
     parts = []
     last = 0
-    for match in re.finditer(pattern, text, flags=re.IGNORECASE):
+    for match in _term_pattern(tuple(terms)).finditer(text):
         parts.append(escape(text[last : match.start()]))
-        parts.append(format_html("<mark>{}</mark>", match.group()))
+        parts.append(f"<mark>{escape(match.group())}</mark>")
         last = match.end()
     parts.append(escape(text[last:]))
     # Every piece was escaped above, so the joined text is safe.
     return mark_safe("".join(parts))
+
+
+@lru_cache(maxsize=64)
+def _term_pattern(terms):
+    """Return the pattern of ``terms``, compiled once for all the texts of a page."""
+    # Longer terms first, so that a term inside another does not split its mark.
+    pattern = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
+    return re.compile(pattern, flags=re.IGNORECASE)
 
 
 def contains(text, terms):
@@ -200,6 +212,8 @@ class SearchView(PortalReadMixin, TemplateView):
             terms=terms,
             groups=groups,
             total=sum(len(group.hits) for group in groups),
+            # Drawn once for every duty's line, not included a hundred times.
+            role_icon=render_to_string("includes/icon.html", {"name": "briefcase"}),
         )
         return context
 
@@ -210,6 +224,8 @@ class SearchView(PortalReadMixin, TemplateView):
 
     def search(self, terms, *, within):
         """Return the groups of departments, roles and duties that contain every term."""
+        # A role's URL, reversed once for all the duties' hits.
+        self.role_url = reverse("roles:detail", kwargs={"code": "__code__"})
         departments = Department.objects.filter(
             matching(terms, columns(*DEPARTMENT_FIELDS))
         ).order_by("tree_id", "lft")
@@ -218,11 +234,7 @@ class SearchView(PortalReadMixin, TemplateView):
             .select_related("department")
             .order_by("department__tree_id", "department__lft", "sort_order", "pk")
         )
-        duties = (
-            Duty.objects.filter(matching(terms, columns(*DUTY_FIELDS)))
-            .select_related("role__department")
-            .in_org_order()
-        )
+        duties = Duty.objects.filter(matching(terms, columns(*DUTY_FIELDS))).in_org_order()
         if not self.show_archived:
             departments = departments.visible()
             roles = roles.visible()
@@ -243,7 +255,9 @@ class SearchView(PortalReadMixin, TemplateView):
             if isinstance(queryset, list):
                 rows = queryset
             else:
-                rows = list(first_matches(queryset, SEARCH_LIMIT + 1))
+                # Duties, the many, come as rows of the columns shown: no model instances.
+                fields = duty_row_fields() if kind == "duties" else None
+                rows = list(first_matches(queryset, SEARCH_LIMIT + 1, fields=fields))
             if rows:
                 hits = [make_hit(row, terms) for row in rows[:SEARCH_LIMIT]]
                 groups.append(SearchGroup(kind, label, hits, more=len(rows) > SEARCH_LIMIT))
@@ -255,7 +269,8 @@ class SearchView(PortalReadMixin, TemplateView):
 
     def search_teams(self, terms, *, within):
         """Return the project teams whose name, purpose or members' responsibilities hold
-        every term, and the members whose responsibility holds one (two queries)."""
+        every term, and the members whose responsibility holds one (one query, and one more
+        for the members when a team is found)."""
         condition = Q()
         for term in terms:
             in_member = TeamMember.objects.filter(matching([term], columns(*MEMBER_FIELDS)))
@@ -267,15 +282,19 @@ class SearchView(PortalReadMixin, TemplateView):
             teams = teams.visible()
         if within is not None:
             teams = teams.drawing_on(within)
+        found = list(teams[: SEARCH_LIMIT + 1])
+        matches = {}
+        if not found:
+            return found, matches
+        # The teams found, by key: their query is not compiled and run a second time.
         members = TeamMember.objects.filter(
-            matching_any(terms, columns(*MEMBER_FIELDS)), team__in=teams.values("pk")
+            matching_any(terms, columns(*MEMBER_FIELDS)), team_id__in=[team.pk for team in found]
         ).select_related("role")
         if not self.show_archived:
             members = members.filter(role__in=Role.objects.visible())
-        matches = {}
         for member in members.order_by("sort_order", "pk"):
             matches.setdefault(member.team_id, []).append(member)
-        return list(teams[: SEARCH_LIMIT + 1]), matches
+        return found, matches
 
     def team_hit(self, team, terms):
         context = [highlight(team.purpose, terms)] if contains(team.purpose, terms) else []
@@ -325,16 +344,19 @@ class SearchView(PortalReadMixin, TemplateView):
             is_archived=not (role.is_active and role.department.is_active),
         )
 
-    def duty_hit(self, duty, terms):
-        role = duty.role
+    def duty_hit(self, row, terms):
+        """Return the hit of a duty's row (see duty_row_fields())."""
+        area = localized(row, "area")
+        text = localized(row, "text")
+        url = self.role_url.replace("__code__", row["role__code"])
         return SearchHit(
-            url=with_archived(role.get_absolute_url(), self.show_archived) + f"#duty-{duty.pk}",
-            title=escape(role.title),
-            context=[escape(role.department.name)],
-            area=highlight(duty.area, terms),
-            text=highlight(duty.text, terms),
-            other_texts=other_texts(duty, DUTY_FIELDS, terms, [duty.area, duty.text]),
-            is_archived=not (role.is_active and role.department.is_active),
+            url=with_archived(url, self.show_archived) + f"#duty-{row['pk']}",
+            title=escape(localized(row, "role__title")),
+            context=[escape(localized(row, "role__department__name"))],
+            area=highlight(area, terms),
+            text=highlight(text, terms),
+            other_texts=other_texts(SimpleNamespace(**row), DUTY_FIELDS, terms, [area, text]),
+            is_archived=not (row["role__is_active"] and row["role__department__is_active"]),
         )
 
 
@@ -443,6 +465,19 @@ def guide_hit(match, terms):
             for text, language in match.other_texts
         ],
     )
+
+
+def duty_row_fields():
+    """Return the fields of a duty's search hit: its texts, its role's and department's."""
+    return [
+        "pk",
+        *columns(*DUTY_FIELDS),
+        "role__code",
+        "role__is_active",
+        *(f"role__{name}" for name in columns("title")),
+        "role__department__is_active",
+        *(f"role__department__{name}" for name in columns("name")),
+    ]
 
 
 def with_archived(url, show_archived):

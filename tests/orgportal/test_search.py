@@ -16,8 +16,10 @@ from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFac
 # "show archived" switch, then one query per kind of result; the department filter, when
 # given, is one more (its code or name looked up; no list of every department).
 SEARCH_QUERIES = 6
-# Departments, roles, duties, project teams and the teams' matching members.
-SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 5
+# Departments, roles, duties and project teams (none of which holds 职责).
+SEARCH_QUERIES_WITH_RESULTS = SEARCH_QUERIES + 4
+# And the matching members of the teams found, when a team is found.
+SEARCH_QUERIES_WITH_TEAMS = SEARCH_QUERIES_WITH_RESULTS + 1
 
 
 def search(client, **params):
@@ -297,6 +299,18 @@ def test_search_runs_a_fixed_number_of_queries(
         response = viewer_client.get(reverse("search:results"), params)
 
     assert response.status_code == 200
+
+
+def test_a_search_that_finds_a_team_reads_its_matching_members_in_one_more_query(
+    seed_org, viewer_client, django_assert_num_queries
+):
+    # CPC is in a member's responsibility of the 618 team.
+    with django_assert_num_queries(SEARCH_QUERIES_WITH_TEAMS):
+        response = viewer_client.get(reverse("search:results"), {"q": "CPC"})
+
+    teams = [group for group in response.context["groups"] if group.kind == "teams"]
+    assert len(teams[0].hits) == 1
+    assert any("CPC" in line for line in teams[0].hits[0].context)
 
 
 @pytest.mark.parametrize("org", ["seed_org", "large_org"])
