@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.http.request import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
@@ -34,6 +35,41 @@ TEMPLATES = {
     "chart": ("orgportal/chart/chart_node.html", "orgportal/chart/chart_branch.html"),
     "outline": ("orgportal/chart/outline_node.html", "orgportal/chart/outline_branch.html"),
 }
+CONTENT_TEMPLATE = "orgportal/chart/org_chart_content.html"
+# The chart page's parameters and the values whose pages are cached whole (see
+# content_cache_key); ``focus`` is cached for known codes only.
+CACHED_PARAMETERS = {
+    "view": {"chart", "outline"},
+    "teams": {"1"},
+    "expand": {"all"},
+    "archived": {"1"},
+}
+
+
+def content_cache_key(request, *, focus_key, show_archived, can_see_archived):
+    """Return the cache name of the chart page's content for this request, or None.
+
+    The content's links repeat the query, so it is cached per query, but only for queries made
+    of the chart's own parameters with the values it knows (and a known focus): no visitor can
+    fill the cache with made-up ones. The date is part of it, for the as-of picker's latest day.
+    """
+    for name, values in request.GET.lists():
+        if len(values) != 1:
+            return None
+        if name == "focus":
+            if values[0] != focus_key:
+                return None
+        elif values[0] not in CACHED_PARAMETERS.get(name, ()):
+            return None
+    return ":".join(
+        [
+            "org-chart-page",
+            request.get_full_path(),
+            str(int(show_archived)),
+            str(int(can_see_archived)),
+            timezone.localdate().isoformat(),
+        ]
+    )
 
 
 def chart_links(view, *, teams, show_archived, as_of_value=""):
@@ -118,6 +154,20 @@ class OrgChartView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, Temp
         context.update(
             chart, view=view, focus_code=focus_code, focused=bool(focus_key), teams_on=teams
         )
+        # The page around the chart (figures, toolbar, links) is cached as HTML too: a cached
+        # answer then renders little more than the site's header.
+        key = content_cache_key(
+            self.request,
+            focus_key=focus_key,
+            show_archived=self.show_archived,
+            can_see_archived=context["can_see_archived"],
+        )
+        if key is not None:
+            context["content_html"] = org_cached(
+                key,
+                lambda: render_to_string(CONTENT_TEMPLATE, context, request=self.request),
+                version=request_org_state(self.request)[0],
+            )
         return context
 
     def draw_chart(self, view, focus_code, expand, teams, links, context):

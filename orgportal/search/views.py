@@ -13,7 +13,6 @@ from types import SimpleNamespace
 from django import forms
 from django.db.models import Case, Q, When
 from django.http import JsonResponse
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -212,8 +211,6 @@ class SearchView(PortalReadMixin, TemplateView):
             terms=terms,
             groups=groups,
             total=sum(len(group.hits) for group in groups),
-            # Drawn once for every duty's line, not included a hundred times.
-            role_icon=render_to_string("includes/icon.html", {"name": "briefcase"}),
         )
         return context
 

@@ -363,6 +363,73 @@ def test_cached_charts_differ_by_language_and_view(viewer_client, seed_org):
     assert 'class="outline"' in outline and 'class="outline"' not in chinese
 
 
+def main(content):
+    """Return the page's main part (the site's header carries a CSRF token per answer)."""
+    return re.search(r"<main .*</main>", content, re.S).group(0)
+
+
+def content_renders(monkeypatch):
+    """Count the renders of the chart page's content (its cached HTML)."""
+    from orgportal.chart import views
+
+    renders = []
+    render = views.render_to_string
+
+    def counting(template, *args, **kwargs):
+        if template == views.CONTENT_TEMPLATE:
+            renders.append(template)
+        return render(template, *args, **kwargs)
+
+    monkeypatch.setattr(views, "render_to_string", counting)
+    return renders
+
+
+def test_the_chart_pages_content_is_cached_per_query_until_the_organisation_changes(
+    viewer_client, seed_org, monkeypatch
+):
+    renders = content_renders(monkeypatch)
+    home = reverse("chart:home")
+    first = main(viewer_client.get(home + "?teams=1").content.decode())
+    again = main(viewer_client.get(home + "?teams=1").content.decode())
+    assert len(renders) == 1
+    # The toolbar's links repeat the query: another query is another content.
+    assert first == again and 'href="?teams=1&amp;view=outline"' in first
+    outline = viewer_client.get(home + "?teams=1&view=outline").content.decode()
+    assert len(renders) == 2 and 'class="outline"' in outline
+
+    digital = Department.objects.get(code="digital-operations")
+    digital.name = "数字增长部"
+    digital.save()
+    assert "数字增长部" in viewer_client.get(home + "?teams=1").content.decode()
+    assert len(renders) == 3
+
+
+@pytest.mark.parametrize(
+    "query", ["?utm=mail", "?view=sideways", "?teams=1&teams=1", "?focus=no-such-code"]
+)
+def test_the_chart_page_with_other_parameters_is_drawn_but_its_content_not_cached(
+    viewer_client, seed_org, monkeypatch, query
+):
+    renders = content_renders(monkeypatch)
+    home = reverse("chart:home")
+    viewer_client.get(home + query)
+    viewer_client.get(home + query)
+
+    assert renders == []  # drawn through the page's include each time
+
+
+def test_the_chart_pages_cached_content_keeps_each_readers_archived_switch(
+    client, viewer, hr_editor, seed_org
+):
+    home = reverse("chart:home")
+    client.force_login(viewer)
+    assert "archived=1" not in client.get(home).content.decode()
+    client.force_login(hr_editor)
+    assert 'href="?archived=1"' in client.get(home).content.decode()
+    client.force_login(viewer)
+    assert "archived=1" not in client.get(home).content.decode()
+
+
 def test_unknown_focus_codes_share_one_drawing(viewer_client, seed_org, monkeypatch):
     from orgportal.chart.views import OrgChartView
 
