@@ -1,14 +1,19 @@
-"""Token authentication in one query that also reads the organisation version.
+"""Token authentication in one query that also reads the organisation version and the
+user's permissions.
 
 DRF's TokenAuthentication loads the token and its user through the ORM (a join built and
 compiled on every request), and a conditional answer or a cached one then reads the
 organisation version in a second round trip. Here one raw SQL statement does both: the token,
-its user and the version, all current (nothing is cached between requests, so a deleted token
-or a deactivated user is refused at once). The version is kept on the request for
-orgportal.conditional.request_org_state().
+its user, the user's permissions (which ModelBackend would read in two more queries for the
+first has_perm()) and the version, all current (nothing is cached between requests, so a
+deleted token, a deactivated user or a permission taken away counts at once). The version is
+kept on the request for orgportal.conditional.request_org_state().
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -21,6 +26,9 @@ VERSION_ATTRIBUTE = "_orgportal_version"
 CHANGED_AT_ATTRIBUTE = "_orgportal_changed_at"
 CREATED_ATTRIBUTE = "_orgportal_token_created"
 RESULT_ATTRIBUTE = "_orgportal_token_result"
+USER_PERMISSIONS_ATTRIBUTE = "_orgportal_user_permissions"
+GROUP_PERMISSIONS_ATTRIBUTE = "_orgportal_group_permissions"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class OrgTokenAuthentication(TokenAuthentication):
@@ -54,6 +62,7 @@ class OrgTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        keep_permissions(user)
         token = Token(key=key, user=user, created=getattr(user, CREATED_ATTRIBUTE))
         return user, token
 
@@ -73,12 +82,41 @@ def _token_user(key):
         return None
     names = _user_columns()
     user = user_model.from_db(connection.alias, names, row[: len(names)])
-    for name, value in zip(EXTRA_COLUMNS, row[len(names) :], strict=True):
+    for name, value in zip(_extra_columns(), row[len(names) :], strict=True):
         setattr(user, name, value)
     return user
 
 
 EXTRA_COLUMNS = (CREATED_ATTRIBUTE, VERSION_ATTRIBUTE, CHANGED_AT_ATTRIBUTE)
+PERMISSION_COLUMNS = (USER_PERMISSIONS_ATTRIBUTE, GROUP_PERMISSIONS_ATTRIBUTE)
+# Between the permission names of one column ("app_label.codename"): a control character that
+# no name holds.
+SEPARATOR = "\x1f"
+
+
+def _extra_columns():
+    return EXTRA_COLUMNS + (PERMISSION_COLUMNS if _reads_permissions() else ())
+
+
+def _reads_permissions():
+    """Return whether the token's query also reads the user's permissions: when Django's
+    ModelBackend answers has_perm() (with two queries of its own otherwise)."""
+    return MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS and all(
+        hasattr(get_user_model(), name) for name in ("user_permissions", "groups")
+    )
+
+
+def keep_permissions(user):
+    """Give ``user`` the permissions ModelBackend would read for has_perm(), from the token's
+    query: the same names in the same caches it fills, for this request's user object only."""
+    if user.is_superuser or not hasattr(user, USER_PERMISSIONS_ATTRIBUTE):
+        return  # a superuser has every permission without a query
+    for cache, attribute in (
+        ("_user_perm_cache", USER_PERMISSIONS_ATTRIBUTE),
+        ("_group_perm_cache", GROUP_PERMISSIONS_ATTRIBUTE),
+    ):
+        names = getattr(user, attribute)
+        setattr(user, cache, set(names.split(SEPARATOR)) if names else set())
 
 
 def _user_columns():
@@ -89,7 +127,7 @@ _QUERIES = {}
 
 
 def _query():
-    vendor = connection.vendor
+    vendor = (connection.vendor, _reads_permissions())
     query = _QUERIES.get(vendor)
     if query is None:
         user_meta = get_user_model()._meta
@@ -100,10 +138,57 @@ def _query():
         users = ", ".join(
             f"u.{connection.ops.quote_name(field.column)}" for field in user_meta.concrete_fields
         )
+        permissions = ""
+        if _reads_permissions():
+            permissions = "".join(
+                f", ({sql}) AS {name}"
+                for sql, name in zip(_permission_sql(pk), PERMISSION_COLUMNS, strict=True)
+            )
         query = _QUERIES[vendor] = (
             f"SELECT {users}, t.created AS {CREATED_ATTRIBUTE}, {version} AS {VERSION_ATTRIBUTE}, "
-            f"{changed_at} AS {CHANGED_AT_ATTRIBUTE} "
+            f"{changed_at} AS {CHANGED_AT_ATTRIBUTE}{permissions} "
             f"FROM {token_table} t JOIN {user_table} u ON u.{pk} = t.user_id {joins} "
             "WHERE t.key = %s"
         )
     return query
+
+
+def _permission_sql(pk):
+    """Return the SQL of the user's own permission names and of their groups' (as
+    ModelBackend reads them), each joined by SEPARATOR."""
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    own = user_model._meta.get_field("user_permissions").remote_field.through._meta
+    membership = user_model._meta.get_field("groups").remote_field.through._meta
+    group_model = user_model._meta.get_field("groups").related_model
+    granted = group_model._meta.get_field("permissions").remote_field.through._meta
+
+    def column(meta, model):
+        return quote(next(f.column for f in meta.fields if f.related_model is model))
+
+    name = (
+        f"{quote(ContentType._meta.db_table)}.{quote('app_label')} || '.' || "
+        f"{quote(Permission._meta.db_table)}.{quote('codename')}"
+    )
+    joined = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+    separator = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
+    permissions = (
+        f"JOIN {quote(Permission._meta.db_table)} ON {quote(Permission._meta.db_table)}.id = "
+        "{table}.{permission} "
+        f"JOIN {quote(ContentType._meta.db_table)} ON {quote(ContentType._meta.db_table)}.id = "
+        f"{quote(Permission._meta.db_table)}.{quote('content_type_id')}"
+    )
+    own_sql = (
+        f"SELECT {joined}({name}, {separator}) FROM {quote(own.db_table)} "
+        + permissions.format(table=quote(own.db_table), permission=column(own, Permission))
+        + f" WHERE {quote(own.db_table)}.{column(own, user_model)} = u.{pk}"
+    )
+    group_sql = (
+        f"SELECT {joined}({name}, {separator}) FROM {quote(membership.db_table)} "
+        f"JOIN {quote(granted.db_table)} "
+        f"ON {quote(granted.db_table)}.{column(granted, group_model)}"
+        f" = {quote(membership.db_table)}.{column(membership, group_model)} "
+        + permissions.format(table=quote(granted.db_table), permission=column(granted, Permission))
+        + f" WHERE {quote(membership.db_table)}.{column(membership, user_model)} = u.{pk}"
+    )
+    return own_sql, group_sql

@@ -165,6 +165,6 @@ def test_a_viewers_read_runs_a_fixed_number_of_queries(
     # The same count as for an editor, plus the hidden departments for descendant counts.
     client = token_client(viewer)
     # The token lookup reads the organisation version the tree needs: no query of its own.
-    expected = 6 if "tree" in url else 5
+    expected = 4 if "tree" in url else 3
     with django_assert_num_queries(expected):
         assert client.get(url).status_code == 200

@@ -230,9 +230,9 @@ def test_the_tree_answers_304_in_a_fixed_number_of_queries(
     client = token_client(hr_editor)
     etag = client.get(TREE_URL)["ETag"]
 
-    # The token with the organisation version (one query) and the reader's two permission
-    # lookups: nothing of the tree, and no transaction for a read.
-    with django_assert_num_queries(3):
+    # The token with the organisation version and the reader's permissions (one query):
+    # nothing of the tree, and no transaction for a read.
+    with django_assert_num_queries(1):
         response = client.get(TREE_URL, HTTP_IF_NONE_MATCH=etag)
 
     assert response.status_code == 304
