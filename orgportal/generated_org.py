@@ -141,6 +141,7 @@ def build_large_org(
         # The change log last, numbered as it goes in (see log_held_back()).
         log_held_back(held_back, using=using)
         reset_id_sequences(using)
+        _analyze(using)
         problems = tree_problems(using=using)
         if problems:
             raise AssertionError(f"The generated tree is invalid: {problems[:5]}")
@@ -339,6 +340,19 @@ def _insert_batch(using, model, columns, batch, held_back):
     first, last = batch[0][pk], batch[-1][pk]
     written = model._base_manager.using(using).filter(pk__range=(first, last))
     record_bulk(model, written, history_type="+", using=using, held_back=held_back)
+
+
+def _analyze(using):
+    """Give PostgreSQL's planner the statistics of the tables just filled, as autovacuum would
+    a little later: without them it plans the branch totals of a big department as nested
+    loops over every row (seconds instead of milliseconds at 10,000 departments)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    tables = [model._meta.db_table for model in (Department, Role, Duty, ProjectTeam, TeamMember)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(map(quote, tables))}")
 
 
 def reset_id_sequences(using="default"):
