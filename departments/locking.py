@@ -59,17 +59,25 @@ def lock_row(model, pk, *, mode: str, using: str = "default") -> bool:
     SQLite runs every transaction with the database's write lock (see lock_tree), so there
     this only reads.
     """
+    return bool(lock_rows(model, [pk], mode=mode, using=using))
+
+
+def lock_rows(model, pks, *, mode: str, using: str = "default") -> set:
+    """lock_row() for many rows in one query: return the primary keys of those that exist."""
     connection = connections[using]
     if not connection.in_atomic_block:
         raise RuntimeError("lock_row() must be called inside transaction.atomic().")
+    pks = list(pks)
+    if not pks:
+        return set()
     table = connection.ops.quote_name(model._meta.db_table)
     column = connection.ops.quote_name(model._meta.pk.column)
-    sql = f"SELECT 1 FROM {table} WHERE {column} = %s"
+    sql = f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(pks))})"
     if connection.vendor == "postgresql":
         sql += " " + ROW_LOCKS[mode]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        return cursor.fetchone() is not None
+        cursor.execute(sql, pks)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _in_transaction(using):

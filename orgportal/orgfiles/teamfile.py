@@ -10,11 +10,10 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 
-from departments.locking import ROW_LOCKS, gone
+from departments.locking import gone, lock_rows
 from departments.services import BulkWrites
 from orgportal.i18n import column, columns, to_traditional
 from orgportal.orgfiles.orgfile import LANGUAGE_SUFFIXES, OrgFileError, text_columns, text_keys
@@ -387,20 +386,10 @@ class _TeamWrites:
         writes.update(TeamMember, self.reordered_members, ["sort_order"])
 
 
-def _lock_rows(model, pks, mode, using="default"):
-    """Lock the rows ``pks`` of ``model`` until the transaction ends (departments.locking's
-    lock_row, in one query); raise DoesNotExist when one to update was deleted meanwhile."""
-    if not pks:
-        return
-    connection = connections[using]
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    sql = f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * len(pks))})"
-    if connection.vendor == "postgresql":
-        sql += " " + ROW_LOCKS[mode]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(pks))
-        found = {row[0] for row in cursor.fetchall()}
+def _lock_rows(model, pks, mode):
+    """Lock the rows ``pks`` of ``model`` until the transaction ends (in one query); raise
+    DoesNotExist when one to update was deleted meanwhile."""
+    found = lock_rows(model, pks, mode=mode)
     if mode == "update" and found != set(pks):
         raise gone(model())
 
