@@ -1,14 +1,27 @@
 """Generated organisations of any size, written in bulk, for the tests and `make bench`.
 
-One pass computes every department's nested-set fields and primary key, so departments, roles
-and duties are written in batches of rows (COPY on PostgreSQL) and nothing is updated
-afterwards; each batch is recorded in the history as created.
+One pass computes every department's nested-set fields and primary key. The departments and the
+few project teams go in as rows (COPY on PostgreSQL); the roles and the duties are derived from
+the rows above them in SQL, one ``INSERT … SELECT`` each. Every row is then recorded in the
+history as created, one ``INSERT … SELECT`` per model, and the change log follows last,
+numbered as it goes in. Nothing is updated afterwards. Rows and records carry one moment, the
+load's: the organisation appears at once, as its transaction commits.
+
+On PostgreSQL the five tables are empty when the load starts (a role needs a department, a duty
+a role, a team its Owner), so their foreign keys and their non-unique indexes are dropped for
+the load and created again, as they were, once the rows are in: building a trigram GIN index
+over a million duties at once is many times faster than adding every row to it, and a foreign
+key added to a full table checks it with one join instead of one deferred check per row at
+COMMIT. The history's and the change log's plain indexes are set aside too while those tables
+are empty (a new database). Until the transaction ends, other sessions wait to read the tables
+set aside.
 """
 
 import functools
 from dataclasses import dataclass
 from functools import cache
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -17,7 +30,20 @@ from departments.locking import lock_tree
 from departments.models import Department
 from departments.services import nested_set_fields, tree_problems
 from orgportal.cache import org_changed
-from orgportal.changes.records import log_held_back, record_bulk
+from orgportal.changes.context import current_context
+from orgportal.changes.kinds import change_kinds
+from orgportal.changes.models import FEED_LOCK_KEY, Change, DepartmentHistoryBase
+
+# What record_bulk() and log_held_back() write, written here for whole tables at once.
+from orgportal.changes.records import (
+    _OWN_COLUMNS,
+    _ROLE_COLUMNS,
+    _TEAM_COLUMNS,
+    COMMIT_SEQUENCE,
+    HISTORY_MODELS,
+    NO_ID,
+    _request_user,
+)
 from orgportal.i18n import to_traditional
 from orgportal.translated import translated_fields
 from roles.models import Duty, Role
@@ -31,6 +57,11 @@ RARE_TERM = "年度审计"
 RARE_EVERY = 1000
 MISSING_TERM = "不存在的词语"
 DUTY_AREAS = ("SEO方向", "内容方向", "数据方向", "")
+# The models written, in the order their rows, records and change log go in.
+MODELS = (Department, Role, Duty, ProjectTeam, TeamMember)
+# For PostgreSQL's index builds after the load (SET LOCAL: this transaction only); the trigram
+# indexes of a million duties build a little faster with it than with the default 64 MB.
+INDEX_BUILD_MEMORY = "256MB"
 
 
 @dataclass(frozen=True)
@@ -42,6 +73,14 @@ class GeneratedOrg:
     roles: int
     duties: int
     teams: int = 0
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """A column's value as an SQL expression over the source rows of an INSERT … SELECT."""
+
+    sql: str
+    params: tuple = ()
 
 
 def build_large_org(
@@ -56,9 +95,10 @@ def build_large_org(
 ) -> GeneratedOrg:
     """Write a valid organisation of ``departments`` departments into an empty tree.
 
-    Department i's parent is department (i - 1) // fanout: a full tree, level by level. The
-    nested set is written under the tree lock in one transaction and checked with
-    tree_problems() before the transaction commits; the organisation cache is invalidated.
+    Department i's parent is department (i - 1) // fanout: a full tree, level by level. Its
+    roles are numbered 0 to ``roles_per_department`` - 1, and so are a role's duties. The nested
+    set is written under the tree lock in one transaction and checked with tree_problems()
+    before the transaction commits; the organisation cache is invalidated.
     """
     if departments < 1:
         raise ValueError("An organisation has at least one department.")
@@ -66,13 +106,18 @@ def build_large_org(
         lock_tree(using)
         if Department._base_manager.using(using).exists():
             raise ValueError("build_large_org() writes into an empty department table.")
+        now = timezone.now()
         parents = [None] + [(index - 1) // fanout for index in range(1, departments)]
         fields = nested_set_fields(parents)
-        held_back = []
+        set_aside = _set_aside(using, _tables(MODELS))
+        # The history and the change log too when they are empty (a new database).
+        log_set_aside = _set_aside(using, _empty(using, _log_tables()), foreign_keys=False)
         first_id = _next_id(Department, using)
+        hant_name = _traditional("生成部门")
         _insert(
             using,
             Department,
+            now,
             (
                 dict(
                     id=first_id + index,
@@ -83,6 +128,8 @@ def build_large_org(
                         if index == 0
                         else (f"生成部门{index}", f"Generated {index}"),
                         tagline=("生成", ""),
+                        # Converted without the number, which splits the phrase.
+                        traditional=None if index == 0 else {"name": f"{hant_name}{index}"},
                     ),
                     parent_id=None if parent is None else first_id + parent,
                     lft=lft,
@@ -94,40 +141,18 @@ def build_large_org(
                     zip(parents, fields, strict=True)
                 )
             ),
-            held_back,
         )
         first_role = _next_id(Role, using)
         role_count = departments * roles_per_department
-        _insert(
-            using,
-            Role,
-            (
-                dict(
-                    id=first_role + index * roles_per_department + number,
-                    code=f"gen-role-{index}-{number}",
-                    department_id=first_id + index,
-                    **_texts(Role, title=(f"生成岗位{number}", f"Generated role {number}")),
-                    headcount=number + 1,
-                    sort_order=number,
-                )
-                for index in range(departments)
-                for number in range(roles_per_department)
-            ),
-            held_back,
-        )
+        # The planner reads them by primary key only when it knows how many there are.
+        _analyze(using, [Department])
+        _insert_roles(using, now, first_id, departments, first_role, roles_per_department)
         first_duty = _next_id(Duty, using)
-        _insert(
-            using,
-            Duty,
-            (
-                _duty(first_duty, role * duties_per_role + number, first_role + role, number)
-                for role in range(role_count)
-                for number in range(duties_per_role)
-            ),
-            held_back,
-        )
+        _analyze(using, [Role])
+        _insert_duties(using, now, first_role, role_count, first_duty, duties_per_role)
         _insert_teams(
             using,
+            now,
             teams=teams,
             members_per_team=members_per_team,
             role_id=lambda department, number: (
@@ -136,12 +161,14 @@ def build_large_org(
                 + number % roles_per_department
             ),
             departments=departments,
-            held_back=held_back,
         )
-        # The change log last, numbered as it goes in (see log_held_back()).
-        log_held_back(held_back, using=using)
-        reset_id_sequences(using)
+        _restore(using, set_aside)
         _analyze(using)
+        written = [_record_created(using, model, now) for model in MODELS]
+        # The change log last, numbered as it goes in (see log_held_back()).
+        _log_created(using, [record for record in written if record])
+        _restore(using, log_set_aside)
+        reset_id_sequences(using)
         problems = tree_problems(using=using)
         if problems:
             raise AssertionError(f"The generated tree is invalid: {problems[:5]}")
@@ -156,7 +183,98 @@ def build_large_org(
     )
 
 
-def _insert_teams(using, *, teams, members_per_team, role_id, departments, held_back):
+def _insert_roles(using, now, first_department, departments, first_role, per_department):
+    """Write roles 0 … ``per_department`` - 1 of every department, in department order."""
+    numbers, params = _numbers(
+        {
+            "number": number,
+            "title": f"生成岗位{number}",
+            "title_en": f"Generated role {number}",
+            "title_hant": _traditional(f"生成岗位{number}"),
+        }
+        for number in range(per_department)
+    )
+    last_department = first_department + departments - 1
+    _insert_select(
+        using,
+        Role,
+        now,
+        dict(
+            id=_Sql("%s + s.position", (first_role,)),
+            code=_Sql(
+                "'gen-role-' || CAST(s.department_id - %s AS TEXT) || '-' "
+                "|| CAST(s.number AS TEXT)",
+                (first_department,),
+            ),
+            department_id=_Sql("s.department_id"),
+            **_texts(
+                Role,
+                title=(_Sql("s.title"), _Sql("s.title_en")),
+                traditional={"title": _Sql("s.title_hant")},
+            ),
+            headcount=_Sql("s.number + 1"),
+            sort_order=_Sql("s.number"),
+        ),
+        f"(SELECT d.id AS department_id, (d.id - %s) * %s + n.number AS position, n.* "
+        f"FROM {_table(Department, using)} AS d CROSS JOIN ({numbers}) AS n "
+        "WHERE d.id BETWEEN %s AND %s) AS s",
+        (first_department, per_department, *params, first_department, last_department),
+        "s.department_id, s.number",
+    )
+
+
+def _insert_duties(using, now, first_role, roles, first_duty, per_role):
+    """Write duties 0 … ``per_role`` - 1 of every role, in role order: duty i (counted over the
+    whole organisation from 0) reads "{BROAD_TERM}{number}：按月复盘第{i + 1}项工作", with
+    "，{RARE_TERM}" at the end of one in RARE_EVERY."""
+    numbers, params = _numbers(
+        {
+            "number": number,
+            "head": f"{BROAD_TERM}{number}",
+            "head_hant": f"{_traditional(BROAD_TERM)}{number}",
+            "area": DUTY_AREAS[number % len(DUTY_AREAS)],
+            "area_hant": _traditional(DUTY_AREAS[number % len(DUTY_AREAS)]),
+        }
+        for number in range(per_role)
+    )
+    rare = f"，{RARE_TERM}"
+
+    def text(head, convert):
+        # Converted piece by piece (numbers split the phrases), which is what converting the
+        # whole text gives; tests/orgportal/test_generated_org.py checks that a save agrees.
+        return _Sql(
+            f"{head} || %s || CAST(s.position + 1 AS TEXT) || %s || CASE WHEN s.position "
+            f"%% {RARE_EVERY} = {RARE_EVERY - 1} THEN %s ELSE '' END",
+            (convert("：按月复盘第"), convert("项工作"), convert(rare)),
+        )
+
+    _insert_select(
+        using,
+        Duty,
+        now,
+        dict(
+            id=_Sql("%s + s.position", (first_duty,)),
+            role_id=_Sql("s.role_id"),
+            **_texts(
+                Duty,
+                area=(_Sql("s.area"), ""),
+                text=(text("s.head", str), ""),
+                traditional={
+                    "area": _Sql("s.area_hant"),
+                    "text": text("s.head_hant", _traditional),
+                },
+            ),
+            sort_order=_Sql("s.number"),
+        ),
+        f"(SELECT r.id AS role_id, (r.id - %s) * %s + n.number AS position, n.* "
+        f"FROM {_table(Role, using)} AS r CROSS JOIN ({numbers}) AS n "
+        "WHERE r.id BETWEEN %s AND %s) AS s",
+        (first_role, per_role, *params, first_role, first_role + roles - 1),
+        "s.role_id, s.number",
+    )
+
+
+def _insert_teams(using, now, *, teams, members_per_team, role_id, departments):
     """Write ``teams`` active project teams, each drawing on ``members_per_team`` departments
     spread over the tree; its first member is its Owner."""
     if teams < 1:
@@ -168,6 +286,7 @@ def _insert_teams(using, *, teams, members_per_team, role_id, departments, held_
     _insert(
         using,
         ProjectTeam,
+        now,
         (
             dict(
                 id=first_team + index,
@@ -182,12 +301,12 @@ def _insert_teams(using, *, teams, members_per_team, role_id, departments, held_
             )
             for index in range(teams)
         ),
-        held_back,
     )
     first_member = _next_id(TeamMember, using)
     _insert(
         using,
         TeamMember,
+        now,
         (
             dict(
                 id=first_member + index * members + number,
@@ -200,29 +319,6 @@ def _insert_teams(using, *, teams, members_per_team, role_id, departments, held_
             for index in range(teams)
             for number in range(members)
         ),
-        held_back,
-    )
-
-
-def _duty(first_id, index, role_id, number):
-    rare = f"，{RARE_TERM}" if index % RARE_EVERY == RARE_EVERY - 1 else ""
-    text = f"{BROAD_TERM}{number}：按月复盘第{index + 1}项工作{rare}"
-    # Converted piece by piece (numbers split the phrases), which is what converting the whole
-    # text gives, 40 times faster; tests/orgportal/test_generated_org.py checks that it is.
-    traditional = (
-        f"{_traditional(BROAD_TERM)}{number}{_traditional('：按月复盘第')}{index + 1}"
-        f"{_traditional('项工作')}{_traditional(rare)}"
-    )
-    return dict(
-        id=first_id + index,
-        role_id=role_id,
-        **_texts(
-            Duty,
-            area=(DUTY_AREAS[number % len(DUTY_AREAS)], ""),
-            text=(text, ""),
-            traditional={"text": traditional},
-        ),
-        sort_order=number,
     )
 
 
@@ -230,11 +326,13 @@ _traditional = cache(to_traditional)
 
 
 def _texts(model, traditional=None, **texts):
-    """Return the column values of ``texts`` (field: (simplified, English)) for _insert().
+    """Return the column values of ``texts`` (field: (simplified, English)) for _insert() and
+    _insert_select() (values, or _Sql expressions).
 
     The traditional columns hold the automatic conversion, as a save would write them
-    (orgportal.translated); ``traditional`` gives conversions already made. The field's own
-    column holds the simplified text, as a save in the default language writes it.
+    (orgportal.translated); ``traditional`` gives conversions already made (and must, for a
+    text given as an expression). The field's own column holds the simplified text, as a save
+    in the default language writes it.
     """
     values = {}
     for field in translated_fields(model):
@@ -243,8 +341,18 @@ def _texts(model, traditional=None, **texts):
         values[f"{field}_zh_hans"] = source
         values[f"{field}_en"] = english
         values[f"{field}_zh_hant"] = (traditional or {}).get(field) or _traditional(source)
-    values["zh_hant_auto"] = sorted(translated_fields(model))
+    values["zh_hant_auto"] = tuple(sorted(translated_fields(model)))
     return values
+
+
+def _numbers(rows):
+    """Return a subquery of one row per dict of ``rows`` (the same keys in each), and its
+    parameters: the numbers of the roles of a department, of the duties of a role."""
+    selects, params = [], []
+    for row in rows:
+        selects.append("SELECT " + ", ".join(f"%s AS {name}" for name in row))
+        params.extend(row.values())
+    return " UNION ALL ".join(selects), params
 
 
 def _next_id(model, using):
@@ -252,25 +360,68 @@ def _next_id(model, using):
     return (highest or 0) + 1
 
 
-def _insert(using, model, rows, held_back):
-    """Insert ``rows`` (dicts of column values by attname; the model's defaults fill the rest)
-    in batches, each recorded in the history as created (one record per row), their change
-    log held back in ``held_back`` for log_held_back().
+def _table(model, using):
+    return connections[using].ops.quote_name(model._meta.db_table)
 
-    No model instances: on PostgreSQL the rows go through COPY, elsewhere one executemany()
+
+def _insert(using, model, now, rows):
+    """Insert ``rows`` (dicts of column values by attname; the model's defaults fill the rest).
+
+    No model instances: on PostgreSQL the rows go through one COPY, elsewhere one executemany()
     per batch. Building 1.5 million instances (django-modeltranslation rewrites every
     keyword) and compiling their INSERTs took most of the time of a bulk_create.
     """
     connection = connections[using]
-    columns = _Columns(model, connection)
-    batch = []
-    for row in rows:
-        batch.append(columns.values(row))
-        if len(batch) == BATCH_SIZE:
-            _insert_batch(using, model, columns, batch, held_back)
-            batch = []
-    if batch:
-        _insert_batch(using, model, columns, batch, held_back)
+    columns = _Columns(model, connection, now)
+    quote = connection.ops.quote_name
+    names = ", ".join(map(quote, columns.names))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {_table(model, using)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(columns.values(row))
+            return
+        placeholders = ", ".join(["%s"] * len(columns.names))
+        sql = f"INSERT INTO {_table(model, using)} ({names}) VALUES ({placeholders})"
+        batch = []
+        for row in rows:
+            batch.append(columns.values(row))
+            if len(batch) == BATCH_SIZE:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+
+def _insert_select(using, model, now, values, source, params, order):
+    """Insert a row of ``model`` per row of ``source`` (a FROM clause, with its ``params``) in
+    the ``order`` of its rows, their primary key order: ``values`` maps attnames to _Sql
+    expressions over it, or to values; the model's defaults fill the rest, as in _insert().
+
+    Ordered by the rows they derive from (not by their own new ids), PostgreSQL reads those
+    through their primary key and sorts only the few rows made from each, instead of sorting a
+    million duties on disk."""
+    connection = connections[using]
+    columns = _Columns(model, connection, now)
+    unknown = values.keys() - set(columns.attnames)
+    if unknown:
+        raise ValueError(f"No such columns: {sorted(unknown)}")
+    quote = connection.ops.quote_name
+    expressions, select_params = [], []
+    for attname in columns.attnames:
+        value = values.get(attname, columns.defaults[attname])
+        if isinstance(value, _Sql):
+            expressions.append(value.sql)
+            select_params.extend(value.params)
+        else:
+            expressions.append("%s")
+            select_params.append(columns.prepared(attname, value))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(model, using)} ({', '.join(map(quote, columns.names))}) "
+            f"SELECT {', '.join(expressions)} FROM {source} ORDER BY {order}",
+            [*select_params, *params],
+        )
 
 
 class _Columns:
@@ -292,11 +443,10 @@ class _Columns:
         "TextField",
     }
 
-    def __init__(self, model, connection):
+    def __init__(self, model, connection, now):
         self.fields = model._meta.concrete_fields
         self.names = [field.column for field in self.fields]
         self.attnames = [field.attname for field in self.fields]
-        now = timezone.now()
         self.defaults = {}
         self.prepare = {}
         for field in self.fields:
@@ -310,39 +460,226 @@ class _Columns:
                 self.prepare[field.attname] = functools.partial(
                     field.get_db_prep_save, connection=connection
                 )
+        self.known = set(self.attnames)
+        self.cache = {}
+        self.prepared_defaults = {
+            attname: self.prepared(attname, value) for attname, value in self.defaults.items()
+        }
+
+    def prepared(self, attname, value):
+        prepare = self.prepare.get(attname)
+        if prepare is None:
+            return value
+        # The same values again and again (the time, the automatic translations): prepared once.
+        try:
+            return self.cache[attname, value]
+        except KeyError:
+            self.cache[attname, value] = prepared = prepare(value)
+            return prepared
+        except TypeError:  # not hashable
+            return prepare(value)
 
     def values(self, row):
-        unknown = row.keys() - set(self.attnames)
-        if unknown:
-            raise ValueError(f"No such columns: {sorted(unknown)}")
-        values = []
-        for attname in self.attnames:
-            value = row.get(attname, self.defaults[attname])
-            prepare = self.prepare.get(attname)
-            values.append(value if prepare is None else prepare(value))
-        return values
+        if not row.keys() <= self.known:
+            raise ValueError(f"No such columns: {sorted(row.keys() - self.known)}")
+        return [
+            self.prepared(attname, row[attname])
+            if attname in row
+            else self.prepared_defaults[attname]
+            for attname in self.attnames
+        ]
 
 
-def _insert_batch(using, model, columns, batch, held_back):
+def _tables(models):
+    return [model._meta.db_table for model in models]
+
+
+def _log_tables():
+    """The historical tables of MODELS and the change log."""
+    historical = [model for model in MODELS if model._meta.label_lower in HISTORY_MODELS]
+    return [*_tables(model.history.model for model in historical), Change._meta.db_table]
+
+
+def _empty(using, tables):
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(f"NOT EXISTS (SELECT 1 FROM {quote(table)})" for table in tables)
+        )
+        return [table for table, empty in zip(tables, cursor.fetchone(), strict=True) if empty]
+
+
+def _set_aside(using, tables, *, foreign_keys=True):
+    """On PostgreSQL, drop the non-unique indexes and (with ``foreign_keys``) the foreign keys
+    of the empty ``tables`` for the load; return what _restore() needs to create them again
+    as they were."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not tables:
+        return []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) "
+            "ORDER BY conrelid, conname",
+            [tables],
+        )
+        keys = cursor.fetchall() if foreign_keys else []
+        # Not the primary keys, unique indexes and indexes of constraints: they stay.
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) AND NOT indisunique AND NOT indisprimary "
+            "AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid) "
+            "ORDER BY indrelid, indexrelid",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    return [definition for _name, definition in indexes] + [
+        f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"
+        for table, name, definition in keys
+    ]
+
+
+def _restore(using, statements):
+    """Create again what _set_aside() dropped: the indexes built from the rows, the foreign keys
+    checked over them."""
+    if not statements:
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        for sql in statements:
+            cursor.execute(sql)
+        cursor.execute("RESET maintenance_work_mem")
+
+
+def _record_created(using, model, now):
+    """Record every row of ``model`` as created, as record_bulk() records a batch of them: one
+    INSERT … SELECT copies the rows, in primary key order, into the historical table. Return
+    (model, the highest history id before them), or None when ``model`` keeps no history."""
+    if model._meta.label_lower not in HISTORY_MODELS:
+        return None
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return None
     connection = connections[using]
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(map(quote, columns.names))
+    historical = model.history.model
+    context = current_context()
+    user = context.user if context.user is not None else _request_user()
+    copied = [
+        field.column
+        for field in historical._meta.concrete_fields
+        if field.attname not in _OWN_COLUMNS
+    ]
+    names = [*copied, "history_date", "history_change_reason", "history_type"]
+    names += ["history_user_id", "history_source"]
+    values = [f"src.{quote(name)}" for name in copied] + ["%s"] * 5
+    params = [
+        connection.ops.adapt_datetimefield_value(now),
+        context.reason,
+        "+",
+        getattr(user, "pk", None),
+        context.source,
+    ]
+    if issubclass(historical, DepartmentHistoryBase):
+        # Its index among its siblings in tree order, as sibling_positions() counts it.
+        names.append("sibling_position")
+        values.append(
+            "ROW_NUMBER() OVER (PARTITION BY src.tree_id, src.parent_id ORDER BY src.lft) - 1"
+        )
+    table = quote(historical._meta.db_table)
+    pk = quote(model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for values in batch:
-                    copy.write_row(values)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns.names))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)
-    pk = columns.attnames.index(model._meta.pk.attname)
-    first, last = batch[0][pk], batch[-1][pk]
-    written = model._base_manager.using(using).filter(pk__range=(first, last))
-    record_bulk(model, written, history_type="+", using=using, held_back=held_back)
+            # Nobody else adds records to it until the commit: the records with higher ids
+            # are this load's (SQLite holds the write lock already).
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        cursor.execute(f"SELECT COALESCE(MAX({quote(historical._meta.pk.column)}), 0) FROM {table}")
+        (before,) = cursor.fetchone()
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(map(quote, names))}) "
+            f"SELECT {', '.join(values)} FROM {_table(model, using)} AS src ORDER BY src.{pk}",
+            params,
+        )
+    return model, before
 
 
-def _analyze(using):
+def _log_created(using, written):
+    """Add the Change rows of the records _record_created() wrote, in the order of the records,
+    as log_held_back() adds those record_bulk() held back: on PostgreSQL numbered as they go
+    in, under the feed's advisory lock, which is then held until the commit."""
+    if not written:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(Change._meta.db_table)
+    numbered = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if numbered:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK_KEY])
+            # This transaction's rows logged before (by saves), first: numbers follow the order
+            # of the log, as the trigger numbers it (migration 0007).
+            cursor.execute(
+                f"UPDATE {table} AS change SET seq = numbered.seq FROM ("
+                f"SELECT id, nextval('{COMMIT_SEQUENCE}') AS seq FROM (SELECT id FROM "
+                f"{table} WHERE seq IS NULL ORDER BY id) AS unnumbered"
+                ") AS numbered WHERE change.id = numbered.id"
+            )
+        for model, before in written:
+            cursor.execute(*_change_rows(connection, model, before, numbered))
+
+
+def _change_rows(connection, model, before, numbered):
+    """Return the INSERT … SELECT (and its parameters) of the Change rows of the records of
+    ``model`` after history id ``before``, with the places record_bulk() gives them."""
+    quote = connection.ops.quote_name
+    historical = model.history.model
+    label = model._meta.label_lower
+    role = _ROLE_COLUMNS.get(label)
+    team = _TEAM_COLUMNS.get(label)
+    joined = ""
+    if label == "departments.department":
+        department = "h.id"
+    elif label == "roles.role":
+        department = "h.department_id"
+    elif role:
+        department = "r.department_id"
+        joined = f"LEFT JOIN {quote(Role._meta.db_table)} AS r ON r.id = h.{quote(role)}"
+    else:
+        department = NO_ID
+    role_value = "h.id" if label == "roles.role" else (f"h.{quote(role)}" if role else NO_ID)
+    names = ["model", "history_id", "object_id", "history_date", "kinds", "department_id"]
+    names += ["role_id", "team_id", "user_id"]
+    values = ["%s", "h.history_id", "h.id", "h.history_date", "%s", department, role_value]
+    values += [f"h.{quote(team)}" if team else NO_ID, "h.history_user_id"]
+    aliases = [f"c{index}" for index in range(len(values))]
+    table = quote(Change._meta.db_table)
+    if numbered:
+        # Numbered in the order of the records: nextval() over the sorted rows.
+        seq = f"nextval('{COMMIT_SEQUENCE}')"
+    else:
+        # The write lock is held (BEGIN IMMEDIATE): numbering now is commit order.
+        seq = f"(SELECT COALESCE(MAX(seq), 0) FROM {table}) + ROW_NUMBER() OVER (ORDER BY c1)"
+    ordered = (
+        f"SELECT {', '.join(f'{v} AS {a}' for v, a in zip(values, aliases, strict=True))} "
+        f"FROM {quote(historical._meta.db_table)} AS h {joined} "
+        f"WHERE h.{quote(historical._meta.pk.column)} > %s ORDER BY h.history_id"
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(map(quote, [*names, 'seq']))}) "
+        f"SELECT {', '.join(aliases)}, {seq} FROM ({ordered}) AS ordered"
+    )
+    kinds = ",".join(change_kinds(label, {"history_type": "+"}, None))
+    return sql, [label, kinds, before]
+
+
+def _analyze(using, models=MODELS):
     """Give PostgreSQL's planner the statistics of the tables just filled, as autovacuum would
     a little later: without them it plans the branch totals of a big department as nested
     loops over every row (seconds instead of milliseconds at 10,000 departments)."""
@@ -350,7 +687,7 @@ def _analyze(using):
     if connection.vendor != "postgresql":
         return
     quote = connection.ops.quote_name
-    tables = [model._meta.db_table for model in (Department, Role, Duty, ProjectTeam, TeamMember)]
+    tables = _tables(models)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(map(quote, tables))}")
 
@@ -360,9 +697,7 @@ def reset_id_sequences(using="default"):
     from django.core.management.color import no_style
 
     connection = connections[using]
-    statements = connection.ops.sequence_reset_sql(
-        no_style(), [Department, Role, Duty, ProjectTeam, TeamMember]
-    )
+    statements = connection.ops.sequence_reset_sql(no_style(), list(MODELS))
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)

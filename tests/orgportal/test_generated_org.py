@@ -3,13 +3,15 @@
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 
 from departments.models import Department
 from departments.services import department_tree_rebuild, tree_snapshot
+from orgportal.changes.models import Change
 from orgportal.generated_org import (
     BROAD_TERM,
     MISSING_TERM,
+    MODELS,
     RARE_EVERY,
     RARE_TERM,
     build_large_org,
@@ -102,3 +104,79 @@ def stored_row(model, pk):
             [pk],
         )
         return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def test_generated_duties_and_roles_read_as_numbered(db):
+    # Derived in SQL from the rows above them: duty i of the organisation, role j of a department.
+    build_large_org(departments=3, roles_per_department=2, duties_per_role=3, teams=0)
+    role = Role.objects.get(code="gen-role-1-1")
+    assert (role.department.code, role.title, role.title_en) == (
+        "gen-1",
+        "生成岗位1",
+        "Generated role 1",
+    )
+    assert (role.headcount, role.sort_order) == (2, 1)
+    duties = list(Duty.objects.filter(role=role).order_by("sort_order"))
+    assert [duty.text for duty in duties] == [
+        f"{BROAD_TERM}{number}：按月复盘第{index}项工作"
+        for number, index in ((0, 10), (1, 11), (2, 12))
+    ]
+    assert [duty.area for duty in duties] == ["SEO方向", "内容方向", "数据方向"]
+    assert [duty.pk - duties[0].pk for duty in duties] == [0, 1, 2]
+
+
+def test_the_change_log_follows_the_records_model_by_model(db):
+    build_large_org(departments=40, roles_per_department=2, duties_per_role=2, teams=2)
+
+    changes = list(Change.objects.order_by("id").values_list("seq", "model", "history_id"))
+    labels = [model._meta.label_lower for model in MODELS]
+    assert [label for label in labels if any(c[1] == label for c in changes)] == labels
+    assert [c[1] for c in changes] == sorted((c[1] for c in changes), key=labels.index)
+    assert [c[2] for c in changes if c[1] == "roles.duty"] == sorted(
+        Duty.history.values_list("history_id", flat=True)
+    )
+    seqs = [c[0] for c in changes]
+    assert None not in seqs and seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+def schema(tables):
+    """The definitions of the indexes and constraints of ``tables`` (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [tables],
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [tables],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_generated_org_leaves_the_indexes_and_constraints_as_they_were(db):
+    # On PostgreSQL the load drops the foreign keys and plain indexes of the tables it fills
+    # (and of the history and the change log while those are empty) and creates them again.
+    tables = [model._meta.db_table for model in MODELS]
+    tables += [model.history.model._meta.db_table for model in MODELS]
+    tables.append(Change._meta.db_table)
+    before = schema(tables)
+    # A change this transaction logged before: the change log is not empty, so its indexes stay.
+    earlier = Change.objects.create(
+        model="orgportal.organisationprofile",
+        history_id=1,
+        object_id=1,
+        history_date=timezone.now(),
+    )
+
+    build_large_org(departments=30, roles_per_department=2, duties_per_role=2, teams=2)
+
+    assert schema(tables) == before
+    earlier.refresh_from_db()
+    # Numbered first, as it was logged first (log_held_back()).
+    assert earlier.seq < Change.objects.exclude(pk=earlier.pk).order_by("seq").first().seq
+    assert Duty.objects.filter(text__icontains=RARE_TERM).count() == 0
+    assert Duty.objects.filter(text__icontains=BROAD_TERM).count() == 120
