@@ -31,9 +31,22 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        started = self.begin(request)
+        return self.end(request, self.get_response(request), started)
+
+    @staticmethod
+    def begin(request):
+        """Give ``request`` its id; return the time its handling starts."""
         request.request_id = _request_id(request)
-        started = time.perf_counter()
-        response = self.get_response(request)
+        return time.perf_counter()
+
+    @staticmethod
+    def end(request, response, started):
+        """Log ``request`` with ``response``, which gets the request id; return it.
+
+        Also called by orgportal.api.shortcut for the answers it gives before Django's
+        middleware chain.
+        """
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         response.headers[REQUEST_ID_HEADER] = request.request_id
         status = response.status_code

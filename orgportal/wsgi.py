@@ -1,9 +1,15 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn: Django's handler, answering the API's commonest reads before
+its middleware chain (orgportal.api.shortcut.ShortcutWSGIHandler)."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orgportal.settings")
 
-application = get_wsgi_application()
+# As django.core.wsgi.get_wsgi_application() does, with the handler that answers them.
+django.setup(set_prefix=False)
+
+from orgportal.api.shortcut import ShortcutWSGIHandler  # noqa: E402 - after setup()
+
+application = ShortcutWSGIHandler()

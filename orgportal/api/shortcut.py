@@ -22,12 +22,17 @@ import functools
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse, set_urlconf
+from django.utils import translation
 from django.utils.cache import get_conditional_response
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.log import log_response
+from django.utils.module_loading import import_string
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import JSONRenderer
@@ -55,6 +60,8 @@ LATER_MIDDLEWARE = {
 }
 SHORTCUT = "orgportal.api.shortcut.ApiShortcutMiddleware"
 ANY = "*/*"
+# HEAD is answered as GET (the server sends no body), as DRF routes it to the same action.
+READS = frozenset({"GET", "HEAD"})
 
 
 class ApiShortcutMiddleware:
@@ -74,27 +81,33 @@ class ApiShortcutMiddleware:
         self.frame_options = XFrameOptionsMiddleware(get_response)
 
     def __call__(self, request):
+        response = self.respond(request)
+        return self.get_response(request) if response is None else response
+
+    def respond(self, request):
+        """Return the view's answer to ``request`` with the headers of the middleware after
+        this one, or None to leave the request to them and the view."""
         route = self.route
         if (
             route is None
-            or request.method != "GET"
+            or request.method not in READS
             or not request.path_info.startswith(route.prefix)
         ):
-            return self.get_response(request)
+            return None
         code = request.path_info[len(route.prefix) :]
         if (
             not code.endswith("/")
             or not route.code.fullmatch(code[:-1])
             or code[:-1] in route.other_actions
         ):
-            return self.get_response(request)
+            return None
         try:
             response = self.answer(request, route, code[:-1])
         except DatabaseError:
             # The view answers it in the API's error format, and logs it.
             response = None
         if response is None:
-            return self.get_response(request)
+            return None
         response = self.frame_options.process_response(request, response)
         return self.common.process_response(request, response)
 
@@ -146,10 +159,13 @@ class ApiShortcutMiddleware:
             return None
         body, content_type, etag = cached
         response = HttpResponse(body, content_type=content_type)
+        # In the view's order: its ETag, then DRF's Allow.
+        if etag:
+            response.headers["ETag"] = etag
         response.headers["Allow"] = route.allow
-        if not etag:
+        if not etag or request.method != "GET":
+            # The view's ConditionalGetMiddleware answers 304 (or 412) to a GET only.
             return response
-        response.headers["ETag"] = etag
         return get_conditional_response(request, etag=etag, response=response)
 
 
@@ -243,3 +259,203 @@ def _allow(view, actions):
     if "get" in methods:
         methods.add("head")
     return ", ".join(name.upper() for name in view.http_method_names if name in methods)
+
+
+# The middleware before ApiShortcutMiddleware, and what ShortcutWSGIHandler does of each for
+# an answer given before Django's middleware chain: "hooks", its process_request() and
+# process_response() (MiddlewareMixin's way); the others as named.
+EARLIER_MIDDLEWARE = {
+    # Its request id and log line (begin() and end()).
+    "orgportal.middleware.RequestLogMiddleware": "log",
+    # Answers exceptions that escape a view: none here.
+    "orgportal.error_pages.ApiErrorMiddleware": "nothing",
+    "django.middleware.security.SecurityMiddleware": "hooks",
+    "orgportal.middleware.CSPMiddleware": "hooks",
+    # Serves static files: a path it knows goes to Django's chain.
+    "whitenoise.middleware.WhiteNoiseMiddleware": "static",
+    "django.contrib.sessions.middleware.SessionMiddleware": "hooks",
+    "django.middleware.locale.LocaleMiddleware": "hooks",
+    # ?lang=: an unknown language goes to Django's chain (which refuses it).
+    "orgportal.api.language.ApiLanguageMiddleware": "lang",
+}
+
+
+class ShortcutWSGIHandler(WSGIHandler):
+    """Django's WSGI handler (orgportal/wsgi.py), with ApiShortcutMiddleware's reads answered
+    before the middleware chain.
+
+    Django's handler is unchanged around them: the script prefix, request_started (which
+    closes connections that are too old or broken, as before every request), the request
+    object, and the response's close() that sends request_finished (which does it again after
+    the request). Only the chain is left out: the middleware before the shortcut is applied
+    as the chain would apply it to the shortcut's answer (see EARLIER_MIDDLEWARE), without the
+    wrappers around each one, which cost as much as the answer. A request the shortcut does
+    not answer, or anything that goes wrong on the way, goes through the chain as before, on
+    the same request object (so its token is not looked up twice, nor is it counted twice by
+    the throttles). tests/orgportal/test_api_shortcut.py compares both ways' answers.
+    """
+
+    front = None
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async)
+        self.front = None if is_async else Front.find(self._middleware_chain)
+
+    def get_response(self, request):
+        front = self.front
+        if front is not None and front.wants(request):
+            set_urlconf(settings.ROOT_URLCONF)
+            response = front.respond(request)
+            if response is not None:
+                # As BaseHandler.get_response() ends.
+                response._resource_closers.append(request.close)
+                if response.status_code >= 400:
+                    log_response(
+                        "%s: %s",
+                        response.reason_phrase,
+                        request.path,
+                        response=response,
+                        request=request,
+                    )
+                return response
+        return super().get_response(request)
+
+
+class Front:
+    """The middleware before the shortcut, applied around its answer."""
+
+    def __init__(self, shortcut, request_hooks, response_hooks):
+        self.shortcut = shortcut
+        self.request_hooks = request_hooks
+        self.response_hooks = response_hooks
+
+    @classmethod
+    def find(cls, chain):
+        """Return the front of Django's middleware ``chain`` (a handler's), or None when the
+        chain has no ApiShortcutMiddleware."""
+        instances = _middleware(chain)
+        names = list(settings.MIDDLEWARE)
+        if SHORTCUT not in names or len(instances) != len(names):
+            return None
+        position = names.index(SHORTCUT)
+        unknown = [name for name in names[:position] if name not in EARLIER_MIDDLEWARE]
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{SHORTCUT} is applied before Django's middleware chain, and "
+                f"orgportal.api.shortcut.ShortcutWSGIHandler does not know how to apply "
+                f"{', '.join(unknown)} around its answers: place it after {SHORTCUT}, or say "
+                "in EARLIER_MIDDLEWARE how."
+            )
+        request_hooks, response_hooks = [], []
+        for name, instance in zip(names[:position], instances[:position], strict=True):
+            if type(instance) is not import_string(name):
+                return None
+            before, after = _hooks(EARLIER_MIDDLEWARE[name], instance)
+            if before is not None:
+                request_hooks.append(before)
+            if after is not None:
+                response_hooks.append(after)
+        shortcut = instances[position]
+        if not isinstance(shortcut, ApiShortcutMiddleware):
+            return None
+        response_hooks.reverse()
+        return cls(shortcut, tuple(request_hooks), tuple(response_hooks))
+
+    def wants(self, request):
+        route = self.shortcut.route
+        return (
+            route is not None
+            and request.method in READS
+            and request.path_info.startswith(route.prefix)
+        )
+
+    def respond(self, request):
+        """Return the chain's answer to ``request`` if the shortcut gives it, else None."""
+        try:
+            for hook in self.request_hooks:
+                if hook(request) is not None:
+                    return None
+            response = self.shortcut.respond(request)
+            if response is None:
+                return None
+            for hook in self.response_hooks:
+                response = hook(request, response)
+            return response
+        except Exception:  # noqa: BLE001 - the chain answers it, in its way (and logs it)
+            return None
+
+
+def _middleware(chain):
+    """Return the middleware instances of Django's ``chain``, outermost first.
+
+    Each is wrapped by convert_exception_to_response(), which keeps it as ``__wrapped__``, and
+    calls the next wrapper as its ``get_response``.
+    """
+    instances = []
+    step = chain
+    while True:
+        instance = getattr(step, "__wrapped__", None)
+        if instance is None or not hasattr(instance, "get_response"):
+            return instances
+        instances.append(instance)
+        step = instance.get_response
+
+
+STARTED_ATTRIBUTE = "_orgportal_shortcut_started"
+
+
+def _hooks(kind, instance):
+    """Return what to call for middleware ``instance`` before and after the shortcut."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    from orgportal.api.language import ApiLanguageMiddleware
+    from orgportal.middleware import RequestLogMiddleware
+
+    if kind == "log":
+        if type(instance).__call__ is not RequestLogMiddleware.__call__:
+            raise ImproperlyConfigured(f"{type(instance)} is not RequestLogMiddleware.")
+
+        def begin(request):
+            setattr(request, STARTED_ATTRIBUTE, instance.begin(request))
+
+        def end(request, response):
+            return instance.end(request, response, getattr(request, STARTED_ATTRIBUTE))
+
+        return begin, end
+    if kind == "nothing":
+        return None, None
+    if kind == "hooks":
+        if type(instance).__call__ is not MiddlewareMixin.__call__:
+            raise ImproperlyConfigured(f"{type(instance)} is not called as MiddlewareMixin is.")
+        return getattr(instance, "process_request", None), getattr(
+            instance, "process_response", None
+        )
+    if kind == "static":
+        if type(instance).__call__ is not WhiteNoiseMiddleware.__call__:
+            raise ImproperlyConfigured(f"{type(instance)} is not called as WhiteNoise is.")
+
+        def static_file(request):
+            if instance.autorefresh:
+                return instance.find_file(request.path_info)
+            return instance.files.get(request.path_info)
+
+        return static_file, None
+    if kind == "lang":
+        if type(instance).__call__ is not ApiLanguageMiddleware.__call__:
+            raise ImproperlyConfigured(f"{type(instance)} is not ApiLanguageMiddleware.")
+        return _api_language, None
+    raise ImproperlyConfigured(f"Unknown kind of middleware: {kind!r}.")
+
+
+def _api_language(request):
+    """ApiLanguageMiddleware's work: activate ?lang=; return True (leaving the request to the
+    chain, which refuses it) for a language the API does not have."""
+    from orgportal.api.language import LANG_PARAMETER, api_languages
+
+    if LANG_PARAMETER in request.GET and request.path_info.startswith("/api/"):
+        language = request.GET[LANG_PARAMETER].strip().lower()
+        if language not in api_languages():
+            return True
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    return None
