@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
@@ -224,6 +224,7 @@ class DepartmentRoute:
         if tree.func.cls is not view or tree.func.actions.get("get") != "tree":
             return None
         list_actions = {action.url_path for action in view.get_extra_actions() if not action.detail}
+        _prepare_token_query()
         return cls(
             prefix=path[: -len("code/")],
             code=CODE_RE,
@@ -251,6 +252,15 @@ class DepartmentRoute:
 
     def throttles(self):
         return [throttle() for throttle in self.view.throttle_classes]
+
+
+def _prepare_token_query():
+    """Have PostgreSQL plan the token query once per connection (orgportal.postgresql)."""
+    from orgportal.api import authentication
+    from orgportal.postgresql.base import DatabaseWrapper, prepare_statement
+
+    if isinstance(connections[DEFAULT_DB_ALIAS], DatabaseWrapper):
+        prepare_statement(authentication._query())
 
 
 def _allow(view, actions):

@@ -82,3 +82,76 @@ def test_a_request_without_queries_proves_nothing(wrapper, clock):
     request(wrapper)
 
     assert wrapper.is_usable.call_count == 2
+
+
+@pytest.fixture
+def pg_connection(db):
+    """The test database's connection, on PostgreSQL only (DATABASE_URL=postgres://…)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    if not isinstance(connections[DEFAULT_DB_ALIAS], base.DatabaseWrapper):
+        pytest.skip("PostgreSQL only")
+    return connections[DEFAULT_DB_ALIAS]
+
+
+SQL = "SELECT %s::int + 1, u.username FROM auth_user u WHERE u.username = %s"
+
+
+def test_a_prepared_statement_gives_the_same_rows_and_counts_once(
+    pg_connection, django_assert_num_queries
+):
+    from tests.factories import UserFactory
+
+    UserFactory(username="prepared")
+    with pg_connection.cursor() as cursor:
+        cursor.execute(SQL, [1, "prepared"])
+        plain = cursor.fetchall()
+    base.prepare_statement(SQL)
+    try:
+        with django_assert_num_queries(1), pg_connection.cursor() as cursor:
+            cursor.execute(SQL, [1, "prepared"])
+            prepared = cursor.fetchall()
+        with pg_connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements")
+            names = [row[0] for row in cursor.fetchall()]
+    finally:
+        base.PREPARED.pop(SQL)
+
+    assert prepared == plain == [(2, "prepared")]
+    assert any(name.startswith("orgportal_") for name in names)
+
+
+def test_a_prepared_statement_is_prepared_again_after_discard_all(pg_connection):
+    base.prepare_statement(SQL)
+    try:
+        with pg_connection.cursor() as cursor:
+            cursor.execute(SQL, [1, "nobody"])
+            cursor.execute("DEALLOCATE ALL")
+            cursor.execute(SQL, [2, "nobody"])
+            assert cursor.fetchall() == []
+    finally:
+        base.PREPARED.pop(SQL)
+
+
+def test_only_single_statements_with_plain_parameters_are_prepared():
+    for sql in ("SELECT 1; SELECT 2", "SELECT '%' || %s"):
+        with pytest.raises(ValueError):
+            base.prepare_statement(sql)
+
+
+def test_prepared_statements_can_be_turned_off(settings):
+    options = {**settings.DATABASES["default"].get("OPTIONS", {}), "prepared_statements": "off"}
+    wrapper = base.DatabaseWrapper(
+        {
+            **settings.DATABASES["default"],
+            "ENGINE": "orgportal.postgresql",
+            "NAME": "x",
+            "OPTIONS": options,
+        },
+        alias="prepared-off-test",
+    )
+
+    params = wrapper.get_connection_params()
+
+    assert "prepared_statements" not in params
+    assert params["cursor_factory"] is not base.Cursor
