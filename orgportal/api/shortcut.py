@@ -15,6 +15,12 @@ permission, counts the request in the view's throttles, and gives the answer the
 the middleware it skips. Anything else (a miss, an error, a refused request, a write) goes on
 to the view as before; the token is not looked up twice, nor the request counted twice.
 tests/orgportal/test_api_shortcut.py compares the answers of both ways.
+
+Under gunicorn it answers even earlier: ShortcutWSGIHandler (orgportal/wsgi.py) asks it before
+Django's middleware chain, and applies the middleware before it around its answer as the
+chain would (EARLIER_MIDDLEWARE); tests/orgportal/test_api_shortcut_wsgi.py compares those
+answers with Django's handler's. On PostgreSQL the token query is a prepared statement
+(orgportal.postgresql), planned once per connection.
 """
 
 import functools
