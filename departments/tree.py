@@ -11,13 +11,11 @@ from bisect import bisect_right
 
 from django.db import connections
 from django.db.models import (
-    Count,
     Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Sum,
 )
@@ -157,38 +155,31 @@ def node_factory(fields=CARD_TEXTS):
     return make
 
 
-def role_model():
-    # Reached through the relation: departments know nothing of roles.
-    return Department._meta.get_field("roles").related_model
+def totals_model():
+    """The totals of each department's own active roles, kept by the database on every
+    write to the roles (roles.models.DepartmentRoleTotals), reached through the relation."""
+    return Department._meta.get_field("role_totals").related_model
 
 
 def role_totals(departments=None, *, within=None):
     """Return {department pk: (active roles, their seats, those without a headcount)}.
 
-    One grouped query over the active roles: of ``departments`` (a queryset of them), or of
+    One query over the totals the database keeps per department (roles.DepartmentRoleTotals,
+    one row per department with active roles): of ``departments`` (a queryset of them), or of
     the subtree of the department ``within``, or of all. An archived department's roles count
     for itself only: its branch adds nothing to the departments above it.
     """
-    roles = role_model()._base_manager.filter(is_active=True)
+    totals = totals_model()._base_manager.all()
     if within is not None:
-        roles = roles.filter(
+        totals = totals.filter(
             department__tree_id=within.tree_id,
             department__lft__gte=within.lft,
             department__lft__lt=within.rght,
         )
     elif departments is not None:
-        roles = roles.filter(department__in=departments.values("pk"))
-    rows = (
-        roles.order_by()
-        .values("department_id")
-        .annotate(
-            count=Count("pk"),
-            seats=Sum("headcount", default=0),
-            unknown=Count("pk", filter=Q(headcount__isnull=True)),
-        )
-        .values_list("department_id", "count", "seats", "unknown")
-    )
-    return {pk: (count, seats or 0, unknown) for pk, count, seats, unknown in rows}
+        totals = totals.filter(department__in=departments.values("pk"))
+    rows = totals.order_by().values_list("department_id", "roles", "seats", "seats_unknown")
+    return {pk: (count, int(seats), unknown) for pk, count, seats, unknown in rows}
 
 
 def load_tree(departments, *, include_archived=False, accent=0, texts=CARD_TEXTS):
@@ -300,13 +291,24 @@ def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXT
         node.accent = accent or ranks.get(node.pk, 0) % ACCENTS + 1
         top.children.append(node)
     # Added up in SQL for the shown departments only: one row each, not one per department
-    # below, so the page builds no more than it shows.
+    # below, so the page builds no more than it shows. With all its children shown, the
+    # department's branch is its own roles and its active children's branches: each
+    # department below is read once, not once for it and once for its child.
     nodes = (top, *top.children)
-    totals = branch_role_totals([node.pk for node in nodes], within=top)
+    whole = children is None
+    if whole:
+        totals = branch_role_totals([node.pk for node in top.children], own=[top.pk])
+    else:
+        totals = branch_role_totals([node.pk for node in nodes], within=top)
     for node in nodes:
         own, count, seats, unknown = totals.get(node.pk, (0, 0, 0, 0))
         node.role_count = own
         node.add_totals((count, seats, unknown))
+    if whole and top.is_active:
+        # Archived children (shown with include_archived) add nothing above them.
+        for node in top.children:
+            if node.is_active:
+                top.add_totals((node.subtree_role_count, node.seats, node.seats_unknown))
     archived = ArchivedRanges(top)
     for node in nodes:
         node.descendant_count = (node.rght - node.lft - 1) // 2
@@ -383,58 +385,50 @@ def descendants_shown(*, include_archived=False):
     )
 
 
-def branch_role_totals(pks, *, within=None):
+def branch_role_totals(pks, *, within=None, own=()):
     """Return {pk: (own roles, roles in branch, seats, without headcount)} of departments.
 
     One grouped query whatever the size, with rows for the departments asked for only: the
     active roles of each department's active branch, added up in SQL, less those inside
     archived ranges below it (an archived department's branch adds nothing above it; an
     archived department counts its own roles only), as load_tree() counts them.
-    ``within`` (a department or node whose subtree holds every one asked for) limits the
-    roles read to that subtree's, so that a branch costs what lies in it, not the whole
-    organisation.
+
+    It reads no role: the database keeps each department's own totals in a row
+    (roles.DepartmentRoleTotals), so a branch costs one index range of departments and a
+    look-up of each one's totals, not a read of every role below it. ``within`` (a department
+    or node whose subtree holds every one asked for) is accepted for callers that know it;
+    the ranges of the departments asked for limit the rows read already. ``own`` (pks) asks
+    for departments' own totals only, (roles, roles, seats, without headcount), for a caller
+    that adds up their branches from their children's.
     """
-    pks = list(pks)
-    if not pks:
+    pks, own = list(pks), list(own)
+    if not pks and not own:
         return {}
     department = connection_quote(Department._meta.db_table)
-    role = connection_quote(role_model()._meta.db_table)
-    marks = ", ".join(["%s"] * len(pks))
-    roles = f"{role} r"
-    in_range = ""
-    range_params = []
-    if within is not None:
-        # The subtree's departments first, then their roles through the department index
-        # (CROSS JOIN keeps that order on SQLite).
-        roles = f"{department} w CROSS JOIN {role} r"
-        in_range = "AND r.department_id = w.id AND w.tree_id = %s AND w.lft >= %s AND w.lft < %s"
-        range_params = [within.tree_id, within.lft, within.rght]
-    # Each department's active roles are added up once (rt), then the shown departments'
-    # ranges add up those rows: one row per department below, not one per role. The shown
-    # departments come first, then the ranges below them (CROSS JOIN keeps that order on
-    # SQLite, whose planner otherwise starts from rt and scans the tree for each of its rows;
-    # PostgreSQL plans it as an inner join).
+    totals = connection_quote(totals_model()._meta.db_table)
+    # An empty IN () is no SQL: NULL matches no department.
+    marks = ", ".join(["%s"] * len(pks)) or "NULL"
+    own_marks = ", ".join(["%s"] * len(own)) or "NULL"
+    # The shown departments come first, then the departments of their ranges, then each
+    # one's totals by its key (CROSS JOIN keeps that order on SQLite; PostgreSQL plans it as
+    # an inner join). The second part takes out the active departments inside the outermost
+    # archived ranges below each shown department.
     sql = f"""
-        WITH rt AS (
-            SELECT r.department_id, COUNT(*) AS n, COALESCE(SUM(r.headcount), 0) AS seats,
-                   SUM(CASE WHEN r.headcount IS NULL THEN 1 ELSE 0 END) AS unknown
-            FROM {roles} WHERE r.is_active {in_range} GROUP BY r.department_id
-        )
         SELECT s_id, SUM(own), SUM(n), SUM(seats), SUM(unknown) FROM (
-            SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN rt.n ELSE 0 END AS own, rt.n,
-                   rt.seats, rt.unknown
+            SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN t.roles ELSE 0 END AS own,
+                   t.roles AS n, t.seats AS seats, t.seats_unknown AS unknown
             FROM {department} s
             CROSS JOIN {department} d
-            JOIN rt ON rt.department_id = d.id
+            JOIN {totals} t ON t.department_id = d.id
             WHERE s.id IN ({marks})
               AND d.tree_id = s.tree_id AND d.lft >= s.lft AND d.lft < s.rght
               AND (d.id = s.id OR (s.is_active AND d.is_active))
             UNION ALL
-            SELECT s.id, 0, -rt.n, -rt.seats, -rt.unknown
+            SELECT s.id, 0, -t.roles, -t.seats, -t.seats_unknown
             FROM {department} s
             CROSS JOIN {department} a
             CROSS JOIN {department} d
-            JOIN rt ON rt.department_id = d.id
+            JOIN {totals} t ON t.department_id = d.id
             WHERE s.id IN ({marks}) AND s.is_active
               AND a.tree_id = s.tree_id AND a.lft > s.lft AND a.lft < s.rght AND NOT a.is_active
               AND NOT EXISTS (
@@ -443,12 +437,14 @@ def branch_role_totals(pks, *, within=None):
                   AND b.lft > s.lft AND b.lft < a.lft AND b.rght > a.rght
               )
               AND d.tree_id = a.tree_id AND d.lft > a.lft AND d.lft < a.rght AND d.is_active
+            UNION ALL
+            SELECT t.department_id, t.roles, t.roles, t.seats, t.seats_unknown
+            FROM {totals} t WHERE t.department_id IN ({own_marks})
         ) branch_roles
         GROUP BY s_id
     """
-    params = [*range_params, *pks, *pks]
     with connections[Department._base_manager.db].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*pks, *pks, *own])
         rows = cursor.fetchall()
     # PostgreSQL's SUM of bigints is a numeric (Decimal): the cards count in whole numbers.
     return {

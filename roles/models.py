@@ -183,3 +183,34 @@ class Duty(RowLockMixin, TranslatedModel):
 
     def __str__(self):
         return f"{self.area}: {self.text}" if self.area else self.text
+
+
+class DepartmentRoleTotals(models.Model):
+    """The totals of one department's own active roles, kept by the database itself.
+
+    Triggers on the roles' table (migration 0006) keep one row per department that has
+    active roles, on every write whatever makes it: saves, bulk writes, COPY, imports,
+    restores from the history, raw SQL. A department's branch totals are then a sum over the
+    departments of its range (departments.tree.branch_role_totals()), one row each, instead
+    of a read of every role below it. Nothing in Python writes here. ``total_problems()``
+    (roles.totals) compares the rows with the roles; a test keeps the triggers in place
+    (SQLite drops a table's triggers when a migration rebuilds the table: re-create them).
+    """
+
+    department = models.OneToOneField(
+        Department,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="role_totals",
+    )
+    roles = models.IntegerField()
+    seats = models.BigIntegerField()
+    seats_unknown = models.IntegerField()
+
+    class Meta:
+        db_table = "roles_department_totals"
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.department_id}: {self.roles} roles, {self.seats} seats"
