@@ -4,11 +4,49 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from departments.models import Department
 from orgportal.changes.context import change_context
+from orgportal.guide.models import OrganisationProfile
 from orgportal.orgfiles.orgfile import OrgFileError, parse_org_file
 from orgportal.orgfiles.services import organisation_import
+from roles.models import DepartmentRoleTotals, Duty, Role
+from teams.models import ProjectTeam, TeamMember
+
+# The tables an import writes (and the history of those that keep one).
+WRITTEN = (
+    Department,
+    Role,
+    Duty,
+    DepartmentRoleTotals,
+    ProjectTeam,
+    TeamMember,
+    OrganisationProfile,
+)
+
+
+def written_tables():
+    tables = []
+    for model in WRITTEN:
+        tables.append(model._meta.db_table)
+        history = getattr(model, "history", None)
+        if history is not None:
+            tables.append(history.model._meta.db_table)
+    return tables
+
+
+def analyze_written_tables(using=DEFAULT_DB_ALIAS):
+    """Give PostgreSQL's planner the statistics of the tables an import wrote, as autovacuum
+    would some time later: a big import into an empty database otherwise leaves the planner
+    guessing (the branch totals of a level-1 department took 9.4 s at 10,000 departments
+    without statistics). SQLite plans without them."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(quote(table) for table in written_tables())}")
 
 
 class Command(BaseCommand):
@@ -66,6 +104,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: {len(error.errors)} errors; nothing was imported."
             ) from error
+        if not dry_run:
+            # After the commit (at once outside a transaction): statistics of the new rows.
+            transaction.on_commit(analyze_written_tables)
         for line in report.lines():
             self.stdout.write(line)
         prefix = "Dry run, nothing written. Would make " if dry_run else "Imported: "
