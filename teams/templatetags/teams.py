@@ -64,7 +64,7 @@ def department_teams(context, department, show_archived=False):
     """Return the teams that draw on a role (member or Owner) of ``department``'s subtree,
     each with ``drawn_roles``: the subtree's roles in it (``as_of_teams`` as of a date).
 
-    Two queries written in SQL (the teams, then the subtree's members of them): the ORM
+    Two queries written in SQL (the subtree's members, then their teams): the ORM
     compiled its nested visibility subqueries on every department page, which took longer
     than running them.
     """
@@ -74,45 +74,48 @@ def department_teams(context, department, show_archived=False):
     roles, teams, members = _quote(Role), _quote(ProjectTeam), _quote(TeamMember)
     subtree = "{d}.tree_id = %s AND {d}.lft >= %s AND {d}.rght <= %s"
     place = [department.tree_id, department.lft, department.rght]
-    # As ProjectTeam.objects.visible() and Role.objects.visible().
+    # As ProjectTeam.objects.visible() (the team, its Owner and the Owner's department) and
+    # Role.objects.visible() (the member).
     team_visible = member_visible = ""
+    visible_params = []
     if not show_archived:
-        team_visible = f"""AND t.is_active AND o.is_active AND t.status <> %s
-            AND NOT {_hidden_below_archived("od", departments)}"""
+        team_visible = f"""AND t.is_active AND t.status <> %s AND EXISTS (
+            SELECT 1 FROM {roles} o JOIN {departments} od ON od.id = o.department_id
+            WHERE o.id = t.owner_id AND o.is_active
+              AND NOT {_hidden_below_archived("od", departments)}
+        )"""
+        visible_params = [ProjectTeam.Status.CLOSED.value]
         member_visible = f"AND r.is_active AND NOT {_hidden_below_archived('d', departments)}"
+    # The subtree's members first, from its departments, then the teams they are in and the
+    # teams whose Owner stands in the subtree.
+    member_sql = f"""
+        SELECT r.*, m.team_id AS drawn_by FROM {departments} d
+        JOIN {roles} r ON r.department_id = d.id
+        JOIN {members} m ON m.role_id = r.id
+        WHERE {subtree.format(d="d")} {member_visible}
+        ORDER BY m.sort_order, m.id
+    """
+    drawn = list(Role.objects.raw(member_sql, place))
+    ids = sorted({role.drawn_by for role in drawn})
     team_sql = f"""
         SELECT t.* FROM {teams} t
-        JOIN {roles} o ON o.id = t.owner_id
-        JOIN {departments} od ON od.id = o.department_id
         WHERE (
-            ({subtree.format(d="od")})
+            t.id IN ({", ".join(["%s"] * len(ids)) or "NULL"})
             OR EXISTS (
-                SELECT 1 FROM {members} m
-                JOIN {roles} r ON r.id = m.role_id
-                JOIN {departments} d ON d.id = r.department_id
-                WHERE m.team_id = t.id AND {subtree.format(d="d")} {member_visible}
+                SELECT 1 FROM {roles} o JOIN {departments} od ON od.id = o.department_id
+                WHERE o.id = t.owner_id AND {subtree.format(d="od")}
             )
         ) {team_visible}
         ORDER BY t.code
     """
-    team_params = [*place, *place]
-    if not show_archived:
-        team_params.append(ProjectTeam.Status.CLOSED.value)
     found = {}
-    for team in ProjectTeam.objects.raw(team_sql, team_params):
+    for team in ProjectTeam.objects.raw(team_sql, [*ids, *place, *visible_params]):
         team.drawn_roles = []
         found[team.pk] = team
-    # Run without teams too (IN (NULL) matches none), so a page costs the same queries.
-    member_sql = f"""
-        SELECT r.*, m.team_id AS drawn_by FROM {members} m
-        JOIN {roles} r ON r.id = m.role_id
-        JOIN {departments} d ON d.id = r.department_id
-        WHERE m.team_id IN ({", ".join(["%s"] * len(found)) or "NULL"})
-          AND {subtree.format(d="d")} {member_visible}
-        ORDER BY m.sort_order, m.id
-    """
-    for role in Role.objects.raw(member_sql, [*found, *place]):
-        found[role.drawn_by].drawn_roles.append(role)
+    for role in drawn:
+        # Members of teams not shown (archived or closed, or with a hidden Owner) are not.
+        if role.drawn_by in found:
+            found[role.drawn_by].drawn_roles.append(role)
     return list(found.values())
 
 
