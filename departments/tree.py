@@ -453,5 +453,28 @@ def branch_role_totals(pks, *, within=None, own=()):
     }
 
 
+def ancestors(department, *, include_self=False):
+    """Return the departments above ``department`` (and it, with ``include_self``), root first.
+
+    One query that follows the parent links, a key look-up per level. The nested set's
+    ancestors (``lft < x AND rght > y``) have no bound an index can use on both sides: for a
+    department far right in the tree PostgreSQL read every department to its left (10,000
+    rows for a leaf at 10,000 departments). A root has no ancestors: no query, as django-mptt.
+    """
+    start = department.pk if include_self else department.parent_id
+    if start is None:
+        return []
+    table = connection_quote(Department._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE path AS (
+            SELECT * FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT d.* FROM {table} d JOIN path ON d.id = path.parent_id
+        )
+        SELECT * FROM path ORDER BY lft
+    """
+    return list(Department._base_manager.raw(sql, [start]))
+
+
 def connection_quote(name):
     return connections[Department._base_manager.db].ops.quote_name(name)

@@ -8,7 +8,7 @@ from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
 from departments.models import Department
-from departments.tree import ACCENTS, load_branch
+from departments.tree import ACCENTS, ancestors, load_branch
 from orgportal.changes.pages import AsOfPageMixin
 from orgportal.conditional import OrgConditionalMixin
 from orgportal.translated import without_plain_columns
@@ -63,7 +63,7 @@ class ArchivedPageMixin:
                 raise
         # A role's way on may be its own department; a department's is above it.
         department = getattr(item, "department", item)
-        way_on = last_visible(department.get_ancestors(include_self=department is not item))
+        way_on = last_visible(ancestors(department, include_self=department is not item))
         return TemplateResponse(
             request,
             self.archived_template_name,
@@ -122,13 +122,13 @@ class DepartmentDetailView(
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         department = self.object
-        ancestors = list(department.get_ancestors())
+        path = ancestors(department)
         # The department and its direct children with their branch totals: a department
         # with thousands below costs about what a leaf does.
         node = load_branch(
             department,
             include_archived=self.show_archived,
-            accent=branch_accent([*ancestors, department]),
+            accent=branch_accent([*path, department]),
         )
         # Duties through the relation: departments know nothing of roles.
         duty_model = department.roles.model._meta.get_field("duties").related_model
@@ -141,11 +141,11 @@ class DepartmentDetailView(
         for role in roles:
             role.duty_groups = group_by_area(role.duties.all())
         context.update(
-            ancestors=ancestors,
+            ancestors=path,
             # Without ?archived=1 an archived department is gone: hiding them leads above it.
             hide_archived_url=None
-            if last_visible([*ancestors, department]) == department
-            else way_back_url(ancestors),
+            if last_visible([*path, department]) == department
+            else way_back_url(path),
             node=node,
             roles=roles,
             duty_count=sum(len(role.duties.all()) for role in roles),
