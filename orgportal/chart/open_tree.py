@@ -9,7 +9,7 @@ their role totals. Nodes are departments.tree.TreeNode: plain data, safe to cach
 """
 
 from django.db import connections
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, Count, F, OuterRef, Subquery, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from departments.models import Department
@@ -52,23 +52,80 @@ def _fields():
     return [*TREE_ROW_FIELDS, *text_columns(CARD_TEXTS), "below", "age_rank"]
 
 
+def _figures_sql(include_archived):
+    """Return the SQL of the select list of a department row ``d``: TREE_ROW_FIELDS (id as
+    ``pk``), the card texts in the active language and its fallback, ``below`` (as
+    tree.descendants_shown()) and ``age_rank`` (as _age_rank()).
+
+    Written out rather than compiled by the ORM: the chart's fragments and page run it on
+    every uncached answer, and compiling its subqueries cost several times running them.
+    """
+    table = connection_quote(Department._meta.db_table)
+    quote = connections[Department._base_manager.db].ops.quote_name
+    columns = [f"d.{quote(name)} AS {quote(name)}" for name in text_columns(CARD_TEXTS)]
+    below = "(d.rght - d.lft - 1) / 2"
+    if not include_archived:
+        # Less the outermost archived ranges strictly below (few rows, through the partial
+        # index department_archived_range).
+        below = f"""{below} - COALESCE((
+            SELECT SUM((a.rght - a.lft + 1) / 2) FROM {table} a
+            WHERE a.tree_id = d.tree_id AND a.lft > d.lft AND a.lft < d.rght AND NOT a.is_active
+              AND NOT EXISTS (
+                SELECT 1 FROM {table} b
+                WHERE b.tree_id = a.tree_id AND NOT b.is_active
+                  AND b.lft < a.lft AND b.rght > a.rght AND b.lft > d.lft
+              )
+        ), 0)"""
+    age_rank = f"""CASE WHEN d.level = 1 THEN (
+        SELECT COUNT(*) FROM {table} u WHERE u.parent_id = d.parent_id AND u.id < d.id
+    ) ELSE 0 END"""
+    return ", ".join(
+        [
+            "d.id AS pk",
+            *(f"d.{name} AS {name}" for name in TREE_ROW_FIELDS if name != "pk"),
+            *columns,
+            f"{below} AS below",
+            f"{age_rank} AS age_rank",
+        ]
+    )
+
+
+def _rows(sql, params):
+    with connections[Department._base_manager.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        # SQLite answers 0 and 1 for booleans, PostgreSQL its sums of integers as decimals.
+        row["is_active"] = bool(row["is_active"])
+        row["below"] = int(row["below"])
+    return rows
+
+
 def path_rows(code, *, include_archived):
     """Return the rows of the root and, with ``code``, of that department and every
     department above it, in tree order (one query). The caller checks what came back: an
     unknown code brings the root only, and an archived department on the path hides the
-    rest from those who may not see archived items."""
-    on_path = Q(parent__isnull=True)
-    if code:
-        # The department's place, read once (uncorrelated subqueries, evaluated once): the
-        # rows around it are its own and its ancestors'.
-        target = Department._base_manager.filter(code=code)
-        on_path |= Q(
-            tree_id=Subquery(target.values("tree_id")[:1]),
-            lft__lte=Subquery(target.values("lft")[:1]),
-            rght__gte=Subquery(target.values("rght")[:1]),
+    rest from those who may not see archived items.
+
+    The path follows the parent links up from the department (a key look-up per level): the
+    nested set's ancestors read every department to the left of a deep one."""
+    table = connection_quote(Department._meta.db_table)
+    figures = _figures_sql(include_archived)
+    sql = f"""
+        WITH RECURSIVE path AS (
+            SELECT {figures} FROM {table} d WHERE d.code = %s
+            UNION ALL
+            SELECT {figures} FROM {table} d JOIN path ON d.id = path.parent_id
         )
-    departments = Department._base_manager.filter(on_path).order_by("tree_id", "lft")
-    rows = list(_with_figures(departments, include_archived).values(*_fields()))
+        SELECT * FROM (
+            SELECT * FROM path
+            UNION ALL
+            SELECT {figures} FROM {table} d
+            WHERE d.parent_id IS NULL AND NOT EXISTS (SELECT 1 FROM path WHERE path.pk = d.id)
+        ) rows ORDER BY tree_id, lft
+    """
+    rows = _rows(sql, [code or ""])
     if rows:
         # One organisation, one tree: the first root's.
         rows = [row for row in rows if row["tree_id"] == rows[0]["tree_id"]]
@@ -123,16 +180,16 @@ def child_rows(parent_pks, *, include_archived, page_size):
 
 def child_page(parent_pk, *, include_archived, offset, limit):
     """Return the rows of the children ``offset`` to ``offset + limit`` of a department, in
-    tree order, each with ``siblings`` as in child_rows() (one query)."""
-    children = Department._base_manager.filter(parent_id=parent_pk)
-    if not include_archived:
-        children = children.filter(is_active=True)
-    children = (
-        _with_figures(children, include_archived)
-        .annotate(siblings=Window(Count("pk"), partition_by=[F("parent_id")]))
-        .order_by("lft")
-    )
-    return list(children.values(*_fields(), "siblings")[offset : offset + limit])
+    tree order, each with ``siblings`` as in child_rows() (one query, written out as
+    path_rows())."""
+    table = connection_quote(Department._meta.db_table)
+    active = "" if include_archived else "AND d.is_active"
+    sql = f"""
+        SELECT {_figures_sql(include_archived)}, COUNT(*) OVER () AS siblings
+        FROM {table} d WHERE d.parent_id = %s {active}
+        ORDER BY d.lft LIMIT %s OFFSET %s
+    """
+    return _rows(sql, [parent_pk, limit, offset])
 
 
 def nodes_from_rows(path, children, *, page_size, offset=0, cards=None):
