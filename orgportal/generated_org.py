@@ -15,9 +15,20 @@ key added to a full table checks it with one join instead of one deferred check 
 COMMIT. The history's and the change log's plain indexes are set aside too while those tables
 are empty (a new database). Until the transaction ends, other sessions wait to read the tables
 set aside.
+
+Called outside a transaction (`make bench`, the shell), the load commits its rows first and the
+building follows in PARALLEL_SESSIONS sessions of their own (each build is CPU-bound and runs in
+one process, and other sessions see the rows only once they are committed): the foreign keys go
+back NOT VALID before the commit and are validated after it; the change log's primary key and
+unique number are set aside too. What is left to build is committed with the rows in
+PENDING_TABLE and crossed off statement by statement, so build_large_org() returns only once
+everything is back, raises SetAsideError naming what is not, and the next call (or
+finish_set_aside()) builds what an interrupted load left. Inside a transaction (the tests) all
+is built before it ends, as before.
 """
 
 import functools
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -62,6 +73,12 @@ MODELS = (Department, Role, Duty, ProjectTeam, TeamMember)
 # For PostgreSQL's index builds after the load (SET LOCAL: this transaction only); the trigram
 # indexes of a million duties build a little faster with it than with the default 64 MB.
 INDEX_BUILD_MEMORY = "256MB"
+# Sessions that build the indexes and check the foreign keys after a load's commit, at once (the
+# builds are CPU-bound and each runs in one process).
+PARALLEL_SESSIONS = 2
+# What a load committed without and is still to build (see _save_pending()): there only until
+# it is built.
+PENDING_TABLE = "orgportal_generated_org_pending"
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,12 @@ def build_large_org(
     """
     if departments < 1:
         raise ValueError("An organisation has at least one department.")
+    connection = connections[using]
+    # Outside a transaction the rows are committed first and what was set aside is built after,
+    # in parallel sessions (which can see the rows only then); inside one, in this transaction.
+    parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
+    # What an interrupted load left to build, first.
+    finish_set_aside(using)
     with transaction.atomic(using=using):
         lock_tree(using)
         if Department._base_manager.using(using).exists():
@@ -110,8 +133,14 @@ def build_large_org(
         parents = [None] + [(index - 1) // fanout for index in range(1, departments)]
         fields = nested_set_fields(parents)
         set_aside = _set_aside(using, _tables(MODELS))
-        # The history and the change log too when they are empty (a new database).
-        log_set_aside = _set_aside(using, _empty(using, _log_tables()), foreign_keys=False)
+        # The history and the change log too when they are empty (a new database); the change
+        # log's primary key and unique number too when they are built after the commit.
+        log_set_aside = _set_aside(
+            using,
+            _empty(using, _log_tables()),
+            foreign_keys=False,
+            unique=[Change._meta.db_table] if parallel else [],
+        )
         first_id = _next_id(Department, using)
         hant_name = _traditional("生成部门")
         _insert(
@@ -162,17 +191,23 @@ def build_large_org(
             ),
             departments=departments,
         )
-        _restore(using, set_aside)
+        if not parallel:
+            _restore(using, set_aside)
         _analyze(using)
         written = [_record_created(using, model, now) for model in MODELS]
         # The change log last, numbered as it goes in (see log_held_back()).
         _log_created(using, [record for record in written if record])
-        _restore(using, log_set_aside)
+        if parallel:
+            _save_pending(using, [*set_aside, *log_set_aside])
+        else:
+            _restore(using, log_set_aside)
         reset_id_sequences(using)
         problems = tree_problems(using=using)
         if problems:
             raise AssertionError(f"The generated tree is invalid: {problems[:5]}")
         org_changed(using=using)
+    if parallel:
+        finish_set_aside(using)
     root = Department.objects.using(using).get(pk=first_id)
     return GeneratedOrg(
         root=root,
@@ -512,9 +547,30 @@ def _empty(using, tables):
         return [table for table, empty in zip(tables, cursor.fetchone(), strict=True) if empty]
 
 
-def _set_aside(using, tables, *, foreign_keys=True):
+@dataclass(frozen=True)
+class _SetAside:
+    """An index or a constraint _set_aside() dropped: its table, name and definition."""
+
+    kind: str  # "index", "foreign key" or "unique" (a primary key or a unique constraint)
+    table: str
+    name: str
+    definition: str
+
+    @property
+    def create(self):
+        if self.kind == "index":
+            return self.definition
+        return f"ALTER TABLE {self.table} ADD CONSTRAINT {_quote_name(self.name)} {self.definition}"
+
+
+def _quote_name(name):
+    return connections["default"].ops.quote_name(name)
+
+
+def _set_aside(using, tables, *, foreign_keys=True, unique=()):
     """On PostgreSQL, drop the non-unique indexes and (with ``foreign_keys``) the foreign keys
-    of the empty ``tables`` for the load; return what _restore() needs to create them again
+    of the empty ``tables`` for the load, and the primary keys and unique constraints of the
+    tables in ``unique``; return what _restore() or _save_pending() need to create them again
     as they were."""
     connection = connections[using]
     if connection.vendor != "postgresql" or not tables:
@@ -522,41 +578,174 @@ def _set_aside(using, tables, *, foreign_keys=True):
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) "
+            "SELECT contype, conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE (contype = 'f' AND conrelid = ANY(%s::regclass[])) "
+            "OR (contype IN ('p', 'u') AND conrelid = ANY(%s::regclass[])) "
             "ORDER BY conrelid, conname",
-            [tables],
+            [tables if foreign_keys else [], list(unique)],
         )
-        keys = cursor.fetchall() if foreign_keys else []
+        keys = [
+            _SetAside("foreign key" if kind == "f" else "unique", table, name, definition)
+            for kind, table, name, definition in cursor.fetchall()
+        ]
         # Not the primary keys, unique indexes and indexes of constraints: they stay.
         cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "SELECT indrelid::regclass::text, indexrelid::regclass::text, "
+            "pg_get_indexdef(indexrelid) FROM pg_index "
             "WHERE indrelid = ANY(%s::regclass[]) AND NOT indisunique AND NOT indisprimary "
             "AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid) "
             "ORDER BY indrelid, indexrelid",
             [tables],
         )
-        indexes = cursor.fetchall()
-        for table, name, _definition in keys:
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    return [definition for _name, definition in indexes] + [
-        f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"
-        for table, name, definition in keys
-    ]
+        indexes = [_SetAside("index", *row) for row in cursor.fetchall()]
+        for key in keys:
+            cursor.execute(f"ALTER TABLE {key.table} DROP CONSTRAINT {quote(key.name)}")
+        for index in indexes:
+            cursor.execute(f"DROP INDEX {index.name}")
+    return [*indexes, *keys]
 
 
-def _restore(using, statements):
-    """Create again what _set_aside() dropped: the indexes built from the rows, the foreign keys
-    checked over them."""
-    if not statements:
+def _restore(using, set_aside):
+    """Create again what _set_aside() dropped, in this transaction: the indexes built from the
+    rows, the constraints checked over them."""
+    if not set_aside:
         return
     with connections[using].cursor() as cursor:
         cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-        for sql in statements:
-            cursor.execute(sql)
+        for item in set_aside:
+            cursor.execute(item.create)
         cursor.execute("RESET maintenance_work_mem")
+
+
+def _save_pending(using, set_aside):
+    """Leave what _set_aside() dropped to finish_set_aside(), after the commit: the foreign keys
+    are added again at once, NOT VALID (they hold for new rows, and say they are not checked
+    yet); the indexes and the other constraints to build, the foreign keys to validate and the
+    tables to analyze go into PENDING_TABLE, committed with the rows, so that a load stopped
+    after its commit is finished by the next call (or by finish_set_aside())."""
+    connection = connections[using]
+    table = connection.ops.quote_name(PENDING_TABLE)
+    with connection.cursor() as cursor:
+        keys = [item for item in set_aside if item.kind == "foreign key"]
+        for key in keys:
+            cursor.execute(f"{key.create} NOT VALID")
+        built = [item for item in set_aside if item.kind != "foreign key"]
+        cursor.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE oid = ANY(%s::regclass[])",
+            [sorted({item.table for item in set_aside})],
+        )
+        sizes = dict(cursor.fetchall())
+        # The biggest builds first (the trigram indexes of the duties), so that the sessions
+        # end close together.
+        built.sort(
+            key=lambda item: (-sizes.get(item.table.strip('"'), 0), " gin " not in item.create)
+        )
+        statements = [(0, item.create) for item in built]
+        statements += [
+            (1, f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {_quote_name(key.name)}")
+            for key in keys
+        ]
+        # The statistics of the indexed expressions too: ANALYZE once the indexes are there.
+        statements += [
+            (2, f"ANALYZE {connection.ops.quote_name(name)}") for name in _tables(MODELS)
+        ]
+        cursor.execute(
+            f"CREATE TABLE {table} (position integer PRIMARY KEY, phase integer NOT NULL, "
+            "statement text NOT NULL)"
+        )
+        cursor.executemany(
+            f"INSERT INTO {table} (position, phase, statement) VALUES (%s, %s, %s)",
+            [(position, phase, sql) for position, (phase, sql) in enumerate(statements)],
+        )
+
+
+class SetAsideError(RuntimeError):
+    """Indexes or constraints a load set aside could not be built again."""
+
+
+def finish_set_aside(using="default"):
+    """Build what a load committed without (see _save_pending()), each statement in a
+    transaction of its own that also crosses it off PENDING_TABLE; outside a transaction in
+    PARALLEL_SESSIONS sessions at once, phase by phase (indexes and unique constraints, then
+    the foreign keys' checks, then ANALYZE). Return only when all are built; raise SetAsideError
+    naming what is still missing otherwise, and leave PENDING_TABLE for the next call."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(PENDING_TABLE)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
+        if not cursor.fetchone()[0]:
+            return
+        cursor.execute(f"SELECT phase, position, statement FROM {table} ORDER BY phase, position")
+        pending = cursor.fetchall()
+    errors = []
+    if connection.in_atomic_block:
+        # Other sessions cannot see what this transaction holds: here, one after another.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+            for _phase, position, statement in pending:
+                cursor.execute(statement)
+                cursor.execute(f"DELETE FROM {table} WHERE position = %s", [position])
+    else:
+        for phase in sorted({phase for phase, _position, _statement in pending}):
+            jobs = [(p, sql) for ph, p, sql in pending if ph == phase]
+            errors = _build_in_parallel(connection, jobs)
+            if errors:
+                break
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT statement FROM {table} ORDER BY phase, position")
+        left = [row[0] for row in cursor.fetchall()]
+        if not left and not errors:
+            cursor.execute(f"DROP TABLE {table}")
+            return
+    failed = "; ".join(f"{sql}: {error}" for sql, error in errors) or "none failed"
+    raise SetAsideError(
+        f"The generated organisation was committed, but {len(left)} of the indexes and "
+        f"constraints set aside for the load are not built yet ({failed}). They are listed in "
+        f"the table {PENDING_TABLE}; build_large_org() or finish_set_aside() builds them. "
+        f"Missing: {left}"
+    )
+
+
+def _build_in_parallel(connection, jobs):
+    """Run ``jobs`` (position, statement) in up to PARALLEL_SESSIONS new sessions, each in its
+    own transaction with its row of PENDING_TABLE deleted; return [(statement, error)] of those
+    that failed (no job is started after a failure)."""
+    table = connection.ops.quote_name(PENDING_TABLE)
+    queue = list(reversed(jobs))
+    errors = []
+    lock = threading.Lock()
+
+    def work():
+        session = connection.__class__(dict(connection.settings_dict), connection.alias)
+        try:
+            while True:
+                with lock:
+                    if errors or not queue:
+                        return
+                    position, statement = queue.pop()
+                try:
+                    with session.cursor() as cursor:
+                        cursor.execute("BEGIN")
+                        cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+                        cursor.execute(statement)
+                        cursor.execute(f"DELETE FROM {table} WHERE position = %s", [position])
+                        cursor.execute("COMMIT")
+                except Exception as error:  # reported by finish_set_aside()
+                    with lock:
+                        errors.append((statement, error))
+                    return
+        finally:
+            # Closing ends a transaction left open by a failure (rolled back).
+            session.close()
+
+    threads = [threading.Thread(target=work) for _ in range(min(PARALLEL_SESSIONS, len(jobs)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 def _record_created(using, model, now):

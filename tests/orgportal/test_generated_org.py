@@ -7,13 +7,16 @@ from django.utils import timezone, translation
 
 from departments.models import Department
 from departments.services import department_tree_rebuild, tree_snapshot
+from orgportal import generated_org
 from orgportal.changes.models import Change
 from orgportal.generated_org import (
     BROAD_TERM,
     MISSING_TERM,
     MODELS,
+    PENDING_TABLE,
     RARE_EVERY,
     RARE_TERM,
+    SetAsideError,
     build_large_org,
     nested_set_fields,
 )
@@ -180,3 +183,86 @@ def test_generated_org_leaves_the_indexes_and_constraints_as_they_were(db):
     assert earlier.seq < Change.objects.exclude(pk=earlier.pk).order_by("seq").first().seq
     assert Duty.objects.filter(text__icontains=RARE_TERM).count() == 0
     assert Duty.objects.filter(text__icontains=BROAD_TERM).count() == 120
+
+
+def pending_table_exists():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
+        return cursor.fetchone()[0]
+
+
+def generated_tables():
+    tables = [model._meta.db_table for model in MODELS]
+    tables += [model.history.model._meta.db_table for model in MODELS]
+    return [*tables, Change._meta.db_table]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_set_aside_is_built_after_the_commit_in_parallel(db):
+    # Committed first, then the indexes and constraints built again in sessions of their own
+    # (foreign keys validated), the tables analyzed: everything as it was when it returns.
+    tables = generated_tables()
+    before = schema(tables)
+
+    build_large_org(departments=30, roles_per_department=2, duties_per_role=2, teams=2)
+
+    assert schema(tables) == before
+    assert not pending_table_exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) "
+            "AND NOT convalidated",
+            [tables],
+        )
+        assert cursor.fetchall() == []
+        cursor.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = ANY(%s::regclass[]) "
+            "AND NOT (indisvalid AND indisready)",
+            [tables],
+        )
+        assert cursor.fetchone() == (0,)
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND last_analyze IS NULL",
+            [[model._meta.db_table for model in MODELS]],
+        )
+        assert cursor.fetchall() == []
+    assert Duty.objects.filter(text__icontains=BROAD_TERM).count() == 120
+    changes = list(Change.objects.order_by("id").values_list("seq", flat=True))
+    assert len(changes) == 30 + 60 + 120 + 2 + 2 * 6 and changes == sorted(set(changes))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_build_after_the_commit_raises_and_the_next_call_builds_what_is_missing(
+    db, monkeypatch
+):
+    tables = generated_tables()
+    before = schema(tables)
+    save_pending = generated_org._save_pending
+
+    def save_pending_and_a_failing_statement(using, set_aside):
+        save_pending(using, set_aside)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {PENDING_TABLE} (position, phase, statement) "
+                "VALUES (-1, 0, 'SELECT 1 / 0')"
+            )
+
+    monkeypatch.setattr(generated_org, "_save_pending", save_pending_and_a_failing_statement)
+
+    with pytest.raises(SetAsideError, match="division by zero") as raised:
+        build_large_org(departments=30, roles_per_department=2, duties_per_role=2, teams=2)
+
+    # The rows are committed, and what is not built yet is said and kept.
+    assert Department.objects.count() == 30
+    assert PENDING_TABLE in str(raised.value)
+    assert pending_table_exists() and schema(tables) != before
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PENDING_TABLE} WHERE position = -1")
+    # The next call builds them before it refuses the full table.
+    with pytest.raises(ValueError, match="empty"):
+        build_large_org(departments=5)
+    assert not pending_table_exists()
+    assert schema(tables) == before
