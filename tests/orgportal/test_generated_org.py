@@ -20,7 +20,8 @@ from orgportal.generated_org import (
     build_large_org,
     nested_set_fields,
 )
-from roles.models import Duty, Role
+from roles.models import DepartmentRoleTotals, Duty, Role
+from roles.totals import total_problems
 from teams.models import ProjectTeam, TeamMember
 
 
@@ -72,6 +73,17 @@ def test_generated_org_leaves_ids_free_for_later_inserts(db):
     Duty.objects.create(role=role, text="后来的职责")
     department = Department.objects.create(code="later", name="后来", parent_id=role.department_id)
     assert department.pk > role.department_id
+
+
+def test_generated_departments_role_totals_are_kept_by_the_roles_triggers(db):
+    # The roles go in by one INSERT … SELECT: the roles' triggers (not disabled) count them.
+    build_large_org(departments=20, roles_per_department=3, duties_per_role=1, teams=2)
+    assert total_problems() == []
+    # Headcounts 1, 2 and 3.
+    assert set(DepartmentRoleTotals.objects.values_list("roles", "seats", "seats_unknown")) == {
+        (3, 6, 0)
+    }
+    assert DepartmentRoleTotals.objects.count() == 20
 
 
 def test_generated_org_refuses_a_table_that_holds_departments(seed_org):
@@ -229,6 +241,7 @@ def test_outside_a_transaction_the_set_aside_is_built_after_the_commit_in_parall
         )
         assert cursor.fetchall() == []
     assert Duty.objects.filter(text__icontains=BROAD_TERM).count() == 120
+    assert total_problems() == [] and DepartmentRoleTotals.objects.count() == 30
     changes = list(Change.objects.order_by("id").values_list("seq", flat=True))
     assert len(changes) == 30 + 60 + 120 + 2 + 2 * 6 and changes == sorted(set(changes))
 
