@@ -566,7 +566,9 @@ class _SetAside:
 
 
 def _quote_name(name):
-    return connections["default"].ops.quote_name(name)
+    """PostgreSQL's quoting of a name (what its backend's quote_name() does): only PostgreSQL
+    sets anything aside."""
+    return name if name.startswith('"') and name.endswith('"') else f'"{name}"'
 
 
 def _set_aside(using, tables, *, foreign_keys=True, unique=()):
