@@ -500,5 +500,26 @@ def fetch_rows(sql, params, *, as_tuples=False):
     return rows
 
 
+class RowItem:
+    """An item a page shows (a role, a duty, a team), made of a row: what the page's template
+    reads of the model instance, without the ORM, modeltranslation or prefetching.
+
+    Translated texts (``title``) are the first non-empty column in the active language's
+    fallback order, as the model's descriptor gives them; the language columns stay
+    readable (``title_en``) for the text shown in the other language.
+    """
+
+    def __init__(self, row, texts, order, url=None):
+        self.__dict__.update(row)
+        self.pk = row["id"]
+        for field in texts:
+            names = (column(field, language) for language in order)
+            self.__dict__[field] = next((row[name] for name in names if row[name]), "")
+        self.url = url
+
+    def get_absolute_url(self):
+        return self.url
+
+
 def connection_quote(name):
     return connections[Department._base_manager.db].ops.quote_name(name)
