@@ -6,8 +6,11 @@ each tag runs one query whatever the organisation's size.
 
 from django import template
 from django.db import connections
+from django.urls import reverse
 
 from departments.models import Department
+from departments.tree import RowItem, fetch_rows
+from orgportal.i18n import column, fallback_order
 from roles.models import Role
 from teams.models import ProjectTeam, TeamMember
 
@@ -59,6 +62,20 @@ def _hidden_below_archived(alias, departments):
     )"""
 
 
+def text_columns(field, order):
+    """The quoted language columns of ``field``, in the fallback ``order``."""
+    quote = connections[Role._base_manager.db].ops.quote_name
+    return [quote(column(field, language)) for language in order]
+
+
+class TeamItem(RowItem):
+    """A team of the department page's panel, made of its row (see RowItem)."""
+
+    def get_status_display(self):
+        # As Model.get_FOO_display(): the choice's label, else the stored value.
+        return str(dict(ProjectTeam.Status.choices).get(self.status, self.status))
+
+
 @register.simple_tag(takes_context=True)
 def department_teams(context, department, show_archived=False):
     """Return the teams that draw on a role (member or Owner) of ``department``'s subtree,
@@ -66,7 +83,8 @@ def department_teams(context, department, show_archived=False):
 
     Two queries written in SQL (the subtree's members, then their teams): the ORM
     compiled its nested visibility subqueries on every department page, which took longer
-    than running them.
+    than running them. Teams and roles are RowItems of the columns the panel shows, not
+    model instances.
     """
     if context.get("as_of_teams") is not None:
         return context["as_of_teams"]
@@ -88,17 +106,24 @@ def department_teams(context, department, show_archived=False):
         member_visible = f"AND r.is_active AND NOT {_hidden_below_archived('d', departments)}"
     # The subtree's members first, from its departments, then the teams they are in and the
     # teams whose Owner stands in the subtree.
+    order = fallback_order()
+    titles = ", ".join(f"r.{column}" for column in text_columns("title", order))
     member_sql = f"""
-        SELECT r.*, m.team_id AS drawn_by FROM {departments} d
+        SELECT r.id, r.code, {titles}, m.team_id AS drawn_by FROM {departments} d
         JOIN {roles} r ON r.department_id = d.id
         JOIN {members} m ON m.role_id = r.id
         WHERE {subtree.format(d="d")} {member_visible}
         ORDER BY m.sort_order, m.id
     """
-    drawn = list(Role.objects.raw(member_sql, place))
+    role_url = reverse("roles:detail", kwargs={"code": "__code__"})
+    drawn = [
+        RowItem(row, ("title",), order, role_url.replace("__code__", row["code"]))
+        for row in fetch_rows(member_sql, place)
+    ]
     ids = sorted({role.drawn_by for role in drawn})
+    names = ", ".join(f"t.{column}" for column in text_columns("name", order))
     team_sql = f"""
-        SELECT t.* FROM {teams} t
+        SELECT t.id, t.code, t.is_active, t.status, {names} FROM {teams} t
         WHERE (
             t.id IN ({", ".join(["%s"] * len(ids)) or "NULL"})
             OR EXISTS (
@@ -109,7 +134,9 @@ def department_teams(context, department, show_archived=False):
         ORDER BY t.code
     """
     found = {}
-    for team in ProjectTeam.objects.raw(team_sql, [*ids, *place, *visible_params]):
+    team_url = reverse("teams:detail", kwargs={"code": "__code__"})
+    for row in fetch_rows(team_sql, [*ids, *place, *visible_params]):
+        team = TeamItem(row, ("name",), order, team_url.replace("__code__", row["code"]))
         team.drawn_roles = []
         found[team.pk] = team
     for role in drawn:

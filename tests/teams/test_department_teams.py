@@ -2,6 +2,7 @@
 teams and drawn roles as the ORM's definition, with archived and closed items in the tree."""
 
 import pytest
+from django.utils import translation
 
 from departments.models import Department, subtree_q
 from departments.services import department_archive
@@ -63,3 +64,42 @@ def test_the_panel_lists_what_the_orm_definition_does(large_org, show_archived):
 
 def test_as_of_teams_are_handed_over(seed_org):
     assert department_teams({"as_of_teams": ["then"]}, seed_org) == ["then"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en", "zh-hant"])
+def test_the_panel_reads_what_the_instances_give(large_org, language):
+    """The panel's teams and roles are rows: what its template reads of them is what the
+    model instances give, in every language (an English name missing falls back)."""
+    teams = list(ProjectTeam.objects.order_by("code"))
+    ProjectTeam.objects.filter(pk=teams[0].pk).update(status=ProjectTeam.Status.PLANNED)
+    ProjectTeam.objects.filter(pk=teams[1].pk).update(name_en="")
+    member = TeamMember.objects.filter(team=teams[2]).order_by("pk").first()
+    Role.objects.filter(pk=member.role_id).update(title_en="")
+
+    with translation.override(language):
+        shown = department_teams({}, large_org, True)
+        assert {team.pk for team in shown} >= {teams[0].pk, teams[1].pk, teams[2].pk}
+        for team in shown:
+            instance = ProjectTeam.objects.get(pk=team.pk)
+            assert (
+                team.code,
+                team.name,
+                team.is_active,
+                team.status,
+                team.get_status_display(),
+                team.get_absolute_url(),
+            ) == (
+                instance.code,
+                instance.name,
+                instance.is_active,
+                instance.status,
+                instance.get_status_display(),
+                instance.get_absolute_url(),
+            )
+            for role in team.drawn_roles:
+                instance = Role.objects.get(pk=role.pk)
+                assert (role.code, role.title, role.get_absolute_url()) == (
+                    instance.code,
+                    instance.title,
+                    instance.get_absolute_url(),
+                )
