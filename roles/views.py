@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef
 from django.views.generic import DetailView
 
 from departments.access import PortalReadMixin, can_change
+from departments.tree import ancestors
 from departments.views import (
     ArchivedPageMixin,
     branch_accent,
@@ -56,7 +57,8 @@ class RoleDetailView(
             if not role.reports_to_visible:
                 reports_to = None
         duties = role.duties.all()
-        department_path = list(role.department.get_ancestors(include_self=True))
+        # By the parent links, as the department page's breadcrumbs (departments.tree).
+        department_path = ancestors(role.department, include_self=True)
         visible = role.is_active and last_visible(department_path) == role.department
         context.update(
             # Without ?archived=1 an archived role is gone: hiding them leads to its department.
