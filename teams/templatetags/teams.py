@@ -97,11 +97,8 @@ def department_teams(context, department, show_archived=False):
     team_visible = member_visible = ""
     visible_params = []
     if not show_archived:
-        team_visible = f"""AND t.is_active AND t.status <> %s AND EXISTS (
-            SELECT 1 FROM {roles} o JOIN {departments} od ON od.id = o.department_id
-            WHERE o.id = t.owner_id AND o.is_active
-              AND NOT {_hidden_below_archived("od", departments)}
-        )"""
+        team_visible = f"""AND t.is_active AND t.status <> %s AND o.is_active
+            AND NOT {_hidden_below_archived("od", departments)}"""
         visible_params = [ProjectTeam.Status.CLOSED.value]
         member_visible = f"AND r.is_active AND NOT {_hidden_below_archived('d', departments)}"
     # The subtree's members first, from its departments, then the teams they are in and the
@@ -122,14 +119,15 @@ def department_teams(context, department, show_archived=False):
     ]
     ids = sorted({role.drawn_by for role in drawn})
     names = ", ".join(f"t.{column}" for column in text_columns("name", order))
+    # Every team has an Owner: joined by key (one look-up per team), where EXISTS
+    # subqueries let PostgreSQL merge the teams with every role in key order.
     team_sql = f"""
         SELECT t.id, t.code, t.is_active, t.status, {names} FROM {teams} t
+        JOIN {roles} o ON o.id = t.owner_id
+        JOIN {departments} od ON od.id = o.department_id
         WHERE (
             t.id IN ({", ".join(["%s"] * len(ids)) or "NULL"})
-            OR EXISTS (
-                SELECT 1 FROM {roles} o JOIN {departments} od ON od.id = o.department_id
-                WHERE o.id = t.owner_id AND {subtree.format(d="od")}
-            )
+            OR ({subtree.format(d="od")})
         ) {team_visible}
         ORDER BY t.code
     """
