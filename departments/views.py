@@ -165,18 +165,27 @@ class DepartmentDetailView(
     context_object_name = "department"
     template_name = "departments/department_detail.html"
 
-    def get_queryset(self):
-        departments = Department.objects.all()
-        # A department below an archived one is as hidden as the archived one itself.
-        return departments if self.show_archived else departments.visible()
+    def get_object(self, queryset=None):
+        department = super().get_object(queryset)
+        # The page's path, checked here for what the reader may see: a department below an
+        # archived one is as hidden as the archived one itself. (Department.objects.visible()
+        # compiled a nested subquery on every page, which took longer than the query.)
+        self.path = ancestors(department)
+        if not self.show_archived and last_visible([*self.path, department]) != department:
+            self.hidden_department = department
+            raise Http404("No department found matching the query")
+        return department
 
     def archived_item(self, code):
+        hidden = getattr(self, "hidden_department", None)
+        if hidden is not None:
+            return hidden
         return Department._base_manager.filter(code=code).first()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         department = self.object
-        path = ancestors(department)
+        path = self.path
         # The department and its direct children with their branch totals: a department
         # with thousands below costs about what a leaf does.
         node = load_branch(
