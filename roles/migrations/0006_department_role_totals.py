@@ -5,6 +5,11 @@ COPY, imports, restores, raw SQL), so the totals cannot drift from the roles. Po
 adds up each statement's rows once (statement triggers with transition tables: a bulk write
 of 50,000 roles updates each department's row once); SQLite, which has row triggers only,
 adds each row. A row exists while its department has active roles.
+
+Concurrent transactions that change the active roles of the same department wait for each
+other on its totals row until the first commits (the departments' rows are updated in key
+order, so two bulk writes wait rather than deadlock); writes to different departments, and
+updates that change no total (a new title, say), do not wait.
 """
 
 import django.db.models.deletion
