@@ -7,9 +7,10 @@ of 50,000 roles updates each department's row once); SQLite, which has row trigg
 adds each row. A row exists while its department has active roles.
 
 Concurrent transactions that change the active roles of the same department wait for each
-other on its totals row until the first commits (the departments' rows are updated in key
-order, so two bulk writes wait rather than deadlock); writes to different departments, and
-updates that change no total (a new title, say), do not wait.
+other on its totals row until the first commits (inserts and updates reach the departments'
+rows in key order; a delete's order is the planner's, so two bulk deletes over the same
+departments in opposite orders could deadlock, which PostgreSQL ends by failing one); writes
+to different departments, and updates that change no total (a new title, say), do not wait.
 """
 
 import django.db.models.deletion
