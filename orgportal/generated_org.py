@@ -47,13 +47,13 @@ from orgportal.changes.models import FEED_LOCK_KEY, Change, DepartmentHistoryBas
 
 # What record_bulk() and log_held_back() write, written here for whole tables at once.
 from orgportal.changes.records import (
-    _OWN_COLUMNS,
     _ROLE_COLUMNS,
     _TEAM_COLUMNS,
     COMMIT_SEQUENCE,
     HISTORY_MODELS,
     NO_ID,
     _request_user,
+    history_copy_columns,
 )
 from orgportal.i18n import to_traditional
 from orgportal.translated import translated_fields
@@ -765,14 +765,7 @@ def _record_created(using, model, now):
     historical = model.history.model
     context = current_context()
     user = context.user if context.user is not None else _request_user()
-    copied = [
-        field.column
-        for field in historical._meta.concrete_fields
-        if field.attname not in _OWN_COLUMNS
-    ]
-    names = [*copied, "history_date", "history_change_reason", "history_type"]
-    names += ["history_user_id", "history_source"]
-    values = [f"src.{quote(name)}" for name in copied] + ["%s"] * 5
+    names, values = history_copy_columns(historical, connection)
     params = [
         connection.ops.adapt_datetimefield_value(now),
         context.reason,

@@ -307,11 +307,12 @@ def record_bulk(model, instances, *, history_type="~", using="default", held_bac
     return history_ids
 
 
-def _insert_records(model, pks, history_type, common, using):
-    """Copy the rows ``pks`` of ``model`` into its historical table; return the history ids."""
-    connection = connections[using]
+def history_copy_columns(historical, connection):
+    """Return the columns of ``historical`` (a model's historical table) and what an
+    ``INSERT … SELECT`` from the model's table (as ``src``) puts in them: each copied column
+    of the row, then five parameters (%s) for history_date, history_change_reason,
+    history_type, history_user_id and history_source, in that order."""
     quote = connection.ops.quote_name
-    historical = model.history.model
     copied = [
         field.column
         for field in historical._meta.concrete_fields
@@ -320,6 +321,15 @@ def _insert_records(model, pks, history_type, common, using):
     names = [*copied, "history_date", "history_change_reason", "history_type"]
     names += ["history_user_id", "history_source"]
     values = [f"src.{quote(name)}" for name in copied] + ["%s"] * 5
+    return names, values
+
+
+def _insert_records(model, pks, history_type, common, using):
+    """Copy the rows ``pks`` of ``model`` into its historical table; return the history ids."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    historical = model.history.model
+    names, values = history_copy_columns(historical, connection)
     params = [
         connection.ops.adapt_datetimefield_value(common["date"]),
         common["reason"],
