@@ -1,15 +1,12 @@
 """The API's commonest reads answered before the view (orgportal.api.shortcut): the same
 answers as the view's, to the same readers only, counted once by the throttles."""
 
-from unittest import mock
-
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from departments.api.views import DepartmentViewSet
 from departments.models import Department
 from orgportal.api.shortcut import SHORTCUT, ApiShortcutMiddleware
 from tests.conftest import token_client
@@ -33,15 +30,6 @@ def without_shortcut(settings):
             return other.get(url, **extra)
 
     return send
-
-
-@pytest.fixture
-def view_runs():
-    """Count the requests that reach the department viewset."""
-    with mock.patch.object(
-        DepartmentViewSet, "initial", side_effect=DepartmentViewSet.initial, autospec=True
-    ) as initial:
-        yield initial
 
 
 def same_answer(shortcut, view):

@@ -17,7 +17,6 @@ from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from departments.api.views import DepartmentViewSet
 from departments.models import Department
 from orgportal.api.shortcut import SHORTCUT, ShortcutWSGIHandler
 from orgportal.cache import org_changed
@@ -106,15 +105,6 @@ def handlers(settings):
         return shortcut, view
 
     return build
-
-
-@pytest.fixture
-def view_runs():
-    """Count the requests that reach the department viewset."""
-    with mock.patch.object(
-        DepartmentViewSet, "initial", side_effect=DepartmentViewSet.initial, autospec=True
-    ) as initial:
-        yield initial
 
 
 def test_the_portals_handler_answers_before_the_chain(handlers):
