@@ -81,10 +81,11 @@ def department_teams(context, department, show_archived=False):
     """Return the teams that draw on a role (member or Owner) of ``department``'s subtree,
     each with ``drawn_roles``: the subtree's roles in it (``as_of_teams`` as of a date).
 
-    Two queries written in SQL (the subtree's members, then their teams): the ORM
-    compiled its nested visibility subqueries on every department page, which took longer
-    than running them. Teams and roles are RowItems of the columns the panel shows, not
-    model instances.
+    One query written in SQL: the teams, each joined with its members in the subtree. The
+    ORM compiled its nested visibility subqueries on every department page, which took longer
+    than running them; two queries (the subtree's members, then their teams) cost a round
+    trip and a plan more, and PostgreSQL merged the members with every role in key order.
+    Teams and roles are RowItems of the columns the panel shows, not model instances.
     """
     if context.get("as_of_teams") is not None:
         return context["as_of_teams"]
@@ -101,46 +102,41 @@ def department_teams(context, department, show_archived=False):
             AND NOT {_hidden_below_archived("od", departments)}"""
         visible_params = [ProjectTeam.Status.CLOSED.value]
         member_visible = f"AND r.is_active AND NOT {_hidden_below_archived('d', departments)}"
-    # The subtree's members first, from its departments, then the teams they are in and the
-    # teams whose Owner stands in the subtree.
     order = fallback_order()
-    titles = ", ".join(f"r.{column}" for column in text_columns("title", order))
-    member_sql = f"""
-        SELECT r.id, r.code, {titles}, m.team_id AS drawn_by FROM {departments} d
-        JOIN {roles} r ON r.department_id = d.id
-        JOIN {members} m ON m.role_id = r.id
-        WHERE {subtree.format(d="d")} {member_visible}
-        ORDER BY m.sort_order, m.id
-    """
-    role_url = reverse("roles:detail", kwargs={"code": "__code__"})
-    drawn = [
-        RowItem(row, ("title",), order, role_url.replace("__code__", row["code"]))
-        for row in fetch_rows(member_sql, place)
-    ]
-    ids = sorted({role.drawn_by for role in drawn})
+    titles = [column("title", language) for language in order]
     names = ", ".join(f"t.{column}" for column in text_columns("name", order))
-    # Every team has an Owner: joined by key (one look-up per team), where EXISTS
-    # subqueries let PostgreSQL merge the teams with every role in key order.
-    team_sql = f"""
-        SELECT t.id, t.code, t.is_active, t.status, {names} FROM {teams} t
+    # Every team has an Owner, joined by key; its members by the team's key (an index), each
+    # one's role and department by key. A team is shown when a member stands in the subtree
+    # or its Owner does. Members in the team's order, as the team page lists them.
+    sql = f"""
+        SELECT t.id, t.code, t.is_active, t.status, {names},
+               r.id AS role_id, r.code AS role_code,
+               {", ".join(f"r.{column}" for column in text_columns("title", order))}
+        FROM {teams} t
         JOIN {roles} o ON o.id = t.owner_id
         JOIN {departments} od ON od.id = o.department_id
-        WHERE (
-            t.id IN ({", ".join(["%s"] * len(ids)) or "NULL"})
-            OR ({subtree.format(d="od")})
-        ) {team_visible}
-        ORDER BY t.code
+        LEFT JOIN (
+            {members} m
+            JOIN {roles} r ON r.id = m.role_id
+            JOIN {departments} d ON d.id = r.department_id
+        ) ON m.team_id = t.id AND {subtree.format(d="d")} {member_visible}
+        WHERE (r.id IS NOT NULL OR ({subtree.format(d="od")})) {team_visible}
+        ORDER BY t.code, t.id, m.sort_order, m.id
     """
     found = {}
     team_url = reverse("teams:detail", kwargs={"code": "__code__"})
-    for row in fetch_rows(team_sql, [*ids, *place, *visible_params]):
-        team = TeamItem(row, ("name",), order, team_url.replace("__code__", row["code"]))
-        team.drawn_roles = []
-        found[team.pk] = team
-    for role in drawn:
-        # Members of teams not shown (archived or closed, or with a hidden Owner) are not.
-        if role.drawn_by in found:
-            found[role.drawn_by].drawn_roles.append(role)
+    role_url = reverse("roles:detail", kwargs={"code": "__code__"})
+    for row in fetch_rows(sql, [*place, *place, *visible_params]):
+        team = found.get(row["id"])
+        if team is None:
+            team = TeamItem(row, ("name",), order, team_url.replace("__code__", row["code"]))
+            team.drawn_roles = []
+            found[team.pk] = team
+        if row["role_id"] is not None:
+            role = {"id": row["role_id"], "code": row["role_code"], "drawn_by": team.pk}
+            role.update((name, row[name]) for name in titles)
+            url = role_url.replace("__code__", row["role_code"])
+            team.drawn_roles.append(RowItem(role, ("title",), order, url))
     return list(found.values())
 
 
