@@ -8,6 +8,7 @@ from django.utils import timezone
 from departments.locking import lock_tree, tree_write
 from departments.models import TREE_FIELDS, Department
 from departments.signals import tree_rebuilt
+from departments.tree import settle_branch_totals
 
 
 @transaction.atomic
@@ -263,6 +264,7 @@ def department_bulk_write(
                 changed.append(instance)
         writes.update(Department, placed, ["parent", *TREE_FIELDS])
         writes.update(Department, changed, [*content_fields, "updated_at"])
+        settle_branch_totals(using)
         problems = tree_problems(using=using)
         if problems:
             raise AssertionError(f"A bulk write would leave the tree invalid: {problems[:5]}")

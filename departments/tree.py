@@ -303,20 +303,11 @@ def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXT
     # department's branch is its own roles and its active children's branches: each
     # department below is read once, not once for it and once for its child.
     nodes = (top, *top.children)
-    whole = children is None
-    if whole:
-        totals = branch_role_totals([node.pk for node in top.children], own=[top.pk])
-    else:
-        totals = branch_role_totals([node.pk for node in nodes], within=top)
+    totals = branch_role_totals([node.pk for node in nodes])
     for node in nodes:
         own, count, seats, unknown = totals.get(node.pk, (0, 0, 0, 0))
         node.role_count = own
         node.add_totals((count, seats, unknown))
-    if whole and top.is_active:
-        # Archived children (shown with include_archived) add nothing above them.
-        for node in top.children:
-            if node.is_active:
-                top.add_totals((node.subtree_role_count, node.seats, node.seats_unknown))
     archived = ArchivedRanges(top)
     for node in nodes:
         node.descendant_count = (node.rght - node.lft - 1) // 2
@@ -396,69 +387,88 @@ def descendants_shown(*, include_archived=False):
 def branch_role_totals(pks, *, within=None, own=()):
     """Return {pk: (own roles, roles in branch, seats, without headcount)} of departments.
 
-    One grouped query whatever the size, with rows for the departments asked for only: the
-    active roles of each department's active branch, added up in SQL, less those inside
-    archived ranges below it (an archived department's branch adds nothing above it; an
-    archived department counts its own roles only), as load_tree() counts them.
-
-    It reads no role: the database keeps each department's own totals in a row
-    (roles.DepartmentRoleTotals), so a branch costs one index range of departments and a
-    look-up of each one's totals, not a read of every role below it. ``within`` (a department
-    or node whose subtree holds every one asked for) is accepted for callers that know it;
-    the ranges of the departments asked for limit the rows read already. ``own`` (pks) asks
-    for departments' own totals only, (roles, roles, seats, without headcount), for a caller
-    that adds up their branches from their children's.
+    One query whatever the size, a look-up by key per department asked for: the database
+    keeps each department's own and whole-branch totals in a row
+    (roles.DepartmentRoleTotals, migration roles 0007), counted as load_tree() counts them:
+    the active roles of the department and, while it is active, of its active children's
+    branches (an archived department counts its own roles only, and nothing below it counts
+    above it). ``within`` is accepted for callers that know the subtree of the departments
+    asked for; ``own`` (pks) asks for departments' own totals only, (roles, roles, seats,
+    without headcount). A department without a row has no active role in its branch.
     """
     pks, own = list(pks), list(own)
     if not pks and not own:
         return {}
-    department = connection_quote(Department._meta.db_table)
     totals = connection_quote(totals_model()._meta.db_table)
-    # An empty IN () is no SQL: NULL matches no department.
-    marks = ", ".join(["%s"] * len(pks)) or "NULL"
-    own_marks = ", ".join(["%s"] * len(own)) or "NULL"
-    # The shown departments come first, then the departments of their ranges, then each
-    # one's totals by its key (CROSS JOIN keeps that order on SQLite; PostgreSQL plans it as
-    # an inner join). The second part takes out the active departments inside the outermost
-    # archived ranges below each shown department.
-    sql = f"""
-        SELECT s_id, SUM(own), SUM(n), SUM(seats), SUM(unknown) FROM (
-            SELECT s.id AS s_id, CASE WHEN d.id = s.id THEN t.roles ELSE 0 END AS own,
-                   t.roles AS n, t.seats AS seats, t.seats_unknown AS unknown
-            FROM {department} s
-            CROSS JOIN {department} d
-            JOIN {totals} t ON t.department_id = d.id
-            WHERE s.id IN ({marks})
-              AND d.tree_id = s.tree_id AND d.lft >= s.lft AND d.lft < s.rght
-              AND (d.id = s.id OR (s.is_active AND d.is_active))
-            UNION ALL
-            SELECT s.id, 0, -t.roles, -t.seats, -t.seats_unknown
-            FROM {department} s
-            CROSS JOIN {department} a
-            CROSS JOIN {department} d
-            JOIN {totals} t ON t.department_id = d.id
-            WHERE s.id IN ({marks}) AND s.is_active
-              AND a.tree_id = s.tree_id AND a.lft > s.lft AND a.lft < s.rght AND NOT a.is_active
-              AND NOT EXISTS (
-                SELECT 1 FROM {department} b
-                WHERE b.tree_id = a.tree_id AND NOT b.is_active
-                  AND b.lft > s.lft AND b.lft < a.lft AND b.rght > a.rght
-              )
-              AND d.tree_id = a.tree_id AND d.lft > a.lft AND d.lft < a.rght AND d.is_active
-            UNION ALL
-            SELECT t.department_id, t.roles, t.roles, t.seats, t.seats_unknown
-            FROM {totals} t WHERE t.department_id IN ({own_marks})
-        ) branch_roles
-        GROUP BY s_id
-    """
+    keys = [*pks, *own]
+    marks = ", ".join(["%s"] * len(keys))
+    sql = (
+        "SELECT department_id, roles, branch_roles, branch_seats, branch_seats_unknown, "
+        f"seats, seats_unknown FROM {totals} WHERE department_id IN ({marks})"
+    )
+    only_own = set(own) - set(pks)
     with connections[Department._base_manager.db].cursor() as cursor:
-        cursor.execute(sql, [*pks, *pks, *own])
+        cursor.execute(sql, keys)
         rows = cursor.fetchall()
-    # PostgreSQL's SUM of bigints is a numeric (Decimal): the cards count in whole numbers.
-    return {
-        pk: (int(own), int(count), int(seats or 0), int(unknown))
-        for pk, own, count, seats, unknown in rows
-    }
+    result = {}
+    for pk, roles, count, seats, unknown, own_seats, own_unknown in rows:
+        if pk in only_own:
+            result[pk] = (roles, roles, int(own_seats), own_unknown)
+        elif roles or count:
+            result[pk] = (roles, count, int(seats), unknown)
+    return result
+
+
+# Every department's own and branch totals, recounted from the roles and the parent links
+# (as migration roles 0007 fills them).
+_RECOUNT_BRANCH_TOTALS = """
+    WITH RECURSIVE own AS (
+        SELECT department_id AS id, COUNT(*) AS n, COALESCE(SUM(headcount), 0) AS s,
+               SUM(CASE WHEN headcount IS NULL THEN 1 ELSE 0 END) AS u
+        FROM {roles} WHERE is_active GROUP BY department_id
+    ), reach (top, id) AS (
+        SELECT id, id FROM {departments}
+        UNION ALL
+        SELECT r.top, c.id FROM reach r
+        JOIN {departments} t ON t.id = r.id
+        JOIN {departments} c ON c.parent_id = r.id
+        WHERE t.is_active AND c.is_active
+    )
+    INSERT INTO {totals} (department_id, roles, seats, seats_unknown, branch_roles,
+                          branch_seats, branch_seats_unknown)
+    SELECT r.top, SUM(CASE WHEN r.top = r.id THEN o.n ELSE 0 END),
+           SUM(CASE WHEN r.top = r.id THEN o.s ELSE 0 END),
+           SUM(CASE WHEN r.top = r.id THEN o.u ELSE 0 END),
+           SUM(o.n), SUM(o.s), SUM(o.u)
+    FROM reach r JOIN own o ON o.id = r.id
+    GROUP BY r.top
+    ORDER BY r.top
+"""
+
+
+def settle_branch_totals(using="default"):
+    """Recount the kept role totals after a statement that rewrote ``parent_id`` together with
+    the nested set (departments.services.department_bulk_write()), on SQLite only.
+
+    SQLite's row triggers (migration roles 0007) read the nested set of the parents, which is
+    in flux within such a statement; PostgreSQL's run once the statement is done and need
+    nothing. Call it under the tree lock, after the statement.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    totals_table = totals_model()._meta.db_table
+    roles_table = Department._meta.get_field("roles").related_model._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {quote(totals_table)}")
+        cursor.execute(
+            _RECOUNT_BRANCH_TOTALS.format(
+                roles=quote(roles_table),
+                departments=quote(Department._meta.db_table),
+                totals=quote(totals_table),
+            )
+        )
 
 
 def ancestors(department, *, include_self=False):

@@ -186,15 +186,18 @@ class Duty(RowLockMixin, TranslatedModel):
 
 
 class DepartmentRoleTotals(models.Model):
-    """The totals of one department's own active roles, kept by the database itself.
+    """The totals of one department's own active roles and of its whole branch, kept by the
+    database itself.
 
-    Triggers on the roles' table (migration 0006) keep one row per department that has
-    active roles, on every write whatever makes it: saves, bulk writes, COPY, imports,
-    restores from the history, raw SQL. A department's branch totals are then a sum over the
-    departments of its range (departments.tree.branch_role_totals()), one row each, instead
-    of a read of every role below it. Nothing in Python writes here. ``total_problems()``
-    (roles.totals) compares the rows with the roles; a test keeps the triggers in place
-    (SQLite drops a table's triggers when a migration rebuilds the table: re-create them).
+    Triggers on the roles' and the departments' tables (migrations 0006 and 0007) keep one
+    row per department whose branch has active roles, on every write whatever makes it:
+    saves, moves, archives, bulk writes, COPY, imports, restores from the history, raw SQL.
+    A department's branch totals are then one look-up by its key
+    (departments.tree.branch_role_totals()), whatever the size of the branch. Nothing in
+    Python writes here, but for departments.tree.settle_branch_totals() after a bulk write
+    of the tree on SQLite. ``total_problems()`` (roles.totals) compares the rows with a
+    recount; a test keeps the triggers in place (SQLite drops a table's triggers when a
+    migration rebuilds the table: re-create them).
     """
 
     department = models.OneToOneField(
@@ -204,9 +207,14 @@ class DepartmentRoleTotals(models.Model):
         db_constraint=False,
         related_name="role_totals",
     )
-    roles = models.IntegerField()
-    seats = models.BigIntegerField()
-    seats_unknown = models.IntegerField()
+    roles = models.IntegerField(db_default=0)
+    seats = models.BigIntegerField(db_default=0)
+    seats_unknown = models.IntegerField(db_default=0)
+    # The same of the department's whole branch (migration 0007): its own roles and, while
+    # it is active, those of its active children's branches.
+    branch_roles = models.IntegerField(db_default=0)
+    branch_seats = models.BigIntegerField(db_default=0)
+    branch_seats_unknown = models.IntegerField(db_default=0)
 
     class Meta:
         db_table = "roles_department_totals"
