@@ -1,7 +1,7 @@
 """Department trees built from ``values()`` rows: plain nodes, one linear pass, no instances.
 
 The chart, the department pages and the tree API show departments with the totals of their
-branch. They load the rows they show (and one grouped row per department for role totals),
+branch. They load the rows they show (and the role totals the database keeps per department),
 and build nested nodes with a parent map in one pass in tree order, then add up the totals in
 one pass back. No QuerySet per node, no model instance per node, and nothing here holds a
 connection to the database, so nodes and what is rendered from them may be cached.
@@ -255,11 +255,12 @@ def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXT
     """Return the node of ``department`` with its direct children, each with branch totals.
 
     What a department page and an opened branch of the chart show, at the cost of the rows
-    they show: the children, the role totals of each shown department's branch (added up in
-    SQL, see branch_role_totals()), and the ranges of the archived departments within it
-    (three queries). ``department`` is a Department or a TreeNode already loaded. Archived
-    children show only with ``include_archived``; nothing below an archived department
-    counts in any total, even where an older version left something active there.
+    they show: the children, the role totals of each shown department's branch (kept by the
+    database, one row each, see branch_role_totals()), and the ranges of the archived
+    departments within it (three queries). ``department`` is a Department or a TreeNode
+    already loaded. Archived children show only with ``include_archived``; nothing below an
+    archived department counts in any total, even where an older version left something
+    active there.
     ``children`` limits the children loaded to a slice (a page of a very wide list);
     ``more_children`` then says whether more follow.
     """
@@ -298,10 +299,8 @@ def load_branch(department, *, include_archived=False, accent=0, texts=CARD_TEXT
         node = make(row)
         node.accent = accent or ranks.get(node.pk, 0) % ACCENTS + 1
         top.children.append(node)
-    # Added up in SQL for the shown departments only: one row each, not one per department
-    # below, so the page builds no more than it shows. With all its children shown, the
-    # department's branch is its own roles and its active children's branches: each
-    # department below is read once, not once for it and once for its child.
+    # Kept by the database per department: one row by key for each shown department,
+    # whatever the size of its branch.
     nodes = (top, *top.children)
     totals = branch_role_totals([node.pk for node in nodes])
     for node in nodes:
@@ -384,7 +383,7 @@ def descendants_shown(*, include_archived=False):
     )
 
 
-def branch_role_totals(pks, *, within=None, own=()):
+def branch_role_totals(pks):
     """Return {pk: (own roles, roles in branch, seats, without headcount)} of departments.
 
     One query whatever the size, a look-up by key per department asked for: the database
@@ -392,31 +391,25 @@ def branch_role_totals(pks, *, within=None, own=()):
     (roles.DepartmentRoleTotals, migration roles 0007), counted as load_tree() counts them:
     the active roles of the department and, while it is active, of its active children's
     branches (an archived department counts its own roles only, and nothing below it counts
-    above it). ``within`` is accepted for callers that know the subtree of the departments
-    asked for; ``own`` (pks) asks for departments' own totals only, (roles, roles, seats,
-    without headcount). A department without a row has no active role in its branch.
+    above it). A department without a row has no active role in its branch.
     """
-    pks, own = list(pks), list(own)
-    if not pks and not own:
+    pks = list(pks)
+    if not pks:
         return {}
     totals = connection_quote(totals_model()._meta.db_table)
-    keys = [*pks, *own]
-    marks = ", ".join(["%s"] * len(keys))
+    marks = ", ".join(["%s"] * len(pks))
     sql = (
-        "SELECT department_id, roles, branch_roles, branch_seats, branch_seats_unknown, "
-        f"seats, seats_unknown FROM {totals} WHERE department_id IN ({marks})"
+        "SELECT department_id, roles, branch_roles, branch_seats, branch_seats_unknown "
+        f"FROM {totals} WHERE department_id IN ({marks})"
     )
-    only_own = set(own) - set(pks)
     with connections[Department._base_manager.db].cursor() as cursor:
-        cursor.execute(sql, keys)
+        cursor.execute(sql, pks)
         rows = cursor.fetchall()
-    result = {}
-    for pk, roles, count, seats, unknown, own_seats, own_unknown in rows:
-        if pk in only_own:
-            result[pk] = (roles, roles, int(own_seats), own_unknown)
-        elif roles or count:
-            result[pk] = (roles, count, int(seats), unknown)
-    return result
+    # PostgreSQL's bigints may come back as any integer type: the cards count in ints.
+    return {
+        pk: (int(own), int(count), int(seats), int(unknown))
+        for pk, own, count, seats, unknown in rows
+    }
 
 
 # Every department's own and branch totals, recounted from the roles and the parent links

@@ -17,7 +17,6 @@ from departments.tree import (
     ACCENTS,
     CARD_TEXTS,
     TREE_ROW_FIELDS,
-    SimpleRange,
     branch_role_totals,
     connection_quote,
     descendants_shown,
@@ -204,11 +203,8 @@ def nodes_from_rows(path, children, *, page_size, offset=0, cards=None):
     rows.update((row["pk"], row) for row in children)
     paged = {row["pk"] for row in children}
     ordered = sorted(rows.values(), key=lambda row: (row["tree_id"], row["lft"]))
-    # A fragment reads the roles of its branch only; the chart from the root needs them all.
-    if cards is None:
-        totals = branch_role_totals(rows)
-    else:
-        totals = branch_role_totals(cards, within=SimpleRange(path[-1]))
+    # One kept row per card drawn (the database keeps each department's branch totals).
+    totals = branch_role_totals(rows if cards is None else cards)
     make = node_factory(CARD_TEXTS)
     nodes = {}
     siblings = {}

@@ -73,10 +73,9 @@ def test_branch_totals_leave_out_archived_ranges(archived_ranges):
     totals = branch_role_totals([d.pk for d in departments])
     for department in departments:
         assert totals[department.pk] == branch(department), department.code
-    # Own totals only, on request.
-    a = Department.objects.get(code="a")
-    # Two active roles: 2 seats and one without a headcount.
-    assert branch_role_totals([], own=[a.pk]) == {a.pk: (2, 2, 2, 1)}
+    # A department whose branch has no active role has no kept row.
+    empty = DepartmentFactory(code="empty", parent=Department.objects.get(code="a"))
+    assert branch_role_totals([empty.pk]) == {}
 
 
 @pytest.mark.parametrize("include_archived", [False, True])
