@@ -129,19 +129,24 @@ def test_generated_and_imported_organisations_keep_their_totals(large_org, seed_
 
 def test_the_triggers_are_in_place(db):
     # SQLite drops a table's triggers when a migration rebuilds the table: a migration that
-    # alters the roles' table there must create them again (see migration roles 0006).
+    # alters the roles' or the departments' table there must create them again (see
+    # migrations roles 0006 and 0007).
+    names = set()
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'roles_role'"
-            )
-        else:
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'roles_role'::regclass "
-                "AND NOT tgisinternal"
-            )
-        names = {name for (name,) in cursor.fetchall()}
-    expected = {"insert", "update", "delete"}
+        for table in ("roles_role", "departments_department"):
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                    [table],
+                )
+            else:
+                cursor.execute(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass "
+                    "AND NOT tgisinternal",
+                    [table],
+                )
+            names |= {name for (name,) in cursor.fetchall()}
+    expected = {"insert", "update", "delete", "department_update", "department_delete"}
     if connection.vendor == "postgresql":
-        expected.add("truncate")
+        expected |= {"truncate", "department_truncate"}
     assert {f"roles_department_totals_{kind}" for kind in expected} <= names
