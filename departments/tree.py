@@ -413,19 +413,19 @@ def branch_role_totals(pks):
 
 
 # Every department's own and branch totals, recounted from the roles and the parent links
-# (as migration roles 0007 fills them).
+# (as migration roles 0007 fills them; its bound on the depth keeps a cycle finite).
 _RECOUNT_BRANCH_TOTALS = """
     WITH RECURSIVE own AS (
         SELECT department_id AS id, COUNT(*) AS n, COALESCE(SUM(headcount), 0) AS s,
                SUM(CASE WHEN headcount IS NULL THEN 1 ELSE 0 END) AS u
         FROM {roles} WHERE is_active GROUP BY department_id
-    ), reach (top, id) AS (
-        SELECT id, id FROM {departments}
+    ), reach (top, id, depth) AS (
+        SELECT id, id, 0 FROM {departments}
         UNION ALL
-        SELECT r.top, c.id FROM reach r
+        SELECT r.top, c.id, r.depth + 1 FROM reach r
         JOIN {departments} t ON t.id = r.id
         JOIN {departments} c ON c.parent_id = r.id
-        WHERE t.is_active AND c.is_active
+        WHERE t.is_active AND c.is_active AND r.depth < 1000
     )
     INSERT INTO {totals} (department_id, roles, seats, seats_unknown, branch_roles,
                           branch_seats, branch_seats_unknown)

@@ -51,6 +51,9 @@ from importlib import import_module
 from django.db import migrations, models
 
 TABLE = "roles_department_totals"
+# How far the walks along the parent links go at most: no tree is this deep, and a corrupted
+# one with a cycle (which check_tree reports) must not keep a statement running forever.
+DEPTH = 1000
 DEPARTMENTS = "departments_department"
 COLUMNS = "department_id, roles, seats, seats_unknown, branch_roles, branch_seats, branch_seats_unknown"
 
@@ -72,12 +75,12 @@ BEGIN
     WITH RECURSIVE delta AS (
         SELECT * FROM unnest(delta_ids, delta_n, delta_s, delta_u) AS x(id, n, s, u)
     ), chain AS (
-        SELECT d.id AS source, d.id, d.parent_id, d.is_active
+        SELECT d.id AS source, d.id, d.parent_id, d.is_active, 0 AS step
         FROM delta JOIN {DEPARTMENTS} d ON d.id = delta.id
         UNION ALL
-        SELECT c.source, p.id, p.parent_id, p.is_active
+        SELECT c.source, p.id, p.parent_id, p.is_active, c.step + 1
         FROM chain c JOIN {DEPARTMENTS} p ON p.id = c.parent_id
-        WHERE c.is_active AND p.is_active
+        WHERE c.is_active AND p.is_active AND c.step < {DEPTH}
     ), applied AS (
         INSERT INTO {TABLE} AS t ({COLUMNS})
         SELECT chain.id,
@@ -176,7 +179,7 @@ BEGIN
         UNION ALL
         SELECT p.id, p.parent_id, p.is_active, c.step + 1
         FROM chain c JOIN {DEPARTMENTS} p ON p.id = c.parent_id
-        WHERE c.step = 0 OR c.is_active
+        WHERE (c.step = 0 OR c.is_active) AND c.step < {DEPTH}
     )
     SELECT array_agg(id ORDER BY step) INTO chain_ids FROM chain;
     IF chain_ids IS NULL THEN
@@ -368,13 +371,13 @@ WITH RECURSIVE own AS (
     SELECT department_id AS id, COUNT(*) AS n, COALESCE(SUM(headcount), 0) AS s,
            SUM(CASE WHEN headcount IS NULL THEN 1 ELSE 0 END) AS u
     FROM roles_role WHERE is_active GROUP BY department_id
-), reach (top, id) AS (
-    SELECT id, id FROM {DEPARTMENTS}
+), reach (top, id, depth) AS (
+    SELECT id, id, 0 FROM {DEPARTMENTS}
     UNION ALL
-    SELECT r.top, c.id FROM reach r
+    SELECT r.top, c.id, r.depth + 1 FROM reach r
     JOIN {DEPARTMENTS} t ON t.id = r.id
     JOIN {DEPARTMENTS} c ON c.parent_id = r.id
-    WHERE t.is_active AND c.is_active
+    WHERE t.is_active AND c.is_active AND r.depth < {DEPTH}
 )
 INSERT INTO {TABLE} ({COLUMNS})
 SELECT r.top, SUM(CASE WHEN r.top = r.id THEN o.n ELSE 0 END),

@@ -241,8 +241,9 @@ def test_a_change_that_commits_late_is_not_skipped(hr_editor):
     """The first writer is numbered when it commits, so a cursor past the second never skips
     it; ordered by insertion it would be lost.
 
-    The two roles go to different departments: role writes in one department wait for each
-    other on its role totals (roles 0006), which would hold the second writer back.
+    The slow writer's role is archived: an active role's write updates the role totals of its
+    department and of every active department above it (roles 0006 and 0007), so any other
+    active role's write would wait for its commit.
     """
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
@@ -258,7 +259,9 @@ def test_a_change_that_commits_late_is_not_skipped(hr_editor):
     def slow_writer():
         try:
             with transaction.atomic():
-                Role(code="slow", title_zh_hans="慢", department_id=company.pk).save()
+                Role(
+                    code="slow", title_zh_hans="慢", department_id=company.pk, is_active=False
+                ).save()
                 written.set()
                 release.wait(10)
         finally:
