@@ -187,7 +187,7 @@ BEGIN
     END IF;
     -- Every row of the chain locked (and made) in key order before any is recounted.
     INSERT INTO {TABLE} AS t (department_id)
-    SELECT id FROM unnest(chain_ids) AS id ORDER BY id
+    SELECT DISTINCT id FROM unnest(chain_ids) AS id ORDER BY id
     ON CONFLICT (department_id) DO UPDATE SET roles = t.roles;
     FOR node IN
         SELECT d.id, d.is_active FROM unnest(chain_ids) WITH ORDINALITY AS c(id, step)
