@@ -172,14 +172,16 @@ BEGIN
     IF seed IS NULL THEN
         RETURN;
     END IF;
-    -- The department, then up while the chain is active (a change below an archived
-    -- department counts nowhere above it).
+    -- The department, then up while the chain is active: a department's branch depends on
+    -- its children only while it is active, and a change below an archived department
+    -- counts nowhere above it (archiving a subtree in one statement recounts each of its
+    -- departments alone).
     WITH RECURSIVE chain AS (
         SELECT id, parent_id, is_active, 0 AS step FROM {DEPARTMENTS} WHERE id = seed
         UNION ALL
         SELECT p.id, p.parent_id, p.is_active, c.step + 1
         FROM chain c JOIN {DEPARTMENTS} p ON p.id = c.parent_id
-        WHERE (c.step = 0 OR c.is_active) AND c.step < {DEPTH}
+        WHERE (c.step = 0 OR c.is_active) AND p.is_active AND c.step < {DEPTH}
     )
     SELECT array_agg(id ORDER BY step) INTO chain_ids FROM chain;
     IF chain_ids IS NULL THEN
@@ -214,6 +216,16 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM {TABLE} WHERE department_id = OLD.id;
         PERFORM roles_department_totals_recount(OLD.parent_id);
+    ELSIF NOT NEW.is_active AND OLD.parent_id IS NOT DISTINCT FROM NEW.parent_id
+          AND NOT EXISTS (SELECT 1 FROM {DEPARTMENTS} WHERE id = NEW.parent_id AND is_active)
+    THEN
+        -- Archived where it stands, below an archived department (every department of a
+        -- subtree archived in one statement but its top): its own roles, and nothing
+        -- above it changes.
+        UPDATE {TABLE} SET
+            branch_roles = roles, branch_seats = seats, branch_seats_unknown = seats_unknown
+        WHERE department_id = NEW.id;
+        DELETE FROM {TABLE} WHERE department_id = NEW.id AND branch_roles = 0;
     ELSE
         PERFORM roles_department_totals_recount(NEW.id);
         IF OLD.parent_id IS DISTINCT FROM NEW.parent_id THEN

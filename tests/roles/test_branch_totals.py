@@ -203,3 +203,16 @@ def test_a_generated_organisation(large_org):
     department_archive(department=big)
     assert_agree()
     fresh(big).save()
+
+
+def test_set_based_archive_and_restore_of_a_subtree_in_one_statement(tree):
+    # Every department of a's subtree changes in one UPDATE, in whatever order the database
+    # takes the rows (PostgreSQL's row triggers then run once the statement is done).
+    subtree = Department.objects.filter(code__in=["a", "a1", "a11"])
+    subtree.update(is_active=False)
+    assert branch(tree["a"]) == (1, 2, 0) and branch(tree["a1"]) == (2, 3, 1)
+    assert branch(tree["root"]) == (3, 12, 0)
+    assert_agree()
+    subtree.update(is_active=True)
+    assert branch(tree["root"]) == (7, 21, 1) and branch(tree["a"]) == (4, 9, 1)
+    assert_agree()
