@@ -245,11 +245,11 @@ class DepartmentRoute:
         """Return the user of the request's token, an anonymous user when it sends no
         credentials, or None to leave the request to the view (a session, a bad token)."""
         try:
-            result = self.token_authentication.authenticate(request)
+            user = self.token_authentication.authenticate_user(request)
         except exceptions.AuthenticationFailed:
             return None
-        if result is not None:
-            return result[0]
+        if user is not None:
+            return user
         if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return None
         # Anonymous, found as the view's session authentication finds it: from an empty

@@ -53,17 +53,28 @@ class SettingsRateMixin:
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{key}:{window}"
-        # The first request of a window adds the counter, the others increment it; both are
-        # atomic in Redis and in the local-memory cache.
+        return self._count(key) <= self.num_requests
+
+    def _count(self, key):
+        """Count a request in the counter ``key``; return the count.
+
+        Every request but a window's first increments the counter, so it is incremented
+        first (one cache call; Django's Redis incr() is two round trips, its add() one);
+        the first request finds none and adds it, with the window's lifetime. Each step is
+        atomic in Redis and in the local-memory cache, and a counter that another process
+        added meanwhile, or that expired meanwhile, is counted in all the same.
+        """
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request
+            pass
         if self.cache.add(key, 1, timeout=self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # expired between the two calls
-                self.cache.set(key, 1, timeout=self.duration + 1)
-                count = 1
-        return count <= self.num_requests
+            return 1
+        try:
+            return self.cache.incr(key)  # added by another request meanwhile
+        except ValueError:  # expired between the two calls
+            self.cache.set(key, 1, timeout=self.duration + 1)
+            return 1
 
     def wait(self):
         return max(self.window_ends - self.now, 0.001)
