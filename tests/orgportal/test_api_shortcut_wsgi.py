@@ -242,6 +242,8 @@ def _inactive(user):
 FALL_THROUGH = {
     "unknown token": lambda user: {"HTTP_AUTHORIZATION": "Token not-a-token"},
     "another scheme": lambda user: {"HTTP_AUTHORIZATION": "Basic cm9vdDpyb290"},
+    "token without a key": lambda user: {"HTTP_AUTHORIZATION": "Token"},
+    "token with spaces": lambda user: {"HTTP_AUTHORIZATION": "Token a b"},
     "inactive user": _inactive,
     "format parameter": lambda user: {"QUERY_STRING": "format=json"},
     "accept header": lambda user: {"HTTP_ACCEPT": "application/json"},
