@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.mixins import AccessMixin
+from django.db import transaction
 
 
 def can_change(user, model) -> bool:
@@ -38,3 +39,19 @@ class PortalReadMixin(AccessMixin):
             self.request.user, self.archived_model
         )
         return context
+
+
+class ReadOutsideTransactionMixin:
+    """Serve a page that only reads without ATOMIC_REQUESTS' transaction.
+
+    As the API's reads (orgportal.api.viewsets.ReadsOutsideTransactionMixin): at PostgreSQL's
+    READ COMMITTED every statement sees what was committed when it started, inside a
+    transaction or not, so the transaction only added BEGIN and COMMIT to every page view. On
+    SQLite, whose transactions take the write lock at BEGIN (settings: IMMEDIATE), it also
+    kept every page view from running beside another. For views that answer GET and HEAD
+    only and write nothing.
+    """
+
+    @classmethod
+    def as_view(cls, *args, **initkwargs):
+        return transaction.non_atomic_requests(super().as_view(*args, **initkwargs))

@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import DetailView
 
-from departments.access import PortalReadMixin, can_change
+from departments.access import PortalReadMixin, ReadOutsideTransactionMixin, can_change
 from departments.models import Department
 from departments.tree import (
     ACCENTS,
@@ -152,7 +152,12 @@ def role_cards(department, *, include_archived=False):
 
 
 class DepartmentDetailView(
-    OrgConditionalMixin, AsOfPageMixin, ArchivedPageMixin, PortalReadMixin, DetailView
+    ReadOutsideTransactionMixin,
+    OrgConditionalMixin,
+    AsOfPageMixin,
+    ArchivedPageMixin,
+    PortalReadMixin,
+    DetailView,
 ):
     """Show a department: its place in the tree, sub-departments, roles and their duties;
     with ``?as_of=``, as it stood then (orgportal.changes.pages)."""

@@ -3,7 +3,7 @@
 from django.db.models import Exists, OuterRef
 from django.views.generic import DetailView
 
-from departments.access import PortalReadMixin, can_change
+from departments.access import PortalReadMixin, ReadOutsideTransactionMixin, can_change
 from departments.tree import ancestors
 from departments.views import (
     ArchivedPageMixin,
@@ -18,7 +18,12 @@ from roles.models import Role
 
 
 class RoleDetailView(
-    OrgConditionalMixin, AsOfPageMixin, ArchivedPageMixin, PortalReadMixin, DetailView
+    ReadOutsideTransactionMixin,
+    OrgConditionalMixin,
+    AsOfPageMixin,
+    ArchivedPageMixin,
+    PortalReadMixin,
+    DetailView,
 ):
     """Show a role: where it sits, whom it reports to, who reports to it, and its duties;
     with ``?as_of=``, as it stood then (orgportal.changes.pages)."""

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import DetailView, ListView
 
-from departments.access import PortalReadMixin, can_change
+from departments.access import PortalReadMixin, ReadOutsideTransactionMixin, can_change
 from orgportal.changes.pages import AsOfPageMixin
 from roles.models import Role
 from teams.models import ProjectTeam, TeamMember
@@ -54,7 +54,7 @@ def members_by_department(team, members):
     return ordered
 
 
-class TeamListView(AsOfPageMixin, PortalReadMixin, ListView):
+class TeamListView(ReadOutsideTransactionMixin, AsOfPageMixin, PortalReadMixin, ListView):
     """Show every team staff may see, with Owner, status, dates, size and departments;
     with ``?as_of=``, the teams as they stood then."""
 
@@ -80,7 +80,7 @@ class TeamListView(AsOfPageMixin, PortalReadMixin, ListView):
         return context
 
 
-class TeamDetailView(AsOfPageMixin, PortalReadMixin, DetailView):
+class TeamDetailView(ReadOutsideTransactionMixin, AsOfPageMixin, PortalReadMixin, DetailView):
     """Show a team: purpose, Owner, dates, status, the matrix rule and its members; with
     ``?as_of=``, as it stood then."""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
-from departments.access import PortalReadMixin
+from departments.access import PortalReadMixin, ReadOutsideTransactionMixin
 from departments.api.filters import CODE_RE
 from departments.models import Department
 from departments.tree import load_tree, tree_from_rows
@@ -107,7 +107,13 @@ class ChartRequestMixin:
         return self.request.GET.get("teams") == "1"
 
 
-class OrgChartView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, TemplateView):
+class OrgChartView(
+    ReadOutsideTransactionMixin,
+    ChartRequestMixin,
+    OrgConditionalMixin,
+    PortalReadMixin,
+    TemplateView,
+):
     """Draw the organisation from its root, as a chart or as an outline.
 
     Small organisations open whole; larger ones show the root's children closed, and the path
@@ -335,7 +341,13 @@ class BranchFragment(View):
         )
 
 
-class ChartBranchView(ChartRequestMixin, OrgConditionalMixin, PortalReadMixin, BranchFragment):
+class ChartBranchView(
+    ReadOutsideTransactionMixin,
+    ChartRequestMixin,
+    OrgConditionalMixin,
+    PortalReadMixin,
+    BranchFragment,
+):
     """A page of a department's children as the chart draws them (``?view=chart|outline``,
     ``?teams=1``, ``?archived=1``, ``?page=``), for the chart to insert where a closed card
     opens. Cached per branch, page, layout and organisation version, in the reader's language;

@@ -9,7 +9,7 @@ from django.utils.timezone import localdate
 from django.views import View
 from django.views.generic import TemplateView
 
-from departments.access import PortalReadMixin, can_change
+from departments.access import PortalReadMixin, ReadOutsideTransactionMixin, can_change
 from departments.models import Department
 from orgportal.cache import org_cached
 from orgportal.guide.admin import profile_admin_url
@@ -27,7 +27,7 @@ def cached_health():
     return org_cached(f"insights:{targets}", organisation_health, per_language=False)
 
 
-class GuideView(PortalReadMixin, TemplateView):
+class GuideView(ReadOutsideTransactionMixin, PortalReadMixin, TemplateView):
     """Show the guide, highlighting the company's mode and stage."""
 
     template_name = "orgportal/guide/guide.html"
@@ -50,7 +50,7 @@ class GuideView(PortalReadMixin, TemplateView):
         return context
 
 
-class InsightsView(PortalReadMixin, TemplateView):
+class InsightsView(ReadOutsideTransactionMixin, PortalReadMixin, TemplateView):
     """Show the organisation's health: spans, depth, headcount, gaps and similar duties."""
 
     template_name = "orgportal/guide/insights.html"

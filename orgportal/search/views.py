@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
-from departments.access import PortalReadMixin
+from departments.access import PortalReadMixin, ReadOutsideTransactionMixin
 from departments.models import Department, subtree_q
 from departments.tree import text_columns
 from orgportal.guide.content import search_guide
@@ -188,7 +188,7 @@ class SearchForm(forms.Form):
         return department
 
 
-class SearchView(PortalReadMixin, TemplateView):
+class SearchView(ReadOutsideTransactionMixin, PortalReadMixin, TemplateView):
     """Find departments, roles and duties whose texts contain every term of the query."""
 
     archived_model = Department
@@ -374,7 +374,7 @@ def find_department(departments, value):
 TYPEAHEAD_LIMIT = 20
 
 
-class DepartmentTypeaheadView(PortalReadMixin, View):
+class DepartmentTypeaheadView(ReadOutsideTransactionMixin, PortalReadMixin, View):
     """The departments whose name (in any language) or code contains what was typed, as JSON.
 
     At most TYPEAHEAD_LIMIT, in tree order, each with its code and name in the reader's

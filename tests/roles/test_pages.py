@@ -12,12 +12,12 @@ from roles.models import Role
 from tests.conftest import figures
 from tests.factories import DutyFactory, RoleFactory, UserFactory
 
-# The request's savepoint and release, session, user, the role with its department and
+# Session, user (the page reads outside a transaction), the role with its department and
 # reports-to, its duties, its department path, the colour of its branch, its direct reports,
 # and the two permission lookups for the edit link, and its project teams: its memberships,
 # then the teams it owns without being a member. A first visit has no CSRF cookie yet, so
 # it gets no ETag; later visits read the organisation version too.
-ROLE_PAGE_QUERIES = 13
+ROLE_PAGE_QUERIES = 11
 
 
 def role_url(code, query=""):

@@ -9,11 +9,12 @@ from teams.models import ProjectTeam
 from tests.factories import ProjectTeamFactory, TeamMemberFactory, UserFactory
 
 TEAM = "team-618"
-# Savepoint and release, session, user, the teams with Owner and department, their members
-# with roles and departments, and the permission lookups (archived toggle, edit link).
-TEAM_LIST_QUERIES = 8
+# Session, user (the pages read outside a transaction), the teams with Owner and department,
+# their members with roles and departments, and the permission lookups (archived toggle, edit
+# link).
+TEAM_LIST_QUERIES = 6
 # … and the check whether the team is visible (the way back from an archived one).
-TEAM_PAGE_QUERIES = 9
+TEAM_PAGE_QUERIES = 7
 
 
 def team_url(code=TEAM, query=""):

@@ -113,7 +113,7 @@ def test_a_page_as_of_runs_the_same_queries_whatever_the_date(reader, timeline, 
 # queries of the organisation as of the date (the departments' places and texts, roles,
 # duties, teams, members, the profile), the same for the seed organisation and the
 # 500-department one.
-AS_OF_QUERIES = {"department": 14, "role": 14, "team": 13, "teams": 13}
+AS_OF_QUERIES = {"department": 12, "role": 12, "team": 11, "teams": 11}
 
 
 @pytest.mark.parametrize("organisation", ["seed_org", "large_org"])

@@ -177,11 +177,11 @@ def test_a_broken_guide_file_names_the_place(tmp_path):
     assert "sections[0].blocks[0].passages[0].text_en: is required text" in message
 
 
-# The request's savepoint and release, session, user, the profile, the two permission lookups
+# Session, user (the page reads outside a transaction), the profile, the two permission lookups
 # for the edit links, and the health check's departments, roles and duties (with project teams
 # and their members when that app is installed) for the findings, and the organisation version
 # that keys the cached health check.
-GUIDE_QUERIES = 11 + 2 * apps.is_installed("teams")
+GUIDE_QUERIES = 9 + 2 * apps.is_installed("teams")
 
 
 def findings_of(html):
