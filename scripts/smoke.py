@@ -194,7 +194,14 @@ class Smoke:
             and response.json().get("error", {}).get("code") == "database_unavailable",
             f"the API answers 503 database_unavailable in its error format ({response})",
         )
+        # A visitor without a session is sent to the login page whatever the database: a page's
+        # read opens no transaction. A session needs the database to be read.
         response = down_server.get("/")
+        self.check(
+            response.status == 302,
+            f"a page sends a visitor without a session to log in without a database ({response})",
+        )
+        response = down_server.get("/", headers={"Cookie": "sessionid=" + "0" * 32})
         request_id = response.header("X-Request-ID")
         self.check(
             response.status == 500
