@@ -104,6 +104,7 @@ def department_teams(context, department, show_archived=False):
         member_visible = f"AND r.is_active AND NOT {_hidden_below_archived('d', departments)}"
     order = fallback_order()
     titles = [column("title", language) for language in order]
+    quote = connections[Role._base_manager.db].ops.quote_name
     names = ", ".join(f"t.{column}" for column in text_columns("name", order))
     # Every team has an Owner, joined by key; its members by the team's key (an index), each
     # one's role and department by key. A team is shown when a member stands in the subtree
@@ -111,7 +112,7 @@ def department_teams(context, department, show_archived=False):
     sql = f"""
         SELECT t.id, t.code, t.is_active, t.status, {names},
                r.id AS role_id, r.code AS role_code,
-               {", ".join(f"r.{column}" for column in text_columns("title", order))}
+               {", ".join(f"r.{quote(name)}" for name in titles)}
         FROM {teams} t
         JOIN {roles} o ON o.id = t.owner_id
         JOIN {departments} od ON od.id = o.department_id
