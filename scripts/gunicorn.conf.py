@@ -10,7 +10,7 @@ from gunicorn import glogging
 # gunicorn reads this file before it puts the project on the import path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orgportal.cpu_affinity import pin_worker  # noqa: E402
+from orgportal.cpu_affinity import pin_mode, pin_worker  # noqa: E402
 from orgportal.logging import logging_config  # noqa: E402
 
 
@@ -51,13 +51,13 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # No runtime control socket (gunicorn 27+): nothing uses it, and the image's home is read-only.
 control_socket_disable = True
 # Each worker on the core its siblings use least (orgportal/cpu_affinity.py): a worker's threads
-# hand the GIL to each other far faster on one core; docs/deploy.md measures it.
-_pin = os.environ.get("GUNICORN_PIN_WORKERS", "1").lower() in ("1", "true", "yes", "on")
+# hand the GIL to each other far faster on one core; docs/deploy.md measures it. auto (the
+# default) pins where the workers are at least half as many as the cores they may use.
+_pin = pin_mode(os.environ.get("GUNICORN_PIN_WORKERS", "auto"))
 
 
 def post_fork(server, worker):
-    if _pin:
-        pin_worker(server, worker)
+    pin_worker(server, worker, _pin)
 
 
 # gunicorn's own messages in the same format as the portal's (see LOG_FORMAT); the portal logs

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orgportal.cpu_affinity import least_used_cpu
+from orgportal import cpu_affinity
+from orgportal.cpu_affinity import current_cpu, least_used_cpu, pin_mode, pin_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -22,6 +23,82 @@ def test_the_least_used_cpu_is_chosen_and_the_lowest_of_a_tie():
     assert least_used_cpu({0, 1}, [0, 1, 0]) == 1
     # A sibling pinned outside the allowed CPUs (another container's mask) counts for none.
     assert least_used_cpu({2, 3}, [0, 0, 2]) == 3
+
+
+def test_a_worker_stays_on_the_cpu_it_runs_on_when_no_sibling_has_it():
+    assert least_used_cpu({0, 1, 2, 3}, [0], preferred=2) == 2
+    assert least_used_cpu({0, 1, 2, 3}, [2], preferred=2) == 0
+    assert least_used_cpu({0, 1}, [], preferred=None) == 0
+    assert least_used_cpu({0, 1}, [], preferred=7) == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux's /proc only")
+def test_the_current_cpu_is_one_the_process_may_run_on():
+    assert current_cpu() in os.sched_getaffinity(0)
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [("auto", "auto"), ("", None), ("1", "1"), ("on", "1"), ("0", "0"), (" Off ", "0")],
+)
+def test_gunicorn_pin_workers_is_auto_1_or_0(value, mode):
+    if mode is None:
+        with pytest.raises(ValueError, match="GUNICORN_PIN_WORKERS must be auto, 1 or 0"):
+            pin_mode(value)
+    else:
+        assert pin_mode(value) == mode
+
+
+class FakeLog:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, message, *args):
+        self.lines.append(message % args)
+
+
+class FakeWorker:
+    pid = 4242
+
+    def __init__(self):
+        self.log = FakeLog()
+
+
+class FakeServer:
+    def __init__(self, num_workers):
+        self.num_workers = num_workers
+        self.WORKERS = {}
+
+
+@pytest.mark.parametrize(
+    ("mode", "cpus", "workers", "pinned"),
+    [
+        ("auto", {0, 1}, 1, True),
+        ("auto", {0, 1, 2, 3}, 2, True),
+        # A large shared host: its scheduler moves the workers.
+        ("auto", set(range(16)), 2, False),
+        ("1", set(range(16)), 2, True),
+        ("0", {0, 1}, 2, False),
+        # Nothing to choose from.
+        ("1", {3}, 1, False),
+    ],
+)
+def test_when_a_worker_is_pinned(monkeypatch, mode, cpus, workers, pinned):
+    calls = []
+    monkeypatch.setattr(cpu_affinity.os, "sched_getaffinity", lambda pid: cpus, raising=False)
+    monkeypatch.setattr(
+        cpu_affinity.os, "sched_setaffinity", lambda pid, mask: calls.append(mask), raising=False
+    )
+    monkeypatch.setattr(cpu_affinity, "current_cpu", lambda: None)
+    worker = FakeWorker()
+
+    cpu = pin_worker(FakeServer(workers), worker, mode)
+
+    if pinned:
+        assert cpu == min(cpus) and calls == [{cpu}]
+        assert worker.log.lines == [f"Worker 4242 runs on CPU {cpu}"]
+    else:
+        assert cpu is None and calls == [] and worker.log.lines == []
 
 
 def _children(pid):
