@@ -9,11 +9,14 @@ from departments.access import PortalReadMixin, ReadOutsideTransactionMixin, can
 from departments.models import Department
 from departments.tree import (
     ACCENTS,
+    CARD_TEXTS,
+    TREE_ROW_FIELDS,
     RowItem,
     ancestors,
     connection_quote,
     fetch_rows,
-    load_branch,
+    node_factory,
+    totals_model,
 )
 from orgportal.changes.pages import AsOfPageMixin
 from orgportal.conditional import OrgConditionalMixin
@@ -103,51 +106,133 @@ def group_by_area(items):
     return list(groups.items())
 
 
+# The texts a department page shows of its department (and reads of its ancestors and children).
+PAGE_TEXTS = ("name", "tagline", "positioning", "description")
+
+
+def page_departments(code, *, include_archived=False):
+    """Return the department ``code`` with its ancestors as a department page shows them, root
+    first, and its node (departments.tree.TreeNode: its direct children and the branch totals
+    of each, its accent); ``([], None)`` when no department has that code.
+
+    One query, written out: the department by its code with its ancestors (the parent links
+    followed up, as departments.tree.ancestors()), its direct children (archived ones with
+    ``include_archived``), the role totals the database keeps for each (as load_branch()), and
+    the age among its siblings of the department just below the root, which gives the branch
+    its colour (as branch_accent()). Departments are RowItems of their rows, not instances:
+    their texts the first non-empty language column in the fallback order, as the model's
+    descriptors give them. Six queries before; the ORM's compiling cost more than running them.
+    """
+    order = fallback_order()
+    quote = connection_quote
+    table = quote(Department._meta.db_table)
+    totals = quote(totals_model()._meta.db_table)
+    # Every language of the name: the page shows it in the other one beside it.
+    texts = [column("name", language) for language in CONTENT_LANGUAGES]
+    texts += [column(field, language) for field in PAGE_TEXTS[1:] for language in order]
+    names = [*(name for name in TREE_ROW_FIELDS if name != "pk"), *texts]
+
+    def select(alias):
+        return ", ".join(f"{alias}.{quote(name)}" for name in ["id", *names])
+
+    active = "" if include_archived else "AND c.is_active"
+    sql = f"""
+        WITH RECURSIVE path AS (
+            SELECT {select("p")}, 0 AS kind FROM {table} p WHERE p.code = %s
+            UNION ALL
+            SELECT {select("p")}, 0 FROM {table} p JOIN path ON p.id = path.parent_id
+        ), shown AS (
+            SELECT * FROM path
+            UNION ALL
+            SELECT {select("c")}, 1 FROM {table} c
+            WHERE c.parent_id = (SELECT id FROM {table} WHERE code = %s) {active}
+        )
+        SELECT s.*, t.roles, t.branch_roles, t.branch_seats, t.branch_seats_unknown,
+               CASE WHEN s.level = 1 THEN (
+                   SELECT COUNT(*) FROM {table} o WHERE o.parent_id = s.parent_id AND o.id < s.id
+               ) END AS older
+        FROM shown s LEFT JOIN {totals} t ON t.department_id = s.id
+        ORDER BY s.kind, s.lft
+    """
+    rows = fetch_rows(sql, [code, code])
+    if not rows:
+        return [], None
+    url = reverse("departments:detail", kwargs={"code": "__code__"})
+    path = []
+    children = []
+    for row in rows:
+        row["pk"] = row["id"]
+        (children if row["kind"] else path).append(row)
+    # The root's children take colours by age, archived ones included; every department
+    # below one of them shares its colour.
+    accent = (path[1]["older"] or 0) % ACCENTS + 1 if len(path) > 1 else 0
+    make = node_factory(CARD_TEXTS)
+    top = make(path[-1])
+    top.accent = accent
+    for row in children:
+        node = make(row)
+        node.accent = accent or (row["older"] or 0) % ACCENTS + 1
+        top.children.append(node)
+    for node, row in zip((top, *top.children), (path[-1], *children), strict=True):
+        node.role_count = int(row["roles"] or 0)
+        node.add_totals(
+            (
+                int(row["branch_roles"] or 0),
+                int(row["branch_seats"] or 0),
+                int(row["branch_seats_unknown"] or 0),
+            )
+        )
+    departments = [
+        RowItem(row, PAGE_TEXTS, order, url.replace("__code__", row["code"])) for row in path
+    ]
+    return departments, top
+
+
 def role_cards(department, *, include_archived=False):
     """Return the roles of ``department`` as the page shows them (RowItem), in their order,
     each with ``duty_groups`` and ``duty_count``; archived roles with ``include_archived``.
 
-    Two queries, as the ORM's roles with their duties prefetched (none for the duties of a
-    department without roles), written out: compiling them, and building a model instance
-    per role and duty, cost more than running them.
+    One query, as the ORM's roles with their duties prefetched, written out: the roles, each
+    joined with its duties in their order. Compiling the ORM's, and building a model instance
+    per role and duty, cost more than running them. ``department`` is a Department or a RowItem.
     """
     # Through the relation: departments know nothing of roles.
-    role_model = department.roles.model
+    role_model = Department._meta.get_field("roles").related_model
     duty_model = role_model._meta.get_field("duties").related_model
     order = fallback_order()
     quote = connection_quote
-    titles = ", ".join(
-        quote(column(field, language))
-        for field in ("title", "summary")
-        for language in CONTENT_LANGUAGES
-    )
-    active = "" if include_archived else "AND is_active"
+    role_texts = [
+        column(field, language) for field in ("title", "summary") for language in CONTENT_LANGUAGES
+    ]
+    duty_texts = [column(field, language) for field in ("area", "text") for language in order]
+    active = "" if include_archived else "AND r.is_active"
     rows = fetch_rows(
-        f"SELECT id, code, headcount, is_active, {titles} FROM {quote(role_model._meta.db_table)} "
-        f"WHERE department_id = %s {active} ORDER BY sort_order, id",
+        f"SELECT r.id, r.code, r.headcount, r.is_active, "
+        f"{', '.join(f'r.{quote(name)}' for name in role_texts)}, d.id AS duty_id, "
+        f"{', '.join(f'd.{quote(name)}' for name in duty_texts)} "
+        f"FROM {quote(role_model._meta.db_table)} r "
+        f"LEFT JOIN {quote(duty_model._meta.db_table)} d ON d.role_id = r.id "
+        f"WHERE r.department_id = %s {active} ORDER BY r.sort_order, r.id, d.sort_order, d.id",
         [department.pk],
     )
     url = reverse("roles:detail", kwargs={"code": "__code__"})
-    roles = [
-        RowItem(row, ("title", "summary"), order, url.replace("__code__", row["code"]))
-        for row in rows
-    ]
-    if not roles:
-        return roles
-    texts = ", ".join(
-        quote(column(field, language)) for field in ("area", "text") for language in order
-    )
-    marks = ", ".join(["%s"] * len(roles))
+    roles = []
     duties = {}
-    for row in fetch_rows(
-        f"SELECT id, role_id, {texts} FROM {quote(duty_model._meta.db_table)} "
-        f"WHERE role_id IN ({marks}) ORDER BY role_id, sort_order, id",
-        [role.pk for role in roles],
-    ):
-        duties.setdefault(row["role_id"], []).append(RowItem(row, ("area", "text"), order))
+    for row in rows:
+        if not roles or roles[-1].pk != row["id"]:
+            role = {name: row[name] for name in ("id", "code", "headcount", "is_active")}
+            role.update((name, row[name]) for name in role_texts)
+            roles.append(
+                RowItem(role, ("title", "summary"), order, url.replace("__code__", row["code"]))
+            )
+            duties[row["id"]] = []
+        if row["duty_id"] is not None:
+            duty = {"id": row["duty_id"], "role_id": row["id"]}
+            duty.update((name, row[name]) for name in duty_texts)
+            duties[row["id"]].append(RowItem(duty, ("area", "text"), order))
     for role in roles:
-        role.duty_groups = group_by_area(duties.get(role.pk, ()))
-        role.duty_count = len(duties.get(role.pk, ()))
+        role.duty_groups = group_by_area(duties[role.pk])
+        role.duty_count = len(duties[role.pk])
     return roles
 
 
@@ -171,12 +256,18 @@ class DepartmentDetailView(
     template_name = "departments/department_detail.html"
 
     def get_object(self, queryset=None):
-        department = super().get_object(queryset)
-        # The page's path, checked here for what the reader may see: a department below an
-        # archived one is as hidden as the archived one itself. (Department.objects.visible()
-        # compiled a nested subquery on every page, which took longer than the query.)
-        self.path = ancestors(department)
-        if not self.show_archived and last_visible([*self.path, department]) != department:
+        # The page's department, its path and its node in one query (page_departments()),
+        # checked here for what the reader may see: a department below an archived one is as
+        # hidden as the archived one itself. (Department.objects.visible() compiled a nested
+        # subquery on every page, which took longer than the query.)
+        path, self.node = page_departments(
+            self.kwargs[self.slug_url_kwarg], include_archived=self.show_archived
+        )
+        if not path:
+            raise Http404("No department found matching the query")
+        department = path[-1]
+        self.path = path[:-1]
+        if not self.show_archived and last_visible(path) != department:
             self.hidden_department = department
             raise Http404("No department found matching the query")
         return department
@@ -191,13 +282,6 @@ class DepartmentDetailView(
         context = super().get_context_data(**kwargs)
         department = self.object
         path = self.path
-        # The department and its direct children with their branch totals: a department
-        # with thousands below costs about what a leaf does.
-        node = load_branch(
-            department,
-            include_archived=self.show_archived,
-            accent=branch_accent([*path, department]),
-        )
         roles = role_cards(department, include_archived=self.show_archived)
         context.update(
             ancestors=path,
@@ -205,7 +289,7 @@ class DepartmentDetailView(
             hide_archived_url=None
             if last_visible([*path, department]) == department
             else way_back_url(path),
-            node=node,
+            node=self.node,
             roles=roles,
             duty_count=sum(role.duty_count for role in roles),
             can_edit=can_change(self.request.user, Department),

@@ -11,13 +11,13 @@ from departments.services import department_archive
 from tests.conftest import figures
 from tests.factories import DepartmentFactory, DutyFactory, RoleFactory, UserFactory
 
-# Session, user (the page reads outside a transaction), the department, its ancestors, the
-# colour of its branch, its direct children, the role totals of its subtree grouped by
-# department, the archived departments in its subtree, its roles, their duties, the two
-# permission lookups for the edit link, and the project teams drawing on its subtree (with
-# their members there, in one query). A first visit has no CSRF cookie yet, so it gets no
-# ETag; later visits read the organisation version too (tests/orgportal/test_conditional.py).
-DEPARTMENT_PAGE_QUERIES = 13
+# Session, user (the page reads outside a transaction), the department with its ancestors,
+# its direct children, their role totals and the colour of its branch (one query), its roles
+# with their duties (one query), the two permission lookups for the edit link, and the project
+# teams drawing on its subtree (with their members there, in one query). A first visit has no
+# CSRF cookie yet, so it gets no ETag; later visits read the organisation version too
+# (tests/orgportal/test_conditional.py).
+DEPARTMENT_PAGE_QUERIES = 7
 
 
 def department_url(code, query=""):

@@ -95,6 +95,6 @@ def test_role_cards_of_a_department_without_roles_read_no_duties(db, django_asse
         assert role_cards(department) == []
 
 
-def test_role_cards_take_two_queries(department, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_role_cards_take_one_query(department, django_assert_num_queries):
+    with django_assert_num_queries(1):
         role_cards(department, include_archived=True)
