@@ -152,9 +152,16 @@ def _serve(workers, pin):
     return process, workers_now
 
 
-def _stop(process):
-    process.terminate()
-    return process.communicate(timeout=30)[0].decode()
+def _worker_masks(workers, pin):
+    """Serve with ``workers`` workers and GUNICORN_PIN_WORKERS=``pin``; return each worker's
+    pid and CPUs, and the server's log."""
+    process, pids = _serve(workers, pin)
+    try:
+        masks = [os.sched_getaffinity(pid) for pid in pids]
+    finally:
+        process.terminate()
+        log = process.communicate(timeout=30)[0].decode()
+    return pids, masks, log
 
 
 needs_two_cpus = pytest.mark.skipif(
@@ -166,11 +173,7 @@ needs_two_cpus = pytest.mark.skipif(
 @needs_two_cpus
 def test_each_worker_runs_on_a_core_of_its_own():
     allowed = os.sched_getaffinity(0)
-    process, workers = _serve(2, "1")
-    try:
-        masks = [os.sched_getaffinity(pid) for pid in workers]
-    finally:
-        log = _stop(process)
+    workers, masks, log = _worker_masks(2, "1")
     assert all(len(mask) == 1 for mask in masks), masks
     cpus = [next(iter(mask)) for mask in masks]
     assert len(set(cpus)) == 2 and set(cpus) <= allowed
@@ -180,11 +183,6 @@ def test_each_worker_runs_on_a_core_of_its_own():
 
 @needs_two_cpus
 def test_gunicorn_pin_workers_0_leaves_the_workers_to_the_system():
-    allowed = os.sched_getaffinity(0)
-    process, workers = _serve(1, "0")
-    try:
-        masks = [os.sched_getaffinity(pid) for pid in workers]
-    finally:
-        log = _stop(process)
-    assert masks == [allowed]
+    _, masks, log = _worker_masks(1, "0")
+    assert masks == [os.sched_getaffinity(0)]
     assert "runs on CPU" not in log
