@@ -1,6 +1,5 @@
 """Department pages, and what role pages share with them (archived pages, colours)."""
 
-from django.db import connections
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -112,11 +111,9 @@ def planned_once(sql):
     see orgportal.postgresql): for a page's statements whose plan is the same for every
     department, as a look-up by code or by key is. Planning them took longer than running
     them. Nothing changes on SQLite."""
-    from orgportal.postgresql.base import DatabaseWrapper, prepare_statement
+    from orgportal.postgresql.base import prepared
 
-    if isinstance(connections[Department._base_manager.db], DatabaseWrapper):
-        prepare_statement(sql)
-    return sql
+    return prepared(sql, Department._base_manager.db)
 
 
 # The texts a department page shows of its department (and reads of its ancestors and children).

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
@@ -263,10 +263,9 @@ class DepartmentRoute:
 def _prepare_token_query():
     """Have PostgreSQL plan the token query once per connection (orgportal.postgresql)."""
     from orgportal.api import authentication
-    from orgportal.postgresql.base import DatabaseWrapper, prepare_statement
+    from orgportal.postgresql.base import prepared
 
-    if isinstance(connections[DEFAULT_DB_ALIAS], DatabaseWrapper):
-        prepare_statement(authentication._query())
+    prepared(authentication._query(), DEFAULT_DB_ALIAS)
 
 
 def _allow(view, actions):

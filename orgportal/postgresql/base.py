@@ -55,6 +55,16 @@ def prepare_statement(sql):
     PREPARED[sql] = (f"PREPARE {name} AS {numbered}", f"EXECUTE {name}{arguments}")
 
 
+def prepared(sql, alias):
+    """Return ``sql``, given to prepare_statement() when the database ``alias`` runs on this
+    backend (so that PostgreSQL plans it once per connection); unchanged elsewhere."""
+    from django.db import connections
+
+    if isinstance(connections[alias], DatabaseWrapper):
+        prepare_statement(sql)
+    return sql
+
+
 class Cursor(base.Cursor):
     """Django's cursor (client-side parameters), running prepared statements for the SQL
     given to prepare_statement()."""

@@ -155,3 +155,15 @@ def test_prepared_statements_can_be_turned_off(settings):
 
     assert "prepared_statements" not in params
     assert params["cursor_factory"] is not base.Cursor
+
+
+def test_prepared_registers_a_statement_only_for_a_database_on_this_backend(db):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    sql = "SELECT %s::int + 1"
+    try:
+        assert base.prepared(sql, DEFAULT_DB_ALIAS) == sql
+        on_this_backend = isinstance(connections[DEFAULT_DB_ALIAS], base.DatabaseWrapper)
+        assert (sql in base.PREPARED) == on_this_backend
+    finally:
+        base.PREPARED.pop(sql, None)
