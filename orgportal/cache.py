@@ -139,20 +139,28 @@ def org_cached(
     return value
 
 
-def org_cache_peek(name: str, *, version: int, per_language: bool = True, alias: str = "default"):
+def org_cache_peek(
+    name: str,
+    *,
+    version: int,
+    per_language: bool = True,
+    language: str | None = None,
+    alias: str = "default",
+):
     """Return what org_cached() keeps as ``name`` for organisation ``version``, or None when
     nothing is kept (or the cache does not answer): for a caller that answers from the cache
-    when it can and leaves building to the usual path otherwise."""
+    when it can and leaves building to the usual path otherwise. ``language`` is the one it
+    was kept for, when not the active one."""
     try:
-        return caches[alias].get(_key(name, version, per_language))
+        return caches[alias].get(_key(name, version, per_language, language))
     except RedisError:
         return None
 
 
-def _key(name: str, version: int, per_language: bool) -> str:
+def _key(name: str, version: int, per_language: bool, language: str | None = None) -> str:
     parts = ["orgportal", name, str(version)]
     if per_language:
-        parts.append(get_language() or "")
+        parts.append(language or get_language() or "")
     return ":".join(parts)
 
 

@@ -37,7 +37,7 @@ class RequestLogMiddleware:
     @staticmethod
     def begin(request):
         """Give ``request`` its id; return the time its handling starts."""
-        request.request_id = _request_id(request)
+        request.request_id = request_id_of(request.META)
         return time.perf_counter()
 
     @staticmethod
@@ -47,32 +47,48 @@ class RequestLogMiddleware:
         Also called by orgportal.api.shortcut for the answers it gives before Django's
         middleware chain.
         """
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         response.headers[REQUEST_ID_HEADER] = request.request_id
-        status = response.status_code
-        logger.log(
-            _level(request.path, status),
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            status,
-            duration_ms,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": duration_ms,
-                "user": _username(request),
-                "request_id": request.request_id,
-            },
+        log_request(
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            started=started,
+            user=_username(request),
+            request_id=request.request_id,
         )
         return response
 
 
-def _request_id(request):
+def log_request(*, method, path, status, started, user, request_id):
+    """Write the request's log line; ``started`` is the perf_counter() of its start.
+
+    Also called by orgportal.api.express, which answers without a request object.
+    """
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    logger.log(
+        _level(path, status),
+        "%s %s %s %.1fms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "user": user,
+            "request_id": request_id,
+        },
+    )
+
+
+def request_id_of(meta):
+    """Return the request id for a request with WSGI environ (or META) ``meta``: the proxy's,
+    when it looks like one, else a new one."""
     # From META: request.headers builds a dictionary of every header (a tenth of a small API
     # answer's time).
-    incoming = request.META.get(REQUEST_ID_META, "")
+    incoming = meta.get(REQUEST_ID_META, "")
     return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 

@@ -351,16 +351,19 @@ def detail_cache_name(request, code, format):
     reader sees archived departments (and so every count below), the format and the address
     the URLs are built with; the version and the language are added by org_cached().
     """
-    may_change = can_change(request.user, Department)
-    return ":".join(
-        [
-            "api-department-detail",
-            code,
-            "all" if may_change else "visible",
-            format,
-            request.build_absolute_uri("/"),
-        ]
+    return department_cache_name(
+        code,
+        may_change=can_change(request.user, Department),
+        format=format,
+        root=request.build_absolute_uri("/"),
     )
+
+
+def department_cache_name(code, *, may_change, format, root):
+    """Return detail_cache_name() from its parts: ``root`` is the address the URLs are built
+    with (the request's ``build_absolute_uri("/")``)."""
+    scope = "all" if may_change else "visible"
+    return ":".join(["api-department-detail", code, scope, format, root])
 
 
 def body_etag(body):

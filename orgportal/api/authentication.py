@@ -72,10 +72,7 @@ class OrgTokenAuthentication(TokenAuthentication):
         if key is None:
             return None
         user = self.user_of(key)
-        state = state_value(getattr(user, VERSION_ATTRIBUTE), getattr(user, CHANGED_AT_ATTRIBUTE))
-        if state is not None:
-            request._org_state = state
-        setattr(request, USER_ATTRIBUTE, user)
+        remember_user(request, user)
         return user
 
     def token_key(self, request):
@@ -119,6 +116,15 @@ class OrgTokenAuthentication(TokenAuthentication):
         keep_permissions(user)
         setattr(user, KEY_ATTRIBUTE, key)
         return user
+
+
+def remember_user(request, user):
+    """Keep on Django's ``request`` the user of its token, from user_of(), and the
+    organisation version read with it, so that neither is read again for this request."""
+    state = state_value(getattr(user, VERSION_ATTRIBUTE), getattr(user, CHANGED_AT_ATTRIBUTE))
+    if state is not None:
+        request._org_state = state
+    setattr(request, USER_ATTRIBUTE, user)
 
 
 def _token(user):

@@ -9,6 +9,9 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 logger = logging.getLogger(__name__)
 
+# Where a request keeps the throttles' verdicts on it, by scope.
+COUNTED_ATTRIBUTE = "_orgportal_throttled"
+
 
 class SettingsRateMixin:
     """Take the rate from ORGPORTAL_API_THROTTLE_RATES (None: no limit); count requests in
@@ -83,9 +86,10 @@ class SettingsRateMixin:
 def _counted(request):
     """Return the throttle verdicts of ``request`` (Django's, under DRF's), by scope."""
     request = getattr(request, "_request", request)
-    counted = getattr(request, "_orgportal_throttled", None)
+    counted = getattr(request, COUNTED_ATTRIBUTE, None)
     if counted is None:
-        counted = request._orgportal_throttled = {}
+        counted = {}
+        setattr(request, COUNTED_ATTRIBUTE, counted)
     return counted
 
 
