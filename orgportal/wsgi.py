@@ -1,5 +1,6 @@
 """WSGI entry point for gunicorn: Django's handler, answering the API's commonest reads before
-its middleware chain (orgportal.api.shortcut.ShortcutWSGIHandler)."""
+its middleware chain (orgportal.api.shortcut.ShortcutWSGIHandler), the commonest of all before
+its request object (orgportal.api.express)."""
 
 import os
 

@@ -20,7 +20,9 @@ Under gunicorn it answers even earlier: ShortcutWSGIHandler (orgportal/wsgi.py) 
 Django's middleware chain, and applies the middleware before it around its answer as the
 chain would (EARLIER_MIDDLEWARE); tests/orgportal/test_api_shortcut_wsgi.py compares those
 answers with Django's handler's. On PostgreSQL the token query is a prepared statement
-(orgportal.postgresql), planned once per connection.
+(orgportal.postgresql), planned once per connection. A department read again by a reader of a
+kind the handler has answered before takes the express lane (orgportal.api.express), before
+Django builds a request object at all.
 """
 
 import functools
@@ -28,12 +30,20 @@ import functools
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIHandler, get_script_name
+from django.core.signals import request_started
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse, set_urlconf
+from django.urls import (
+    NoReverseMatch,
+    Resolver404,
+    resolve,
+    reverse,
+    set_script_prefix,
+    set_urlconf,
+)
 from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.utils.deprecation import MiddlewareMixin
@@ -44,6 +54,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
+from orgportal.api.express import HANDOVER, Express, ExpressBody
 from orgportal.cache import org_cache_peek
 from orgportal.conditional import org_not_modified, request_org_state
 
@@ -156,13 +167,12 @@ class ApiShortcutMiddleware:
                 return None
             response.headers["Allow"] = route.tree_allow
             return response
-        cached = org_cache_peek(
-            route.detail_cache_name(request, code, JSON),
-            version=request_org_state(request)[0],
-            alias="responses",
-        )
+        name = route.detail_cache_name(request, code, JSON)
+        cached = org_cache_peek(name, version=request_org_state(request)[0], alias="responses")
         if cached is None:
             return None
+        # For the express lane (orgportal.api.express), which learns from this answer.
+        setattr(request, CACHED_ATTRIBUTE, (name, translation.get_language()))
         body, content_type, etag = cached
         response = HttpResponse(body, content_type=content_type)
         # In the view's order: its ETag, then DRF's Allow.
@@ -176,6 +186,7 @@ class ApiShortcutMiddleware:
 
 
 JSON = JSONRenderer.format
+CACHED_ATTRIBUTE = "_orgportal_cached_answer"
 
 
 class DepartmentRoute:
@@ -308,20 +319,76 @@ class ShortcutWSGIHandler(WSGIHandler):
     not answer, or anything that goes wrong on the way, goes through the chain as before, on
     the same request object (so its token is not looked up twice, nor is it counted twice by
     the throttles). tests/orgportal/test_api_shortcut.py compares both ways' answers.
+
+    Before all of it, the express lane (orgportal.api.express) answers the cached department
+    reads it has learned, after the script prefix and request_started as here; what it does
+    not answer goes on from there as Django's handler goes on (respond()).
     """
 
     front = None
+    express = None
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async)
         self.front = None if is_async else Front.find(self._middleware_chain)
+        self.express = None if self.front is None else Express.find(self.front.shortcut.route)
+
+    def __call__(self, environ, start_response):
+        express = self.express
+        if express is None or not express.wants(environ):
+            return super().__call__(environ, start_response)
+        # As WSGIHandler.__call__() starts.
+        set_script_prefix(get_script_name(environ))
+        request_started.send(sender=self.__class__, environ=environ)
+        try:
+            answer = express.answer(environ)
+        except Exception:  # noqa: BLE001 - the shortcut's way answers it in its way (and logs it)
+            answer = None
+        if answer is None:
+            return self.respond(environ, start_response)
+        status, headers, body = answer
+        start_response(status, headers)
+        return ExpressBody(body, self.__class__)
+
+    def respond(self, environ, start_response):
+        """Answer ``environ`` as WSGIHandler.__call__() does after request_started.
+
+        Its lines, unchanged (tests/orgportal/test_api_express.py checks that Django's still
+        read so).
+        """
+        request = self.request_class(environ)
+        response = self.get_response(request)
+
+        response._handler_class = self.__class__
+
+        status = "%d %s" % (response.status_code, response.reason_phrase)  # noqa: UP031 - as Django
+        response_headers = [
+            *response.items(),
+            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
+        ]
+        start_response(status, response_headers)
+        if getattr(response, "file_to_stream", None) is not None and environ.get(
+            "wsgi.file_wrapper"
+        ):
+            # If `wsgi.file_wrapper` is used the WSGI server does not call
+            # .close on the response, but on the file wrapper. Patch it to use
+            # response.close instead which takes care of closing all files.
+            response.file_to_stream.close = response.close
+            response = environ["wsgi.file_wrapper"](response.file_to_stream, response.block_size)
+        return response
 
     def get_response(self, request):
+        handover = request.META.pop(HANDOVER, None)
+        if handover is not None:
+            handover.apply(request)
         front = self.front
         if front is not None and front.wants(request):
             set_urlconf(settings.ROOT_URLCONF)
             response = front.respond(request)
             if response is not None:
+                cached = getattr(request, CACHED_ATTRIBUTE, None)
+                if cached is not None and self.express is not None:
+                    self.express.learn(request, response, cached)
                 # As BaseHandler.get_response() ends.
                 response._resource_closers.append(request.close)
                 if response.status_code >= 400:
