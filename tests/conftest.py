@@ -1,11 +1,16 @@
 """Shared fixtures: the seed organisation, a generated large organisation, users by role."""
 
+import gc
 import re
+import time
+import warnings
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -39,6 +44,99 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+
+
+# When each test started (time, node id), for the report of sessions left connected.
+_STARTED = []
+
+
+def pytest_runtest_setup(item):
+    _STARTED.append((time.time(), item.nodeid))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, and on PostgreSQL, before they are dropped, a warning
+    that names any other session still connected to one (which would keep it from being
+    dropped): its client process and the test during which it connected. Such a session is
+    then ended, so that the database is dropped all the same."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        left = _other_sessions()
+        if left:
+            gc.collect()  # a connection of a thread that has ended, not yet collected
+            time.sleep(0.5)
+            left = _other_sessions()
+        for session in left:
+            warnings.warn(_describe(session), stacklevel=1)
+        if left:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        connection.close()
+
+
+def _other_sessions():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, client_port, backend_start, state, query, application_name "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchall()
+
+
+def _describe(session):
+    pid, port, started, state, query, application = session
+    during = [nodeid for at, nodeid in _STARTED if at <= started.timestamp()]
+    return (
+        f"A session (server pid {pid}, {application or 'no application name'}) was still "
+        f"connected to the test database at the end: connected at "
+        f"{started.astimezone(UTC):%H:%M:%S.%f} from {_client_process(port)}, during "
+        f"{during[-1] if during else 'the set-up'}; {state}, last query {query!r}."
+    )
+
+
+def _client_process(port):
+    """Return the local process whose TCP socket has ``port``, as 'pid <n>: <command>'."""
+    if port is None or port < 0:
+        return "a Unix socket"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    sockets = {f"socket:[{inode}]" for inode in inodes}
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        if sockets & _links(fd_dir):
+            pid = fd_dir.parent.name
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            return f"pid {pid}: {command.decode(errors='replace').strip()[:200]}"
+    return f"port {port}, no local process found"
+
+
+def _links(fd_dir):
+    """Return what the open files in ``fd_dir`` (/proc/<pid>/fd) link to."""
+    links = set()
+    try:
+        fds = list(fd_dir.iterdir())
+    except OSError:
+        return links
+    for fd in fds:
+        try:
+            links.add(str(fd.readlink()))
+        except OSError:  # closed meanwhile (the listing's own descriptor, say)
+            continue
+    return links
 
 
 @pytest.fixture(autouse=True)
