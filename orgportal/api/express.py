@@ -115,7 +115,6 @@ class Express:
 
         self.route = route
         self.lanes = {}
-        self.proxy_header = (settings.SECURE_PROXY_SSL_HEADER or (None,))[0]
         self.may_change = lambda user: can_change(user, Department)
         self.cache_name = department_cache_name
         _ALL.add(self)
@@ -124,20 +123,7 @@ class Express:
     def find(cls, route):
         """Return the lane for the shortcut's ``route``, or None where the answer's headers may
         depend on more than its kind of request, or the route is unknown."""
-        if route is None:
-            return None
-        csp_exclusions = [
-            prefix
-            for setting in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
-            for prefix in (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
-        ]
-        if (
-            # Refused by the user agent, or without the policy by the path: per request.
-            settings.DISALLOWED_USER_AGENTS
-            or settings.FORCE_SCRIPT_NAME is not None
-            or any(prefix.startswith(route.prefix) for prefix in csp_exclusions)
-            or route.prefix.startswith(settings.STATIC_URL or "/static/")
-        ):
+        if route is None or _depends_on_path(route):
             return None
         return cls(route)
 
@@ -173,8 +159,8 @@ class Express:
         if token is None:
             return None
         kind = tuple(environ.get(name) for name in KIND)
-        if self.proxy_header is not None:
-            kind += (environ.get(self.proxy_header),)
+        if settings.SECURE_PROXY_SSL_HEADER:
+            kind += (environ.get(settings.SECURE_PROXY_SSL_HEADER[0]),)
         return code, token.group(1), kind
 
     def answer(self, environ):
@@ -239,6 +225,8 @@ class Express:
             # Whether an insecure request is redirected depends on its path
             # (SECURE_REDIRECT_EXEMPT): those stay on the shortcut's way.
             or (settings.SECURE_SSL_REDIRECT and not request.is_secure())
+            # Settings changed since the lane was made (in tests).
+            or _depends_on_path(self.route)
         ):
             return
         code, _key, kind = shape
@@ -259,6 +247,23 @@ class Express:
             language=language,
             root=root,
         )
+
+
+def _depends_on_path(route):
+    """Return whether the headers of the answers under ``route`` may depend on more of the
+    path than its department: refused by the user agent, without the security policy by the
+    path, another script name, a static file."""
+    csp_exclusions = [
+        prefix
+        for setting in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+        for prefix in (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+    ]
+    return bool(
+        settings.DISALLOWED_USER_AGENTS
+        or settings.FORCE_SCRIPT_NAME is not None
+        or any(prefix.startswith(route.prefix) for prefix in csp_exclusions)
+        or route.prefix.startswith(settings.STATIC_URL or "/static/")
+    )
 
 
 class ExpressBody(list):

@@ -6,6 +6,7 @@ other request to the shortcut's way unchanged."""
 
 import hashlib
 import inspect
+import re
 from unittest import mock
 
 import pytest
@@ -354,6 +355,40 @@ def test_no_lane_where_the_headers_may_depend_on_more_than_the_kind(settings, se
         setattr(settings, name, value)
 
     assert ShortcutWSGIHandler().express is None
+
+
+def test_a_request_through_the_proxy_over_https_is_another_kind(
+    seed_org, viewer, settings, handlers
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    shortcut, view = handlers()
+    learned(shortcut, view, viewer, HTTP_X_FORWARDED_PROTO="https")
+    secure, secure_by_express = by_lane(
+        shortcut, environ(DETAIL_URL, user=viewer, HTTP_X_FORWARDED_PROTO="https")
+    )
+
+    plain, plain_by_express = by_lane(shortcut, environ(DETAIL_URL, user=viewer))
+
+    assert (secure_by_express, plain_by_express) == (True, False)
+    assert "Strict-Transport-Security" in dict(secure[1])
+    assert "Strict-Transport-Security" not in dict(plain[1])
+    same_answer(plain, call(view, environ(DETAIL_URL, user=viewer)))
+
+
+def test_a_setting_that_makes_headers_depend_on_the_path_stops_the_lane(
+    seed_org, viewer, settings, handlers
+):
+    shortcut, view = handlers()
+    learned(shortcut, view, viewer)
+
+    settings.DISALLOWED_USER_AGENTS = [re.compile("curl")]
+    learned(shortcut, view, viewer)
+
+    assert not shortcut.express.lanes
+    refused = environ(DETAIL_URL, user=viewer, HTTP_USER_AGENT="curl/8")
+    answer, by_express = by_lane(shortcut, refused)
+    assert not by_express and answer[0].startswith("403")
 
 
 def test_a_changed_setting_forgets_what_was_learned(seed_org, viewer, settings, handlers):
