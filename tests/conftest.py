@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -56,19 +57,23 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test databases, and on PostgreSQL, before they are dropped, a warning
-    that names any other session still connected to one (which would keep it from being
-    dropped): its client process and the test during which it connected. Such a session is
-    then ended, so that the database is dropped all the same."""
+    """pytest-django's test databases; on PostgreSQL, before they are dropped, every Django
+    connection of this process closed, and a warning for any other session still connected.
+
+    Django keeps its connections per thread and per context (asgiref's Local). After the
+    browser tests, a test that asks for the database runs in another context than the session's
+    end, so its connection is not the one closed before the database is dropped. It stayed
+    connected, and the database could not be dropped. Every wrapper still open in this
+    process is closed here instead. A session left after that (a connection opened outside
+    Django, another process) is named in a warning: its client process and the test during
+    which it connected. It is then ended, so that the database is dropped all the same.
+    """
     yield
     if connection.vendor != "postgresql":
         return
+    _close_every_django_connection()
     with django_db_blocker.unblock():
         left = _other_sessions()
-        if left:
-            gc.collect()  # a connection of a thread that has ended, not yet collected
-            time.sleep(0.5)
-            left = _other_sessions()
         for session in left:
             warnings.warn(_describe(session), stacklevel=1)
         if left:
@@ -78,6 +83,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
         connection.close()
+
+
+def _close_every_django_connection():
+    for wrapper in gc.get_objects():
+        # type(), not isinstance(): that would evaluate lazy objects (a request's CSP nonce).
+        if issubclass(type(wrapper), BaseDatabaseWrapper) and wrapper.connection is not None:
+            # Not wrapper.close(): a wrapper of another thread refuses it.
+            wrapper.connection.close()
+            wrapper.connection = None
 
 
 def _other_sessions():
