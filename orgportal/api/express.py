@@ -115,9 +115,14 @@ class Express:
 
         self.route = route
         self.lanes = {}
-        self.may_change = lambda user: can_change(user, Department)
+        self.can_change = can_change
+        self.department = Department
         self.cache_name = department_cache_name
         _ALL.add(self)
+
+    def may_change(self, user):
+        """Return whether ``user`` sees archived departments (and their cached answers)."""
+        return self.can_change(user, self.department)
 
     @classmethod
     def find(cls, route):
@@ -126,12 +131,6 @@ class Express:
         if route is None or _depends_on_path(route):
             return None
         return cls(route)
-
-    def wants(self, environ):
-        """Return whether ``environ`` may be a request the lane answers (checked cheaply)."""
-        return environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
-            self.route.prefix
-        )
 
     def shape(self, environ):
         """Return (department code, token key, kind of request) of a request the lane may
@@ -159,17 +158,16 @@ class Express:
         if token is None:
             return None
         kind = tuple(environ.get(name) for name in KIND)
-        if settings.SECURE_PROXY_SSL_HEADER:
-            kind += (environ.get(settings.SECURE_PROXY_SSL_HEADER[0]),)
+        proxy_ssl_header = settings.SECURE_PROXY_SSL_HEADER
+        if proxy_ssl_header:
+            kind += (environ.get(proxy_ssl_header[0]),)
         return code, token.group(1), kind
 
-    def answer(self, environ):
-        """Return (status line, headers, body) of the answer to ``environ``, or None to leave
-        it to the shortcut's way, with what was read in ``environ[HANDOVER]``."""
+    def answer(self, environ, shape):
+        """Return (status line, headers, body) of the answer to ``environ``, whose shape() is
+        ``shape``, or None to leave it to the shortcut's way, with what was read in
+        ``environ[HANDOVER]``."""
         started = time.perf_counter()
-        shape = self.shape(environ)
-        if shape is None:
-            return None
         code, key, kind = shape
         try:
             user = self.route.token_authentication.user_of(key)
@@ -192,11 +190,10 @@ class Express:
         body, content_type, etag = cached
         if not etag or content_type != lane.content_type:
             return None
-        # Every throttle counts the request, as DRF's check_throttles() does.
         reader = _Reader(user, environ)
-        allowed = [throttle.allow_request(reader, None) for throttle in self.route.throttles()]
+        allowed = self.route.allows(reader)
         handover.counted = getattr(reader, COUNTED_ATTRIBUTE, None)
-        if not all(allowed):
+        if not allowed:
             return None
         del environ[HANDOVER]
         request_id = request_id_of(environ)

@@ -157,9 +157,7 @@ class ApiShortcutMiddleware:
         if user is None or not (settings.ORGPORTAL_PUBLIC_READ or user.is_authenticated):
             return None
         request.user = user
-        # Every throttle counts the request, as DRF's check_throttles() does.
-        allowed = [throttle.allow_request(request, None) for throttle in route.throttles()]
-        if not all(allowed):
+        if not route.allows(request):
             return None
         if tree:
             response = org_not_modified(request, *route.tree_parts(request, JSON))
@@ -267,8 +265,12 @@ class DepartmentRoute:
         # session (no query), which then asks caches to vary on the cookie.
         return get_user(request)
 
-    def throttles(self):
-        return [throttle() for throttle in self.view.throttle_classes]
+    def allows(self, request):
+        """Return whether the view's throttles let ``request`` through, each counting it, as
+        DRF's check_throttles() does (every one, even after one refuses)."""
+        throttles = [throttle() for throttle in self.view.throttle_classes]
+        verdicts = [throttle.allow_request(request, None) for throttle in throttles]
+        return all(verdicts)
 
 
 def _prepare_token_query():
@@ -335,13 +337,14 @@ class ShortcutWSGIHandler(WSGIHandler):
 
     def __call__(self, environ, start_response):
         express = self.express
-        if express is None or not express.wants(environ):
+        shape = None if express is None else express.shape(environ)
+        if shape is None:
             return super().__call__(environ, start_response)
         # As WSGIHandler.__call__() starts.
         set_script_prefix(get_script_name(environ))
         request_started.send(sender=self.__class__, environ=environ)
         try:
-            answer = express.answer(environ)
+            answer = express.answer(environ, shape)
         except Exception:  # noqa: BLE001 - the shortcut's way answers it in its way (and logs it)
             answer = None
         if answer is None:
