@@ -78,3 +78,22 @@ def same_answer(shortcut, view):
 
 def _log_line(record):
     return (record.levelno, record.method, record.path, record.status, record.user)
+
+
+def _inactive(user):
+    user.is_active = False
+    user.save()
+    return {}
+
+
+# Reads that neither answer before the chain gives (each asked once the department is cached):
+# for each, what it changes of a token reader's request (and of the reader).
+OTHER_REQUESTS = {
+    "another scheme": lambda user: {"HTTP_AUTHORIZATION": "Basic cm9vdDpyb290"},
+    "token without a key": lambda user: {"HTTP_AUTHORIZATION": "Token"},
+    "inactive user": _inactive,
+    "format parameter": lambda user: {"QUERY_STRING": "format=json"},
+    "accept header": lambda user: {"HTTP_ACCEPT": "application/json"},
+    "unknown host": lambda user: {"HTTP_HOST": "evil.example.com"},
+    "a write": lambda user: {"REQUEST_METHOD": "DELETE"},
+}
