@@ -89,11 +89,19 @@ DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _OrgLoader(LOADER):
-    """A safe loader that refuses duplicate keys instead of keeping the last one silently."""
+    """A safe loader that refuses duplicate keys instead of keeping the last one silently, and
+    reports a key or a date it cannot build as a YAML error at its place in the file."""
 
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "a key must be a plain name, not a list or a mapping",
+                    key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -102,8 +110,18 @@ class _OrgLoader(LOADER):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node):
+        # YAML reads 2026-02-30 as a date, and Python refuses it with a ValueError.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f'"{node.value}" is not a valid date ({error})', node.start_mark
+            ) from error
+
 
 _OrgLoader.add_constructor("tag:yaml.org,2002:map", _OrgLoader.construct_yaml_map)
+_OrgLoader.add_constructor("tag:yaml.org,2002:timestamp", _OrgLoader.construct_yaml_timestamp)
 
 HEADER = "# orgportal organisation file (format: README.md, section Organisation files)\n"
 

@@ -377,6 +377,28 @@ def test_duplicate_keys_are_refused_with_their_line(seeded, tmp_path):
     assert database_state() == seeded
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        # YAML reads these as dates, and Python cannot build them.
+        ("code: company\nname: 2026-02-30\n", 2, '"2026-02-30" is not a valid date'),
+        (
+            "code: company\nname: 公司\nteams:\n- code: t\n  starts_on: 2026-13-01\n",
+            5,
+            '"2026-13-01" is not a valid date',
+        ),
+        # A key that YAML builds as a list.
+        ("code: company\nname: 公司\n? [a, b]\n: x\n", 3, "a key must be a plain name"),
+    ],
+)
+def test_values_yaml_cannot_build_are_refused_with_their_line(
+    seeded, tmp_path, text, line, problem
+):
+    error, stderr = import_failure(write(tmp_path, text))
+    assert f"line {line}," in stderr and problem in stderr
+    assert database_state() == seeded
+
+
 def test_yaml_aliases_are_refused(seeded, tmp_path):
     text = "code: company\nname: 公司\ndepartments: &d\n- {code: a, name: A, departments: *d}\n"
     _, stderr = import_failure(write(tmp_path, text))
