@@ -26,7 +26,12 @@ class Command(BaseCommand):
     def handle(self, *args, days, dry_run=False, **options):
         if days < 1:
             raise CommandError("--days: give a whole number of days of 1 or more.")
-        cutoff = timezone.now() - timedelta(days=days)
+        try:
+            cutoff = timezone.now() - timedelta(days=days)
+        except OverflowError as error:
+            raise CommandError(
+                f"--days: {days} days ago is before the first year a date can hold."
+            ) from error
         counts = history_thin(older_than=cutoff, dry_run=dry_run)
         verb = "Would delete" if dry_run else "Deleted"
         total = sum(counts.values())

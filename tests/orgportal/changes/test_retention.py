@@ -70,3 +70,10 @@ def test_a_dry_run_deletes_nothing(seed_org):
 def test_days_must_be_positive(db):
     with pytest.raises(CommandError, match="--days"):
         call_command("thin_history", "--days", "0")
+
+
+def test_more_days_than_a_date_can_go_back_is_an_error_naming_the_option(seed_org):
+    records = Change.objects.count()
+    with pytest.raises(CommandError, match="--days: 999999999 days ago"):
+        call_command("thin_history", "--days", "999999999")
+    assert Change.objects.count() == records
