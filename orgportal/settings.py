@@ -392,7 +392,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["orgportal.api.permissions.OrganisationPermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["orgportal.api.parsers.BoundedJSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["orgportal.api.filtering.StrictFilterBackend"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orgportal.api.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "orgportal.api.pagination.OrganisationPagination",
     "EXCEPTION_HANDLER": "orgportal.api.errors.exception_handler",

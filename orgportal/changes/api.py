@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from departments.access import can_change
 from departments.models import Department
+from orgportal.api.filtering import refuse_unknown_parameters
 from orgportal.api.permissions import handles_method
 from orgportal.changes.feed import ACTIONS, feed_page
 from roles.models import Duty, Role
@@ -94,6 +95,7 @@ class ChangeFeedView(APIView):
         tags=["changes"],
     )
     def get(self, request):
+        refuse_unknown_parameters(request, {"since", "limit"})
         since = _whole_number(request.query_params.get("since"), "since", 0, None, default=0)
         limit = _whole_number(
             request.query_params.get("limit"), "limit", 1, MAX_LIMIT, default=DEFAULT_LIMIT
