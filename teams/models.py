@@ -41,11 +41,14 @@ class ProjectTeamQuerySet(models.QuerySet):
         """Return the teams ``role`` belongs to or owns."""
         return self.filter(models.Q(owner=role) | models.Q(members__role=role)).distinct()
 
-    def drawing_on(self, department):
-        """Return the teams with a member (or the Owner) in ``department``'s subtree."""
-        members = TeamMember.objects.filter(subtree_q(department, "role__department__")).values(
-            "team_id"
-        )
+    def drawing_on(self, department, members=None):
+        """Return the teams with a member (or the Owner) in ``department``'s subtree.
+
+        ``members``: the memberships that count (all by default); a reader who may not see
+        archived items counts only those of visible roles (``visible_members()``).
+        """
+        members = members if members is not None else TeamMember.objects.all()
+        members = members.filter(subtree_q(department, "role__department__")).values("team_id")
         owners = subtree_q(department, "owner__department__")
         return self.filter(models.Q(pk__in=members) | owners)
 
@@ -164,3 +167,8 @@ class TeamMember(RowLockMixin, TranslatedModel):
 
     def __str__(self):
         return f"{self.team} · {self.role}"
+
+
+def visible_members():
+    """The memberships a reader who may not see archived items sees: those of visible roles."""
+    return TeamMember.objects.filter(role__in=Role.objects.visible())

@@ -33,7 +33,7 @@ from orgportal.i18n import (
     localized,
 )
 from roles.models import Duty, Role
-from teams.models import ProjectTeam, TeamMember
+from teams.models import ProjectTeam, TeamMember, visible_members
 
 SEARCH_LIMIT = 100
 QUERY_MAX_LENGTH = 100
@@ -268,9 +268,11 @@ class SearchView(ReadOutsideTransactionMixin, PortalReadMixin, TemplateView):
         """Return the project teams whose name, purpose or members' responsibilities hold
         every term, and the members whose responsibility holds one (one query, and one more
         for the members when a team is found)."""
+        # A hidden role's membership matches nothing, as it is not shown.
+        members = TeamMember.objects.all() if self.show_archived else visible_members()
         condition = Q()
         for term in terms:
-            in_member = TeamMember.objects.filter(matching([term], columns(*MEMBER_FIELDS)))
+            in_member = members.filter(matching([term], columns(*MEMBER_FIELDS)))
             condition &= matching([term], columns(*TEAM_FIELDS)) | Q(
                 pk__in=in_member.values("team_id")
             )
@@ -278,7 +280,7 @@ class SearchView(ReadOutsideTransactionMixin, PortalReadMixin, TemplateView):
         if not self.show_archived:
             teams = teams.visible()
         if within is not None:
-            teams = teams.drawing_on(within)
+            teams = teams.drawing_on(within, members)
         found = list(teams[: SEARCH_LIMIT + 1])
         matches = {}
         if not found:

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from departments.access import can_change
 from departments.api.filters import (
     CodeFilter,
     StrictBooleanFilter,
@@ -13,7 +14,8 @@ from departments.api.filters import (
 )
 from orgportal.i18n import columns
 from roles.api.filters import readable_roles
-from teams.models import ProjectTeam, TeamMember
+from roles.models import Role
+from teams.models import ProjectTeam, TeamMember, visible_members
 
 
 class ProjectTeamFilter(django_filters.FilterSet):
@@ -58,12 +60,18 @@ class ProjectTeamFilter(django_filters.FilterSet):
             Q(owner=value) | Q(pk__in=TeamMember.objects.filter(role=value).values("team_id"))
         )
 
+    def readable_members(self):
+        """The memberships the reader sees (as in the answer's members): a hidden role's
+        membership matches nothing."""
+        if self.request is None or can_change(self.request.user, Role):
+            return TeamMember.objects.all()
+        return visible_members()
+
     def filter_department(self, queryset, name, value):
-        return queryset.drawing_on(value)
+        return queryset.drawing_on(value, self.readable_members())
 
     def filter_search(self, queryset, name, value):
-        members = TeamMember.objects.filter(search_q(value, columns("responsibility"))).values(
-            "team_id"
-        )
+        members = self.readable_members().filter(search_q(value, columns("responsibility")))
+        members = members.values("team_id")
         fields = ("code", *columns("name", "purpose"))
         return queryset.filter(search_q(value, fields) | Q(pk__in=members))
