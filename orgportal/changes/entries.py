@@ -44,11 +44,14 @@ class Entry:
         return str(label) if label else self.source
 
 
-def change_entries(changes) -> list[Entry]:
+def change_entries(changes, *, show_hidden=True) -> list[Entry]:
     """Return the entries of ``changes`` (Change rows as dicts), in their order.
 
     Per model: one query for the records and up to two for the records before them; one more
-    for the names of the departments they mention.
+    for the names of the departments they mention, and one for the roles'. Without
+    ``show_hidden`` (a reader who may not see archived items), a department or role hidden now
+    is not named where a visible one's change mentions it (a role moved out of an archived
+    department, a team's Owner before): one query more for each.
     """
     wanted = {}
     for change in changes:
@@ -73,8 +76,8 @@ def change_entries(changes) -> list[Entry]:
         updates = [_Record(row) for row in rows if row["history_type"] != "+"]
         for history_id, row in previous_records(historical, updates, fields).items():
             previous[label, history_id] = row
-    names = _department_names(records.values(), previous.values())
-    role_titles = _role_titles(records, previous)
+    names = _department_names(records.values(), previous.values(), show_hidden=show_hidden)
+    role_titles = _role_titles(records, previous, show_hidden=show_hidden)
     role_titles.update(_team_names(records))
     entries = []
     for change in changes:
@@ -106,7 +109,7 @@ class _Record:
         self.history_id = row["history_id"]
 
 
-def _department_names(*groups):
+def _department_names(*groups, show_hidden=True):
     ids = set()
     for group in groups:
         for row in group:
@@ -114,11 +117,16 @@ def _department_names(*groups):
                 if row.get(name):
                     ids.add(row[name])
     rows = Department._base_manager.filter(pk__in=ids).values("pk", *columns("name"))
-    return {row["pk"]: localized(row, "name") for row in rows}
+    names = {row["pk"]: localized(row, "name") for row in rows}
+    if not show_hidden and names:
+        hidden = Department.objects.hidden().filter(pk__in=names)
+        names.update(dict.fromkeys(hidden.values_list("pk", flat=True), HIDDEN_DEPARTMENT))
+    return names
 
 
-def _role_titles(records, previous):
-    """Return the titles of the roles that duty, team and member records name (one query)."""
+def _role_titles(records, previous, *, show_hidden=True):
+    """Return the titles of the roles that duty, team and member records name (one query, and
+    one more for those hidden from the reader)."""
     from roles.models import Role
 
     ids = set()
@@ -130,7 +138,16 @@ def _role_titles(records, previous):
     if not ids:
         return {}
     rows = Role._base_manager.filter(pk__in=ids).values("pk", *columns("title"))
-    return {row["pk"]: localized(row, "title") for row in rows}
+    titles = {row["pk"]: localized(row, "title") for row in rows}
+    if not show_hidden and titles:
+        hidden = Role.objects.hidden().filter(pk__in=titles)
+        titles.update(dict.fromkeys(hidden.values_list("pk", flat=True), HIDDEN_ROLE))
+    return titles
+
+
+# What a change of something visible says of a department or role hidden from the reader.
+HIDDEN_DEPARTMENT = _("(an archived department)")
+HIDDEN_ROLE = _("(an archived role)")
 
 
 def _team_names(records):

@@ -145,7 +145,7 @@ class ChangeListView(PortalReadMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = Paginator(self.filtered_changes(), PAGE_SIZE).get_page(self.request.GET.get("page"))
-        entries = change_entries(list(page.object_list))
+        entries = change_entries(list(page.object_list), show_hidden=self.editor)
         for entry in entries:
             entry.kind_labels = [KIND_LABELS.get(kind, kind) for kind in entry.kinds]
         query = self.request.GET.copy()
@@ -197,7 +197,7 @@ class ChangeListView(PortalReadMixin, TemplateView):
             ]
         )
         changes = list(self.filtered_changes()[:5000])
-        for entry in change_entries(changes):
+        for entry in change_entries(changes, show_hidden=self.editor):
             writer.writerow(
                 [
                     timezone.localtime(entry.at).isoformat(timespec="seconds"),
