@@ -63,18 +63,20 @@ class ChangeFilterForm(forms.Form):
     )
     user = forms.CharField(label=_("User"), required=False, max_length=150)
 
-    def __init__(self, data, **kwargs):
+    def __init__(self, data, *, departments=None, **kwargs):
         # "from" is a Python keyword, so the fields are start and end; the URL says from and to.
         data = {**data.dict()} if hasattr(data, "dict") else dict(data)
         data.setdefault("start", data.get("from", ""))
         data.setdefault("end", data.get("to", ""))
+        # The departments the reader may name: a hidden one reads as unknown, not as there.
+        self.departments = departments if departments is not None else Department.objects.all()
         super().__init__(data, **kwargs)
 
     def clean_department(self):
         code = self.cleaned_data["department"]
         if not code:
             return None
-        department = Department.objects.filter(code=code).first()
+        department = self.departments.filter(code=code).first()
         if department is None:
             raise forms.ValidationError(gettext("No department has the code “%s”.") % code)
         return department
@@ -87,9 +89,10 @@ class ChangeListView(PortalReadMixin, TemplateView):
     template_name = "orgportal/changes/change_list.html"
 
     def get(self, request, *args, **kwargs):
-        self.form = ChangeFilterForm(request.GET)
-        self.form.is_valid()
         self.editor = all(can_change(request.user, model) for model in (Department, Role))
+        departments = Department.objects.all() if self.editor else Department.objects.visible()
+        self.form = ChangeFilterForm(request.GET, departments=departments)
+        self.form.is_valid()
         if request.GET.get("format") == "csv" and not self.form.errors:
             return self.csv_response()
         return super().get(request, *args, **kwargs)

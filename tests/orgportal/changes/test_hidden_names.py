@@ -62,3 +62,16 @@ def test_an_editor_still_reads_the_archived_names(
     page = client.get(reverse("changes:list")).content.decode()
     assert "转岗岗位" in page
     assert "秘密部门" in page
+
+
+def test_a_hidden_department_reads_as_unknown_in_the_filter(
+    role_moved_out_of_an_archived_department, viewer_client, client, hr_editor
+):
+    hidden = viewer_client.get(reverse("changes:list"), {"department": "secret-unit"})
+    unknown = viewer_client.get(reverse("changes:list"), {"department": "no-such-unit"})
+    client.force_login(hr_editor)
+    editor = client.get(reverse("changes:list"), {"department": "secret-unit"})
+
+    assert "secret-unit" in hidden.context["form"].errors["department"][0]
+    assert "no-such-unit" in unknown.context["form"].errors["department"][0]
+    assert not editor.context["form"].errors
