@@ -2,7 +2,6 @@
 filter given with no value (``?parent=``), which django-filter reads as no filter at all and
 answers with the whole list."""
 
-from django import forms
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -29,6 +28,10 @@ def unknown_parameters(request, known):
     return {name: [message] for name in request.query_params if name not in known}
 
 
+# A text search matches everything when empty, as a search box left empty does.
+MAY_BE_EMPTY = frozenset({"search"})
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter's backend, with an unknown parameter or a filter without a value a 400
     naming it, together with the filters' own errors.
@@ -51,8 +54,8 @@ class StrictFilterBackend(DjangoFilterBackend):
         errors = unknown_parameters(request, known)
         errors |= {
             name: [gettext("Give a value, or leave the parameter out.")]
-            for name, field in filterset.form.fields.items()
-            if type(field) is not forms.CharField
+            for name in filterset.form.fields
+            if name not in MAY_BE_EMPTY
             and name in request.query_params
             and not request.query_params[name].strip()
         }

@@ -23,6 +23,7 @@ def fields_of(response):
         ("/api/v1/roles/?active=", "active"),
         ("/api/v1/roles/?ordering=", "ordering"),
         ("/api/v1/duties/?role=", "role"),
+        ("/api/v1/duties/?area=", "area"),
         ("/api/v1/teams/?status=", "status"),
     ],
 )
