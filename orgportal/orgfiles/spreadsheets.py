@@ -7,6 +7,10 @@ teams will add ``teams/resources.py``) on ``OrgResource`` and registers its admi
 - columns named in any of the portal's languages (or by field name), references by code;
 - rows in any order: a row that another row of the file refers to (a parent, a role reported
   to) is imported first, and a cycle is the row's error;
+- one row per key (a code; a duty's role and position): a row that repeats the key of a row
+  above it is that row's error, never an overwrite of the first;
+- no cell is dropped: a value under no header, or a fraction where a whole number belongs, is
+  an error;
 - every row through the model's ``full_clean()`` and ``save()`` (never a bulk write), in one
   transaction: one bad row and nothing is written;
 - exported text that a spreadsheet would run as a formula stays text (formula injection).
@@ -17,6 +21,7 @@ import io
 import re
 import sys
 import unicodedata
+from decimal import Decimal
 from uuid import uuid4
 
 import openpyxl
@@ -31,6 +36,7 @@ from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.functional import lazy
 from django.utils.html import format_html_join
+from django.utils.text import get_text_list
 from django.utils.timezone import localdate
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -254,17 +260,34 @@ class SafeXLSX(base_formats.XLSX):
 
 
 def _read_sheet(sheet):
-    """Return an openpyxl sheet as a tablib dataset: its first row the headers, empty rows left."""
+    """Return an openpyxl sheet as a tablib dataset: its first row the headers, empty rows left.
+
+    The sheet is as wide as its headers or the cells that hold something, whichever is wider:
+    a cell under no header gets an empty header, which the import refuses as an unknown column
+    (as it does in a CSV file) instead of dropping what the cell says. Empty columns after the
+    last header, which spreadsheet programs often keep, are left out.
+    """
     rows = sheet.iter_rows(values_only=True)
     headers = ["" if value is None else str(value) for value in next(rows, [])]
     while headers and not headers[-1]:
         headers.pop()
-    dataset = tablib.Dataset(headers=headers)
+    filled = []
     for row in rows:
-        values = list(row[: len(headers)]) + [None] * (len(headers) - len(row))
-        if any(value not in (None, "") for value in values):
-            dataset.append(values)
+        values = list(row)
+        while values and not _holds_something(values[-1]):
+            values.pop()
+        if values:
+            filled.append(values)
+    width = max([len(headers), *map(len, filled)])
+    headers += [""] * (width - len(headers))
+    dataset = tablib.Dataset(headers=headers)
+    for values in filled:
+        dataset.append(values + [None] * (width - len(values)))
     return dataset
+
+
+def _holds_something(value) -> bool:
+    return value not in (None, "")
 
 
 def formats_for(model, *more_models):
@@ -325,11 +348,19 @@ class TextWidget(widgets.CharWidget):
 
 
 class WholeNumberWidget(widgets.IntegerWidget):
-    """A whole number or an empty cell; anything else is the row's error."""
+    """A whole number or an empty cell; anything else (3.5 too) is the row's error.
+
+    Excel stores every number as a float, so its 3.0 is 3.
+    """
 
     def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
         try:
-            return super().clean(value, row, **kwargs)
+            number = Decimal(str(value).strip())
+            if number != number.to_integral_value():
+                raise ValueError
+            return super().clean(number, row, **kwargs)
         except Exception:
             message = gettext("“%(value)s” is not a whole number.") % {"value": value}
             raise ValueError(message) from None
@@ -566,6 +597,7 @@ class OrgResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         self.name_columns(dataset)
         self.order_rows(dataset)
+        self.find_repeats(dataset)
 
     def name_columns(self, dataset):
         """Head each column as this language does; refuse columns nobody would read."""
@@ -635,19 +667,52 @@ class OrgResource(resources.ModelResource):
             dataset.append(rows[index])
         self.file_rows = order
 
+    def find_repeats(self, dataset):
+        """Note every row whose key (``import_id_fields``) a row above it in the file has too.
+
+        Otherwise the second row would overwrite the first, and what the first says would be
+        lost. ``self.repeats`` maps a repeat's place in the ordered dataset (0-based) to the
+        spreadsheet's number of the first row with its key.
+        """
+        self.repeats = {}
+        keys = [self.fields[name] for name in self.get_import_id_fields()]
+        labels = [str(field.column_name) for field in keys]
+        if not len(dataset) or not set(labels) <= set(dataset.headers or []):
+            return
+        at = [dataset.headers.index(label) for label in labels]
+        rows = list(dataset)
+        first = {}
+        for position in sorted(range(len(rows)), key=self.file_rows.__getitem__):
+            key = tuple(
+                _key_part(field, rows[position][column])
+                for field, column in zip(keys, at, strict=True)
+            )
+            if None in key:
+                continue  # A row without its key has an error of its own.
+            if key in first:
+                self.repeats[position] = first[key]
+            else:
+                first[key] = self.file_rows[position] + FIRST_DATA_ROW
+
     def import_instance(self, instance, row, **kwargs):
         errors = {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
-        key = str(self.fields[self.get_import_id_fields()[0]].column_name)
-        cycle = getattr(self, "cycles", {}).get(_code(row.get(key)))
+        keys = [self.fields[name] for name in self.get_import_id_fields()]
+        cycle = getattr(self, "cycles", {}).get(_code(row.get(str(keys[0].column_name))))
         if cycle:
             # Said instead of "no such code": the codes exist, in rows that wait for each other.
             errors[self.fields[self.references].attribute] = [
                 gettext("These rows refer to each other in a circle: %(cycle)s.") % {"cycle": cycle}
             ]
+        first = getattr(self, "repeats", {}).get(kwargs.get("row_number", 0) - 1)
+        if first is not None:
+            key = get_text_list([str(field.column_name) for field in keys], gettext("and"))
+            errors.setdefault(keys[0].attribute, []).append(
+                gettext("The same %(key)s as row %(row)d.") % {"key": key, "row": first}
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -685,6 +750,17 @@ class OrgResource(resources.ModelResource):
 
 def _code(value):
     return "" if value is None else str(value).strip()
+
+
+def _key_part(field, value):
+    """Return a key column's cell as the import reads it (a position 3 is 3.0 too), or None
+    when it holds no key."""
+    if isinstance(field.widget, WholeNumberWidget):
+        try:
+            return field.widget.clean(value)
+        except ValueError:
+            return None
+    return _code(value) or None
 
 
 # -- temporary files ------------------------------------------------------------------------
