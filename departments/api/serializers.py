@@ -1,6 +1,7 @@
 """Serializers of the department API: departments, the nested tree and moves."""
 
 import copy
+from collections.abc import Mapping
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.utils import html
+from rest_framework.utils import encoders, html, json
 
 from departments.api.filters import CODE_RE
 from departments.models import ONE_ROOT, POSITIONS, Department
@@ -87,12 +88,71 @@ class StrictBooleanField(StrictTypeMixin, serializers.BooleanField):
     accepted_types = (bool,)
 
 
+UNKNOWN_FIELD = _("Unknown field.")
+READ_ONLY_FIELD = _("This field is read-only.")
+
+
+class KnownFieldsMixin:
+    """Refuse a body with a key that is no writable field, instead of dropping it unread.
+
+    An unknown key (a misspelt ``nmae_en``) is "Unknown field."; a read-only one (``level``,
+    a role's ``duties``) is "This field is read-only." unless it holds the value the API
+    answers for it now, so that an answer sent back with changes (GET, then PUT) still works
+    and nothing the client sent is lost. Checked in ``to_internal_value`` so that a nested
+    serializer's keys are placed too (``members[0].alocation``), with every other error.
+    """
+
+    def to_internal_value(self, data):
+        errors = self.unwritable_fields(data) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if errors and isinstance(error.detail, Mapping):
+                raise serializers.ValidationError({**error.detail, **errors}) from error
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def unwritable_fields(self, data):
+        """Return an error for each key of ``data`` that writing would leave unread."""
+        fields = self.fields
+        errors = {}
+        current = None
+        for name in data:
+            field = fields.get(name)
+            if field is None:
+                errors[name] = [UNKNOWN_FIELD]
+            elif field.read_only:
+                if current is None:
+                    current = self.current_representation(data)
+                if name not in current or _as_json(data[name]) != _as_json(current[name]):
+                    errors[name] = [READ_ONLY_FIELD]
+        return errors
+
+    def current_representation(self, data):
+        """Return the answer for the object ``data`` writes to, {} when it is a new one."""
+        instance = self.current_instance(data)
+        return {} if instance is None else self.to_representation(instance)
+
+    def current_instance(self, data):
+        """Return the object ``data`` writes to, or None for a new one."""
+        instance = getattr(self, "instance", None)
+        return instance if isinstance(instance, models.Model) else None
+
+
+def _as_json(value):
+    """Return ``value`` as the JSON parser would give it, so that answers compare with bodies."""
+    return json.loads(json.dumps(value, cls=encoders.JSONEncoder))
+
+
 # The fields ModelSerializer builds for each serializer class and language (see get_fields).
 _FIELD_PROTOTYPES = {}
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
-    """A model serializer whose text, number and yes/no fields take only JSON of that type."""
+class StrictModelSerializer(KnownFieldsMixin, serializers.ModelSerializer):
+    """A model serializer whose text, number and yes/no fields take only JSON of that type,
+    and that refuses keys it would not write (see KnownFieldsMixin)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -100,7 +160,11 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.TextField: StrictCharField,
         models.SlugField: StrictSlugField,
         models.IntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
         models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.PositiveBigIntegerField: StrictIntegerField,
         models.BooleanField: StrictBooleanField,
     }
 
@@ -170,11 +234,12 @@ class TranslatedFieldsMixin:
     """Serialize translated texts: ``name`` in the request's language with fallback, and every
     language's ``name_zh_hans``, ``name_en``, ``name_zh_hant``; all of them writable.
 
-    A write of ``name`` goes to the request's language (django-modeltranslation's field); a
-    field of a named language given in the same request wins. Empty texts read as "", never
-    null. A new object needs its required texts (a department's name) in simplified Chinese.
-    ``zh_hant_auto``, where the serializer lists it, is the read-only list of automatic
-    traditional texts.
+    A write of ``name`` goes to the request's language (django-modeltranslation's field);
+    given beside that language's own field (``name_zh_hans`` in a simplified Chinese request)
+    it must hold the same text, or both are refused, so neither is lost. Empty texts read as
+    "", never null. A new object needs its required texts (a department's name) in simplified
+    Chinese. ``zh_hant_auto``, where the serializer lists it, is the read-only list of
+    automatic traditional texts.
     """
 
     def get_fields(self):
@@ -205,7 +270,13 @@ class TranslatedFieldsMixin:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
             errors, value = dict(error.detail), None
-        if self.instance is None and isinstance(data, dict):
+        if isinstance(data, Mapping):
+            errors.update(
+                (field, message)
+                for field, message in self.conflicting_texts(data).items()
+                if field not in errors
+            )
+        if self.instance is None and isinstance(data, Mapping):
             errors.update(
                 (field, message)
                 for field, message in self.missing_source_texts(data).items()
@@ -214,6 +285,30 @@ class TranslatedFieldsMixin:
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+    def conflicting_texts(self, data):
+        """Return errors on both ``name`` and the request language's ``name_<language>`` where
+        ``data`` gives both with different texts."""
+        language = content_language()
+        conflicts = {}
+        for field in translated_fields(self.Meta.model):
+            own = column(field, language)
+            if field not in data or own not in data or field not in self.fields:
+                continue
+            given, named = data[field], data[own]
+            if not isinstance(given, str) or not isinstance(named, str):
+                continue  # The wrong type is the field's own error.
+            if getattr(self.fields[field], "trim_whitespace", False):
+                given, named = given.strip(), named.strip()
+            if given == named:
+                continue
+            message = _(
+                "%(field)s and %(column)s are both in this request's language but hold "
+                "different texts: give one of them, or the same text in both."
+            ) % {"field": field, "column": own}
+            conflicts[field] = [message]
+            conflicts[own] = [message]
+        return conflicts
 
     def missing_source_texts(self, data):
         """Return an error for each required text without its simplified Chinese in ``data``."""
@@ -412,7 +507,7 @@ def _change_parent(department, parent):
         ),
     ]
 )
-class DepartmentMoveSerializer(serializers.Serializer):
+class DepartmentMoveSerializer(KnownFieldsMixin, serializers.Serializer):
     """Where to move a department: relative to the ``target`` department."""
 
     target = CodeRelatedField(

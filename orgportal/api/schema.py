@@ -54,6 +54,11 @@ needs *change department*. The export needs view permission on departments, role
 (e.g. `digital-operations`, `seo-sem-specialist`); duties by `id`. Relations are given as codes
 too. Unknown codes in the path are 404; in a body or a query parameter, a 400 naming the field.
 
+**Input.** A key in a body that is no field of the object is a 400 naming it ("Unknown
+field."), and so is a read-only field (`url`, `level`, `created_at`, a role's `duties`, …)
+unless it holds the value the answer has now, so that an answer can be sent back with changes.
+A refused request changes nothing.
+
 **Errors.** Every error has one shape:
 `{"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"target": ["…"]}}}`.
 `fields` appears only on validation errors (400). `code` is stable: `invalid`,
@@ -71,8 +76,9 @@ role's `title` and `summary`, a duty's `area` and `text`) comes in the language 
 `Accept-Language` header or of `?lang=` (`zh-hans`, `en`, `zh-hant`; default simplified
 Chinese), falling back to simplified Chinese where that language has no text yet; the answer's
 `Content-Language` says which. Each language's own text is there too, `name_zh_hans`, `name_en`
-and `name_zh_hant`, and each is writable. Writing `name` writes the request's language; a
-field of a named language given as well wins. The traditional texts are converted
+and `name_zh_hant`, and each is writable. Writing `name` writes the request's language; given
+beside that language's own field (`name_zh_hans` in a simplified Chinese request), it must
+hold the same text, or both are a 400. The traditional texts are converted
 automatically from the simplified ones wherever nobody wrote one (`zh_hant_auto` lists those
 fields); writing a traditional text makes it yours, writing "" gives it back to the conversion.
 

@@ -86,6 +86,14 @@ class TeamMemberSerializer(TranslatedFieldsMixin, StrictModelSerializer):
         read_only_fields = ["sort_order"]
         extra_kwargs = {"allocation": {"min_value": 1, "max_value": 100}}
 
+    def current_instance(self, data):
+        """Return the team's member that ``data`` writes to (same role), None for a new one."""
+        team = self.root.instance if self.root is not self else None
+        if not isinstance(team, ProjectTeam):
+            return None
+        role = data.get("role")
+        return next((member for member in team.members.all() if member.role.code == role), None)
+
     def get_role_title(self, member) -> str:
         return member.role.title
 
