@@ -31,7 +31,7 @@ def test_a_filter_without_a_value_is_a_400_naming_it(hr, url, parameter):
     fields = fields_of(hr.get(url))
 
     assert set(fields) == {parameter}
-    assert "leave the parameter out" in fields[parameter][0]
+    assert fields[parameter] == ["请给出一个值,或省略该参数。"]
 
 
 @pytest.mark.parametrize(
@@ -49,8 +49,30 @@ def test_an_unknown_query_parameter_is_a_400_naming_it_and_what_is_known(hr, url
     fields = fields_of(hr.get(url))
 
     assert set(fields) == {parameter}
-    assert "Unknown query parameter" in fields[parameter][0]
+    assert fields[parameter][0].startswith("未知的查询参数。此处可用:")
     assert "lang" in fields[parameter][0]
+
+
+@pytest.mark.parametrize(
+    ("language", "empty", "unknown"),
+    [
+        (
+            "en",
+            "Give a value, or leave the parameter out.",
+            "Unknown query parameter. Known here: ",
+        ),
+        ("zh-hant", "請給出一個值,或省略該參數。", "未知的查詢參數。此處可用:"),
+    ],
+)
+def test_the_messages_follow_the_requests_language(hr, language, empty, unknown):
+    fields = fields_of(hr.get(f"/api/v1/departments/?parent=&sort=name&lang={language}"))
+
+    assert fields["parent"] == [empty]
+    assert fields["sort"] == [
+        unknown
+        + "active, format, lang, page, page_size, parent, search, under"
+        + ("." if language == "en" else "。")
+    ]
 
 
 def test_every_problem_of_a_list_query_is_named_at_once(hr):
