@@ -24,8 +24,11 @@ def unknown_parameters(request, known):
     ``?lang=`` and ``?format=`` are known everywhere.
     """
     known = {*known, LANG_PARAMETER, api_settings.URL_FORMAT_OVERRIDE} - {None}
+    unknown = [name for name in request.query_params if name not in known]
+    if not unknown:
+        return {}
     message = gettext("Unknown query parameter. Known here: %s.") % ", ".join(sorted(known))
-    return {name: [message] for name in request.query_params if name not in known}
+    return {name: [message] for name in unknown}
 
 
 # A text search matches everything when empty, as a search box left empty does.

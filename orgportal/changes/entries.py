@@ -118,9 +118,8 @@ def _department_names(*groups, show_hidden=True):
                     ids.add(row[name])
     rows = Department._base_manager.filter(pk__in=ids).values("pk", *columns("name"))
     names = {row["pk"]: localized(row, "name") for row in rows}
-    if not show_hidden and names:
-        hidden = Department.objects.hidden().filter(pk__in=names)
-        names.update(dict.fromkeys(hidden.values_list("pk", flat=True), HIDDEN_DEPARTMENT))
+    if not show_hidden:
+        _say_hidden(names, Department.objects.hidden(), HIDDEN_DEPARTMENT)
     return names
 
 
@@ -139,10 +138,16 @@ def _role_titles(records, previous, *, show_hidden=True):
         return {}
     rows = Role._base_manager.filter(pk__in=ids).values("pk", *columns("title"))
     titles = {row["pk"]: localized(row, "title") for row in rows}
-    if not show_hidden and titles:
-        hidden = Role.objects.hidden().filter(pk__in=titles)
-        titles.update(dict.fromkeys(hidden.values_list("pk", flat=True), HIDDEN_ROLE))
+    if not show_hidden:
+        _say_hidden(titles, Role.objects.hidden(), HIDDEN_ROLE)
     return titles
+
+
+def _say_hidden(names, hidden, placeholder):
+    """Replace the names (by pk) of the rows of ``hidden`` with ``placeholder`` (one query)."""
+    if names:
+        ids = hidden.filter(pk__in=names).values_list("pk", flat=True)
+        names.update(dict.fromkeys(ids, placeholder))
 
 
 # What a change of something visible says of a department or role hidden from the reader.

@@ -18,6 +18,14 @@ from roles.models import Role
 from teams.models import ProjectTeam, TeamMember, visible_members
 
 
+def readable_members(request):
+    """Return the team memberships the user of ``request`` may read through the API: those of
+    visible roles unless the user may change roles (every one with no request, the schema)."""
+    if request is None or can_change(request.user, Role):
+        return TeamMember.objects.all()
+    return visible_members()
+
+
 class ProjectTeamFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=ProjectTeam.Status.choices,
@@ -60,18 +68,12 @@ class ProjectTeamFilter(django_filters.FilterSet):
             Q(owner=value) | Q(pk__in=TeamMember.objects.filter(role=value).values("team_id"))
         )
 
-    def readable_members(self):
-        """The memberships the reader sees (as in the answer's members): a hidden role's
-        membership matches nothing."""
-        if self.request is None or can_change(self.request.user, Role):
-            return TeamMember.objects.all()
-        return visible_members()
-
+    # A hidden role's membership, not in the answer's members, matches nothing either.
     def filter_department(self, queryset, name, value):
-        return queryset.drawing_on(value, self.readable_members())
+        return queryset.drawing_on(value, readable_members(self.request))
 
     def filter_search(self, queryset, name, value):
-        members = self.readable_members().filter(search_q(value, columns("responsibility")))
+        members = readable_members(self.request).filter(search_q(value, columns("responsibility")))
         members = members.values("team_id")
         fields = ("code", *columns("name", "purpose"))
         return queryset.filter(search_q(value, fields) | Q(pk__in=members))

@@ -10,13 +10,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 
-from departments.access import can_change
 from departments.api.filters import CODE_RE, readable
 from orgportal.api.viewsets import ConditionalGetMixin, ReadsOutsideTransactionMixin
-from roles.models import Role
-from teams.api.filters import ProjectTeamFilter
+from teams.api.filters import ProjectTeamFilter, readable_members
 from teams.api.serializers import ProjectTeamSerializer
-from teams.models import ProjectTeam, TeamMember
+from teams.models import ProjectTeam
 
 TEAM_CODE = OpenApiParameter(
     "code",
@@ -30,10 +28,8 @@ TEAM_CODE = OpenApiParameter(
 
 def members_prefetch(request):
     """The members of each team, in order; a role hidden from the user is left out."""
-    members = TeamMember.objects.select_related("role__department").order_by("sort_order", "pk")
-    if request is not None and not can_change(request.user, Role):
-        members = members.filter(role__in=Role.objects.visible())
-    return Prefetch("members", queryset=members)
+    members = readable_members(request).select_related("role__department")
+    return Prefetch("members", queryset=members.order_by("sort_order", "pk"))
 
 
 @extend_schema_view(
