@@ -62,6 +62,22 @@ def csv_file(header, *rows):
     return stream.getvalue().encode("utf-8")
 
 
+def xlsx_file(*rows):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def row_errors(previewed):
+    """Return a preview's row errors by the row's number in the spreadsheet (headers: row 1)."""
+    result = previewed.context["result"]
+    return {row.number: row.error_dict for row in result.invalid_rows}
+
+
 def label(key, resource=DepartmentResource):
     """Return the header of a resource's column, as the active language writes it."""
     return str(resource.fields[key].column_name)
@@ -123,10 +139,8 @@ def test_a_bad_row_shows_its_error_and_nothing_is_written(hr_admin):
 
     previewed = preview(hr_admin, Department, content, "csv")
 
-    result = previewed.context["result"]
     assert previewed.context.get("confirm_form") is None
-    errors = {row.number: row.error_dict for row in result.invalid_rows}
-    # Rows numbered as in the spreadsheet: the headers are row 1.
+    errors = row_errors(previewed)
     assert set(errors) == {3, 4}
     assert errors[3] == {"上级部门代码": ["没有代码为“no-such-department”的部门。"]}
     assert list(errors[4]) == [label("name")]

@@ -15,28 +15,21 @@ from roles.models import Duty, Role
 from roles.resources import RoleResource
 from teams.models import ProjectTeam, TeamMember
 from tests.orgportal import test_admin_spreadsheets
-from tests.orgportal.test_admin_spreadsheets import confirm, csv_file, label, preview, stored
+from tests.orgportal.test_admin_spreadsheets import (
+    confirm,
+    csv_file,
+    label,
+    preview,
+    row_errors,
+    stored,
+    xlsx_file,
+)
 
 # A logged-in HR editor in the admin (a fixture, shared with the module that defines it).
 hr_admin = test_admin_spreadsheets.hr_admin
 
 # The project-team admin imports teams (its first resource) and their members (its second).
 MEMBERS = "1"
-
-
-def row_errors(previewed):
-    result = previewed.context["result"]
-    return {row.number: row.error_dict for row in result.invalid_rows}
-
-
-def xlsx_file(*rows):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
 
 
 def assert_refused(previewed, model, before):

@@ -6,6 +6,7 @@ import pytest
 from departments.models import Department
 from roles.models import Duty, Role
 from teams.models import ProjectTeam, TeamMember
+from tests.orgportal.test_api_strict_input import fields_of
 
 
 def snapshot():
@@ -20,13 +21,6 @@ def snapshot():
         list(ProjectTeam.objects.order_by("pk").values_list("code", "name_zh_hans")),
         list(TeamMember.objects.order_by("pk").values_list("pk", "role_id", "allocation")),
     )
-
-
-def fields_of(response):
-    assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "invalid"
-    return error["fields"]
 
 
 # Simplified Chinese, the default language.

@@ -4,13 +4,7 @@ filter given without a value, is a 400 naming it (orgportal/api/filtering.py).""
 import pytest
 
 from departments.models import Department
-
-
-def fields_of(response):
-    assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "invalid"
-    return error["fields"]
+from tests.orgportal.test_api_strict_input import fields_of
 
 
 @pytest.mark.parametrize(
@@ -100,8 +94,3 @@ def test_an_empty_search_lists_everything_the_reader_sees(hr):
     response = hr.get("/api/v1/departments/?search=&page_size=500")
 
     assert response.json()["count"] == Department.objects.count()
-
-
-def test_a_lookup_by_code_is_not_a_list_and_takes_no_filters(hr):
-    # Filters choose among many; a lookup by code skips them, as before.
-    assert hr.get("/api/v1/departments/finance/?lang=en").status_code == 200
